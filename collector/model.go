@@ -1,0 +1,200 @@
+package collector
+
+import "time"
+
+// This file is the data model: what the parsers produce and the collectors,
+// the findings and the report consume. Nothing here reads a file.
+
+// Snapshot is one read of every file the enabled collectors need. One is
+// taken per scrape and shared by scrapes that overlap (see source.go).
+// A part that could not be read fully keeps what was read plus its error, so
+// the collectors that use it report failure while still exporting the rest.
+type Snapshot struct {
+	Time time.Time
+
+	Interrupts    *InterruptTable // /proc/interrupts
+	InterruptsErr error
+	// IRQClasses classifies every numbered IRQ of Interrupts (NIC queue,
+	// NIC other vector or not a NIC); derived, not read.
+	IRQClasses map[int]IRQClass
+
+	// Affinity holds /proc/irq/N/* for the IRQs the interrupt filter selects.
+	Affinity    map[int]IRQAffinity
+	AffinityErr error
+
+	Softirqs    *SoftirqTable // /proc/softirqs
+	SoftirqsErr error
+
+	Softnet    []SoftnetRow // /proc/net/softnet_stat
+	SoftnetErr error
+
+	CPUTime    []CPUTime // the cpuN lines of /proc/stat
+	CPUTimeErr error
+
+	NetDevices    []NetDevice // /sys/class/net/*
+	NetDevicesErr error
+	// RPSSockFlowEntries is /proc/sys/net/core/rps_sock_flow_entries; -1 when unreadable.
+	RPSSockFlowEntries int64
+
+	Topology    *CPUTopology // /sys/devices/system/cpu and node
+	TopologyErr error
+}
+
+// InterruptTable is /proc/interrupts.
+type InterruptTable struct {
+	// CPUs holds the CPU number of each count column, from the header
+	// ("CPU0 CPU2 CPU3" when CPU1 is offline). A file without a header
+	// (a grep fragment) gets 0..n-1 from the widest row.
+	CPUs []int
+	IRQs []IRQLine  // numbered lines, in file order
+	Arch []ArchLine // named lines: NMI, LOC, RES, IPI0, ERR, MIS ...
+}
+
+// IRQLine is one numbered line of /proc/interrupts.
+type IRQLine struct {
+	IRQ    int
+	Counts []uint64 // Counts[i] belongs to CPU InterruptTable.CPUs[i]
+	Chip   string   // "IR-PCI-MSIX-0000:00:03.0", "IO-APIC", "GIC"; "" on very old kernels
+	HWIRQ  string   // "2-edge", "54 Level"; "" when the kernel prints none
+	Name   string   // action names, e.g. "virtio2-output.0" or "ehci_hcd:usb1, eth0"
+}
+
+// ArchLine is one named line (NMI, LOC, IPI3 ...). Per-CPU lines have one
+// count per CPU; ERR and MIS have a single total (len(Counts) == 1, Global).
+type ArchLine struct {
+	Name        string
+	Counts      []uint64
+	Global      bool
+	Description string // "Local timer interrupts"
+}
+
+// IRQKind says what a NIC IRQ serves.
+type IRQKind string
+
+const (
+	KindNone     IRQKind = ""         // not a NIC IRQ
+	KindRx       IRQKind = "rx"       // one RX queue
+	KindTx       IRQKind = "tx"       // one TX queue
+	KindCombined IRQKind = "combined" // an RX+TX queue pair (TxRx, virtio-less single vector ...)
+	KindOther    IRQKind = "other"    // a NIC vector that serves no data queue (misc, async, config, link)
+)
+
+// IRQClass is the classification of one IRQ.
+type IRQClass struct {
+	IRQ int
+	// Device is the net device name when known ("eth0"); otherwise the best
+	// stable handle the IRQ name gives ("0000:01:00.0", "virtio0"). Empty
+	// for IRQs that are not a NIC's.
+	Device string
+	Queue  int // queue index; -1 when the IRQ serves no single queue
+	Kind   IRQKind
+	// Driver names the naming rule that matched ("mlx5", "i40e", "virtio_net",
+	// "msi_irqs" ...), for debugging classification.
+	Driver string
+}
+
+// IsNIC reports whether the IRQ belongs to a network device.
+func (c IRQClass) IsNIC() bool { return c.Kind != KindNone }
+
+// IRQAffinity is /proc/irq/N/. A Has* flag is false when the kernel does
+// not provide that file (effective_affinity before 4.15, affinity_hint on
+// some architectures).
+type IRQAffinity struct {
+	IRQ          int
+	SMPAffinity  CPUSet // smp_affinity_list
+	Effective    CPUSet // effective_affinity_list
+	HasEffective bool
+	Hint         CPUSet // affinity_hint (a mask)
+	HasHint      bool
+	Node         int // node; -1 when unknown
+}
+
+// SoftirqTable is /proc/softirqs.
+type SoftirqTable struct {
+	CPUs    []int // from the header's CPUn names
+	Vectors []SoftirqVector
+}
+
+// SoftirqVector is one line of /proc/softirqs.
+type SoftirqVector struct {
+	Name   string // "NET_RX"
+	Counts []uint64
+}
+
+// SoftnetRow is one line of /proc/net/softnet_stat. Columns says how many
+// columns the kernel printed; fields beyond it are zero and not exported.
+type SoftnetRow struct {
+	CPU             int
+	CPUFromIndex    bool // CPU came from the kernel's index column (13+ columns)
+	Columns         int
+	Processed       uint64
+	Dropped         uint64
+	TimeSqueeze     uint64
+	CPUCollision    uint64 // column 9; always 0 since 4.x but printed
+	ReceivedRPS     uint64 // 10+ columns
+	FlowLimitCount  uint64 // 11+ columns
+	BacklogLen      uint64 // 13+ columns: input_qlen + process_qlen
+	InputQueueLen   uint64 // 15 columns
+	ProcessQueueLen uint64 // 15 columns
+}
+
+// CPUTime is one cpuN line of /proc/stat, in seconds.
+type CPUTime struct {
+	CPU                                                   int
+	User, Nice, System, Idle, Iowait, IRQ, SoftIRQ, Steal float64
+}
+
+// NetDevice is one /sys/class/net/<name> entry with its queues.
+type NetDevice struct {
+	Name string
+	// Driver is the basename of device/driver ("virtio_net", "mlx5_core");
+	// empty for virtual devices (veth, bridge, lo).
+	Driver string
+	// BusAddress is the PCI address of the device, or of the PCI parent of
+	// a virtio device ("0000:00:03.0"); empty for virtual devices.
+	BusAddress string
+	// VirtioName is "virtio2" when the netdev sits on a virtio device, whose
+	// IRQs are named after it rather than after the netdev.
+	VirtioName string
+	NUMANode   int   // device/numa_node; -1 when absent or unknown
+	MSIIRQs    []int // device/msi_irqs (the PCI parent's for virtio), sorted
+	LegacyIRQ  int   // device/irq when no MSI is in use; 0 when none
+	// Threaded is /sys/class/net/<dev>/threaded (0 off, 1 on, newer kernels
+	// may print other modes); -1 when the file is absent.
+	Threaded int
+	RxQueues []RxQueue
+	TxQueues []TxQueue
+}
+
+// IsVirtual reports whether the device has no bus device behind it.
+func (d NetDevice) IsVirtual() bool {
+	return d.BusAddress == "" && d.VirtioName == "" && d.Driver == ""
+}
+
+// RxQueue is queues/rx-N.
+type RxQueue struct {
+	Index        int
+	RPSCPUs      CPUSet // rps_cpus; empty = RPS off
+	HasRPS       bool   // rps_cpus exists (CONFIG_RPS)
+	RPSFlowCount int64  // rps_flow_cnt; -1 when absent
+}
+
+// TxQueue is queues/tx-N.
+type TxQueue struct {
+	Index      int
+	XPSCPUs    CPUSet // xps_cpus; the kernel omits it on single-queue devices
+	HasXPSCPUs bool
+	XPSRxQs    CPUSet // xps_rxqs: a mask of RX queue indices, not CPUs
+	HasXPSRxQs bool
+}
+
+// CPUTopology is /sys/devices/system/cpu and /sys/devices/system/node.
+type CPUTopology struct {
+	Possible CPUSet
+	Online   CPUSet
+	Isolated CPUSet // empty when none (or the file is absent)
+	NohzFull CPUSet // empty when none (or the file is absent)
+	// NodeOf maps CPU → NUMA node from nodeN/cpulist; a CPU missing here
+	// has no known node (-1).
+	NodeOf map[int]int
+}
