@@ -78,6 +78,16 @@ func (s CPUSet) Intersect(o CPUSet) CPUSet {
 	return out
 }
 
+// Union returns the members of either set, leaving both unchanged.
+func (s CPUSet) Union(o CPUSet) CPUSet {
+	out := CPUSet{words: make([]uint64, max(len(s.words), len(o.words)))}
+	copy(out.words, s.words)
+	for i, w := range o.words {
+		out.words[i] |= w
+	}
+	return out
+}
+
 // Equal reports whether both sets have the same members.
 func (s CPUSet) Equal(o CPUSet) bool {
 	n := max(len(s.words), len(o.words))

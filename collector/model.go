@@ -11,6 +11,8 @@ import "time"
 // the collectors that use it report failure while still exporting the rest.
 type Snapshot struct {
 	Time time.Time
+	// ReadDurations says how long each part took to read and parse.
+	ReadDurations []PartDuration
 
 	Interrupts    *InterruptTable // /proc/interrupts
 	InterruptsErr error
@@ -198,3 +200,30 @@ type CPUTopology struct {
 	// has no known node (-1).
 	NodeOf map[int]int
 }
+
+// PartDuration is the read time of one snapshot part.
+type PartDuration struct {
+	Part     Part
+	Duration time.Duration
+}
+
+// Part names one group of files in a Snapshot. Collectors declare the parts
+// they need so that a disabled collector costs no file read.
+type Part uint
+
+const (
+	PartInterrupts Part = 1 << iota // /proc/interrupts (+ classification)
+	PartAffinity                    // /proc/irq/N/* of the selected IRQs
+	PartSoftirqs                    // /proc/softirqs
+	PartSoftnet                     // /proc/net/softnet_stat
+	PartCPUTime                     // /proc/stat
+	PartNetDevices                  // /sys/class/net/* and rps_sock_flow_entries
+	PartTopology                    // /sys/devices/system/{cpu,node}
+)
+
+var partNames = map[Part]string{
+	PartInterrupts: "interrupts", PartAffinity: "irq_affinity", PartSoftirqs: "softirqs",
+	PartSoftnet: "softnet", PartCPUTime: "stat", PartNetDevices: "net_devices", PartTopology: "cpu_topology",
+}
+
+func (p Part) String() string { return partNames[p] }

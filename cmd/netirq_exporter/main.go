@@ -1,0 +1,101 @@
+// Command netirq_exporter exports how a Linux host spreads its network
+// interrupt and softirq work over its CPUs, for Prometheus.
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	webflag "github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/netirq/netirq_exporter/collector"
+)
+
+// defaultPort is outside 9100-9999, which Prometheus' port registry has
+// used up; it is fixed so that the instance label stays stable.
+const defaultPort = ":10467"
+
+func main() {
+	app := kingpin.New("netirq_exporter",
+		"Exports per-CPU network interrupt, softirq and softnet work and the NIC queue → IRQ → CPU topology.")
+	metricsPath := app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+	maxRequests := app.Flag("web.max-requests",
+		"Maximum number of parallel scrape requests; 0 disables the limit. Requests past it get 503.").Default("40").Int()
+	disableExporterMetrics := app.Flag("web.disable-exporter-metrics",
+		"Leave out the exporter's own Go runtime and process metrics (go_*, process_*, promhttp_*).").Bool()
+	toolkitFlags := webflag.AddFlags(app, defaultPort)
+	buildConfig := collector.RegisterFlags(app)
+	promslogConfig := &promslog.Config{}
+	promslogflag.AddFlags(app, promslogConfig)
+	app.Version(version.Print("netirq_exporter"))
+	app.HelpFlag.Short('h')
+	kingpin.MustParse(app.Parse(os.Args[1:]))
+
+	logger := promslog.New(promslogConfig)
+	cfg, err := buildConfig()
+	if err != nil {
+		logger.Error("bad flag", "err", err)
+		os.Exit(2)
+	}
+	exporter, err := collector.NewExporter(cfg, logger)
+	if err != nil {
+		logger.Error("cannot start", "err", err)
+		os.Exit(1)
+	}
+	logger.Info("starting netirq_exporter", "version", version.Info(), "build_context", version.BuildContext(),
+		"collectors", strings.Join(exporter.Collectors(), ","), "procfs", cfg.ProcPath, "sysfs", cfg.SysPath)
+
+	http.Handle(*metricsPath, metricsHandler(exporter, *maxRequests, !*disableExporterMetrics, logger))
+	if *metricsPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        "netirq_exporter",
+			Description: "Network IRQ, softirq and softnet work per CPU, and the NIC queue topology",
+			Version:     version.Info(),
+			Links: []web.LandingLinks{
+				{Address: *metricsPath, Text: "Metrics"},
+				{Address: "https://github.com/netirq/netirq_exporter#metrics", Text: "Metric reference"},
+			},
+		})
+		if err != nil {
+			logger.Error("landing page", "err", err)
+			os.Exit(1)
+		}
+		http.Handle("/", landing)
+	}
+	server := &http.Server{}
+	if err := web.ListenAndServe(server, toolkitFlags, logger); err != nil {
+		logger.Error("server stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+// metricsHandler serves the exporter's metrics, and with selfMetrics the
+// Go runtime and process metrics of the exporter itself.
+func metricsHandler(exporter *collector.Exporter, maxRequests int, selfMetrics bool, logger *slog.Logger) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(exporter, versioncollector.NewCollector("netirq"))
+	gatherers := prometheus.Gatherers{reg}
+	if selfMetrics {
+		gatherers = append(gatherers, prometheus.DefaultGatherer)
+	}
+	handler := promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{
+		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
+		ErrorHandling:       promhttp.ContinueOnError,
+		MaxRequestsInFlight: maxRequests,
+	})
+	if selfMetrics {
+		handler = promhttp.InstrumentMetricHandler(prometheus.DefaultRegisterer, handler)
+	}
+	return handler
+}
+

@@ -1,0 +1,216 @@
+//go:build wip
+
+// Package collector reads how a Linux host spreads network interrupt and
+// softirq work over its CPUs and exports it as Prometheus metrics.
+//
+// Data flows one way: the files under /proc and /sys are read once per
+// scrape into a Snapshot (source.go, parse_*.go, read_*.go); each collector
+// (one file each) only translates its part of the snapshot into metrics.
+package collector
+
+import (
+	"fmt"
+	"log/slog"
+	"regexp"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+const namespace = "netirq"
+
+// Collector translates a snapshot into metrics. Update returns an error when
+// the snapshot parts it needs were read only partly or not at all; it still
+// sends what it has.
+type Collector interface {
+	Update(snap *Snapshot, ch chan<- prometheus.Metric) error
+}
+
+type factory struct {
+	name           string
+	help           string
+	defaultEnabled bool
+	parts          Part
+	build          func(cfg *Config) Collector
+}
+
+var factories = map[string]factory{}
+
+// register is called from each collector file's init.
+func register(f factory) {
+	if _, dup := factories[f.name]; dup {
+		panic("collector registered twice: " + f.name)
+	}
+	factories[f.name] = f
+}
+
+// CollectorNames lists every known collector, sorted.
+func CollectorNames() []string {
+	names := make([]string, 0, len(factories))
+	for n := range factories {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Config is everything the collectors can be told.
+type Config struct {
+	ProcPath string
+	SysPath  string
+	// Enabled maps collector name → on/off; a name missing here takes its default.
+	Enabled map[string]bool
+	// Interrupts picks the IRQs exported one by one.
+	Interrupts IRQSelector
+	// SoftirqsAll exports every softirq vector, not just NET_RX and NET_TX.
+	SoftirqsAll bool
+	// DeviceExclude drops net devices by name from the queue metrics.
+	DeviceExclude *regexp.Regexp
+}
+
+// DefaultConfig is what the exporter does with no flags.
+func DefaultConfig() Config {
+	return Config{ProcPath: "/proc", SysPath: "/sys", Enabled: map[string]bool{}}
+}
+
+// RegisterFlags defines the collectors' flags on app in node_exporter's
+// style and returns a function that builds the Config once app has parsed.
+func RegisterFlags(app *kingpin.Application) func() (Config, error) {
+	procPath := app.Flag("path.procfs", "procfs mountpoint.").Default("/proc").String()
+	sysPath := app.Flag("path.sysfs", "sysfs mountpoint.").Default("/sys").String()
+	enabled := map[string]*bool{}
+	for _, name := range CollectorNames() {
+		f := factories[name]
+		state := "disabled"
+		if f.defaultEnabled {
+			state = "enabled"
+		}
+		enabled[name] = app.Flag("collector."+name, fmt.Sprintf("%s (default: %s).", f.help, state)).
+			Default(strconv.FormatBool(f.defaultEnabled)).Bool()
+	}
+	dense := app.Flag("collector.interrupts.all",
+		"Export every IRQ x every CPU (node_exporter's dense matrix) instead of NIC IRQs only.").Default("false").Bool()
+	include := app.Flag("collector.interrupts.include",
+		"Regexp on IRQ number, name or device: also export these IRQs one by one.").Default("").String()
+	exclude := app.Flag("collector.interrupts.exclude",
+		"Regexp on IRQ number, name or device: never export these IRQs one by one (wins over include).").Default("").String()
+	softirqsAll := app.Flag("collector.softirqs.all",
+		"Export every softirq vector, not only NET_RX and NET_TX.").Default("false").Bool()
+	devExclude := app.Flag("collector.netqueues.device-exclude",
+		"Regexp on net device names to leave out of the queue metrics.").Default("").String()
+
+	return func() (Config, error) {
+		cfg := Config{ProcPath: *procPath, SysPath: *sysPath, Enabled: map[string]bool{}, SoftirqsAll: *softirqsAll}
+		for name, on := range enabled {
+			cfg.Enabled[name] = *on
+		}
+		cfg.Interrupts.All = *dense
+		var err error
+		if cfg.Interrupts.Include, err = optionalRegexp("collector.interrupts.include", *include); err != nil {
+			return cfg, err
+		}
+		if cfg.Interrupts.Exclude, err = optionalRegexp("collector.interrupts.exclude", *exclude); err != nil {
+			return cfg, err
+		}
+		if cfg.DeviceExclude, err = optionalRegexp("collector.netqueues.device-exclude", *devExclude); err != nil {
+			return cfg, err
+		}
+		return cfg, nil
+	}
+}
+
+func optionalRegexp(flag, expr string) (*regexp.Regexp, error) {
+	if expr == "" {
+		return nil, nil
+	}
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", flag, err)
+	}
+	return re, nil
+}
+
+var (
+	scrapeDurationDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "collector_duration_seconds"),
+		"Time a collector took to turn the shared snapshot into metrics (file reads: netirq_scrape_source_duration_seconds).",
+		[]string{"collector"}, nil)
+	scrapeSuccessDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "collector_success"),
+		"1 when the collector read all its files fully, 0 when it failed or exported partial results.",
+		[]string{"collector"}, nil)
+	sourceDurationDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "source_duration_seconds"),
+		"Time spent reading and parsing one group of files for the snapshot this scrape used.", []string{"source"}, nil)
+	snapshotReadsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "snapshot_reads_total"),
+		"Snapshots read; concurrent scrapes share one, so this can grow slower than the scrape count.", nil, nil)
+)
+
+// Exporter is the prometheus.Collector that reads one snapshot per scrape
+// and runs every enabled collector over it.
+type Exporter struct {
+	source     *Source
+	names      []string
+	collectors map[string]Collector
+	logger     *slog.Logger
+}
+
+// NewExporter builds the enabled collectors and their shared source.
+func NewExporter(cfg Config, logger *slog.Logger) (*Exporter, error) {
+	e := &Exporter{collectors: map[string]Collector{}, logger: logger}
+	var parts Part
+	for _, name := range CollectorNames() {
+		f := factories[name]
+		on, set := cfg.Enabled[name]
+		if !set {
+			on = f.defaultEnabled
+		}
+		if !on {
+			continue
+		}
+		e.names = append(e.names, name)
+		e.collectors[name] = f.build(&cfg)
+		parts |= f.parts
+	}
+	for name := range cfg.Enabled {
+		if _, ok := factories[name]; !ok {
+			return nil, fmt.Errorf("unknown collector %q", name)
+		}
+	}
+	if len(e.names) == 0 {
+		return nil, fmt.Errorf("no collector enabled")
+	}
+	selector := cfg.Interrupts
+	e.source = NewSource(cfg.ProcPath, cfg.SysPath, parts, &selector)
+	return e, nil
+}
+
+// Collectors lists the enabled collectors.
+func (e *Exporter) Collectors() []string { return e.names }
+
+// Source is the snapshot source, shared with the report and the findings.
+func (e *Exporter) Source() *Source { return e.source }
+
+// Describe sends nothing: the metric set depends on the host, so the
+// exporter is an unchecked collector, as node_exporter's is.
+func (e *Exporter) Describe(chan<- *prometheus.Desc) {}
+
+// Collect reads (or joins) one snapshot and runs every collector over it.
+func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
+	snap := e.source.Snapshot()
+	for _, p := range snap.ReadDurations {
+		ch <- prometheus.MustNewConstMetric(sourceDurationDesc, prometheus.GaugeValue, p.Duration.Seconds(), p.Part.String())
+	}
+	ch <- prometheus.MustNewConstMetric(snapshotReadsDesc, prometheus.CounterValue, float64(e.source.Reads()))
+	for _, name := range e.names {
+		begin := time.Now()
+		err := e.collectors[name].Update(snap, ch)
+		success := 1.0
+		if err != nil {
+			success = 0
+			e.logger.Error("collector failed", "collector", name, "err", err)
+		}
+		ch <- prometheus.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, time.Since(begin).Seconds(), name)
+		ch <- prometheus.MustNewConstMetric(scrapeSuccessDesc, prometheus.GaugeValue, success, name)
+	}
+}
