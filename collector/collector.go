@@ -1,5 +1,3 @@
-//go:build wip
-
 // Package collector reads how a Linux host spreads network interrupt and
 // softirq work over its CPUs and exports it as Prometheus metrics.
 //
@@ -12,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"time"
@@ -204,7 +203,7 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(snapshotReadsDesc, prometheus.CounterValue, float64(e.source.Reads()))
 	for _, name := range e.names {
 		begin := time.Now()
-		err := e.collectors[name].Update(snap, ch)
+		err := safeUpdate(e.collectors[name], snap, ch)
 		success := 1.0
 		if err != nil {
 			success = 0
@@ -213,4 +212,15 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(scrapeDurationDesc, prometheus.GaugeValue, time.Since(begin).Seconds(), name)
 		ch <- prometheus.MustNewConstMetric(scrapeSuccessDesc, prometheus.GaugeValue, success, name)
 	}
+}
+
+// safeUpdate runs one collector and turns a panic into its failure, so a bug
+// tripped by one odd file costs one collector, not the process.
+func safeUpdate(c Collector, snap *Snapshot, ch chan<- prometheus.Metric) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("collector panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return c.Update(snap, ch)
 }

@@ -1,8 +1,7 @@
-//go:build wip
-
 package collector
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -40,7 +39,7 @@ var (
 		"An RX queue's rps_cpus as a CPU list (empty: RPS off for this queue).", "device", "queue", "rps_cpus")
 	netRPSCPUsDesc = netDesc("rx_queue_rps_cpus",
 		"Number of CPUs in an RX queue's rps_cpus mask; 0 means RPS is off for the queue.", "device", "queue")
-	netRPSFlowsDesc = netDesc("rx_queue_rps_flow_count",
+	netRPSFlowsDesc = netDesc("rx_queue_rps_flow_entries",
 		"An RX queue's rps_flow_cnt (RFS flow table size; 0: RFS off for the queue).", "device", "queue")
 	netXPSInfoDesc = netDesc("tx_queue_xps_info",
 		"A TX queue's xps_cpus (CPU list) and xps_rxqs (RX queue list); empty when unset or absent.", "device", "queue", "xps_cpus", "xps_rxqs")
@@ -54,7 +53,7 @@ var (
 )
 
 type netQueuesCollector struct {
-	exclude interface{ MatchString(string) bool }
+	exclude *regexp.Regexp
 }
 
 func (c netQueuesCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {

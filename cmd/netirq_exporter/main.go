@@ -98,4 +98,3 @@ func metricsHandler(exporter *collector.Exporter, maxRequests int, selfMetrics b
 	}
 	return handler
 }
-

@@ -1,0 +1,527 @@
+package collector
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// intrMaxLine bounds one line of /proc/interrupts: 8192 CPUs x 11
+// characters is ~90 KiB, so a longer line is garbage and is skipped.
+const intrMaxLine = 1 << 20
+
+// intrMaxLabel bounds the "NN:" / "NAME:" label of a line.
+const intrMaxLabel = 32
+
+// InterruptsParseError is the error ParseInterrupts returns next to the part
+// of the table it could read. Bad counts the lines that were skipped or kept
+// incomplete (a truncated row keeps the counts it has); Err, when set, is a
+// problem of the whole input (a read error, an empty input, no header and no
+// numbered rows).
+type InterruptsParseError struct {
+	Bad       int    // malformed lines
+	FirstLine int    // 1-based line number of the first malformed line
+	First     string // what was wrong with it
+	Err       error
+}
+
+func (e *InterruptsParseError) Error() string {
+	var b strings.Builder
+	switch {
+	case e.Bad == 1:
+		fmt.Fprintf(&b, "line %d: %s", e.FirstLine, e.First)
+	case e.Bad > 1:
+		fmt.Fprintf(&b, "%d malformed lines, first: line %d: %s", e.Bad, e.FirstLine, e.First)
+	}
+	if e.Err != nil {
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+func (e *InterruptsParseError) Unwrap() error { return e.Err }
+
+// ParseInterrupts parses /proc/interrupts in one pass:
+//
+//	            CPU0       CPU1
+//	 38:          0        203  PCI-MSIX-0000:00:03.0   1-edge      virtio2-input.0
+//	145:     863048          0       GIC  54 Level     eth0
+//	 64:        230        244   PCI-MSI-edge      eth0
+//	NMI:          0          0   Non-maskable interrupts
+//	ERR:          0
+//
+// The header names the CPU of each count column ("CPU0 CPU2" when CPU1 is
+// offline). A file without a header (a grep fragment) gets CPUs 0..n-1 from
+// the widest numbered row.
+//
+// After the counts of a numbered row come the chip ("IO-APIC", "GIC",
+// "IR-PCI-MSIX-0000:01:00.0", "IO-APIC-fasteoi" on old kernels where the
+// flow type is glued to the chip, "-" on some Android kernels), the hwirq
+// column when the kernel prints one ("5-edge", "524289-edge", "54 Level")
+// and the action names ("ehci_hcd:usb1, eth0"; may be empty or hold spaces).
+// Very old ARM kernels print no chip at all: when no numbered row of the
+// file has a run of two or more spaces after its counts (the kernel always
+// puts at least two before the names), the whole text after the counts is
+// taken as the name.
+//
+// Named rows (NMI, LOC, IPI0, "IPI0:2768" without a space on arm64, EXT and
+// I/O on s390x ...) become ArchLines; ERR, MIS and Err (and any other row
+// holding one number and no description on a multi-CPU host) are Global with
+// a single count.
+//
+// Rows with more counts than the header has CPUs (Android prints IPI rows for
+// offline CPUs) keep the first len(CPUs). A row with fewer counts (a
+// truncated paste) keeps the counts it has, so len(Counts) may be less than
+// len(CPUs), and is reported. Lines that cannot be read are skipped. The
+// table is always returned, with an *InterruptsParseError when anything was
+// wrong; an empty input, or one with neither a header nor a numbered row, is
+// an error.
+func ParseInterrupts(r io.Reader) (*InterruptTable, error) {
+	p := intrParser{t: &InterruptTable{}, collectTails: true}
+	br := bufio.NewReaderSize(r, 64<<10)
+	var long []byte
+	lineNo := 0
+	for {
+		line, err := br.ReadSlice('\n')
+		tooLong := false
+		if err == bufio.ErrBufferFull {
+			// A line longer than the buffer: gather it, up to intrMaxLine.
+			long = append(long[:0], line...)
+			for err == bufio.ErrBufferFull {
+				line, err = br.ReadSlice('\n')
+				if !tooLong && len(long)+len(line) <= intrMaxLine {
+					long = append(long, line...)
+				} else {
+					tooLong = true
+				}
+			}
+			line = long
+		}
+		if len(line) > 0 {
+			lineNo++
+			if tooLong {
+				p.problem(lineNo, fmt.Sprintf("line longer than %d bytes, skipped", intrMaxLine))
+			} else {
+				p.line(lineNo, line)
+			}
+		}
+		if err != nil {
+			if err != io.EOF {
+				p.fatal = fmt.Errorf("read error after line %d: %w", lineNo, err)
+			}
+			break
+		}
+	}
+	return p.finish()
+}
+
+// intrParser holds the state of one ParseInterrupts call.
+type intrParser struct {
+	t      *InterruptTable
+	header bool // a CPUn header was read; len(t.CPUs) is the column count
+	sawAny bool // a non-blank line was read
+
+	scratch []uint64 // counts of the current line
+	pool    []uint64 // backing store the rows' Counts are cut from
+
+	lastIRQ int
+	seen    map[int]bool // built only when IRQ numbers stop increasing
+
+	// Chipless detection (see ParseInterrupts): tails holds each numbered
+	// row's text after the counts until a row shows a wide gap.
+	collectTails bool
+	tails        []string
+
+	// Headerless files: the line of each numbered row, to report rows that
+	// turn out narrower than the widest one.
+	rowLines []int
+
+	bad       int
+	firstLine int
+	first     string
+	fatal     error
+}
+
+func (p *intrParser) problem(lineNo int, msg string) {
+	if p.bad == 0 || lineNo < p.firstLine {
+		p.firstLine, p.first = lineNo, msg
+	}
+	p.bad++
+}
+
+func intrIsSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'
+}
+
+func intrIsDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// line parses one line; b includes its newline, if any, and is only valid
+// during the call.
+func (p *intrParser) line(lineNo int, b []byte) {
+	end := len(b)
+	for end > 0 && intrIsSpace(b[end-1]) {
+		end--
+	}
+	i := 0
+	for i < end && intrIsSpace(b[i]) {
+		i++
+	}
+	if i == end {
+		return // blank line
+	}
+	b = b[:end]
+	p.sawAny = true
+
+	// Label: everything up to the first colon, without blanks.
+	j := i
+	for j < len(b) && b[j] != ':' && !intrIsSpace(b[j]) {
+		j++
+	}
+	if j == len(b) || b[j] != ':' {
+		if j-i > 3 && string(b[i:i+3]) == "CPU" && intrIsDigit(b[i+3]) {
+			p.parseHeader(lineNo, b[i:])
+			return
+		}
+		p.problem(lineNo, fmt.Sprintf("not a \"NAME: counts\" line: %q", clip(string(b[i:]))))
+		return
+	}
+	label := b[i:j]
+	if len(label) == 0 || len(label) > intrMaxLabel {
+		p.problem(lineNo, fmt.Sprintf("bad label %q", clip(string(label))))
+		return
+	}
+	numbered := true
+	for _, c := range label {
+		if !intrIsDigit(c) {
+			numbered = false
+		}
+		if c <= ' ' || c > '~' {
+			p.problem(lineNo, fmt.Sprintf("bad label %q", clip(string(label))))
+			return
+		}
+	}
+	if numbered && len(label) > 9 {
+		p.problem(lineNo, fmt.Sprintf("IRQ number %s out of range", label))
+		return
+	}
+
+	// Counts: the numbers after the colon ("IPI0:2768" has none between).
+	pos := j + 1
+	counts := p.scratch[:0]
+	for {
+		for pos < len(b) && intrIsSpace(b[pos]) {
+			pos++
+		}
+		if pos == len(b) || !intrIsDigit(b[pos]) {
+			break
+		}
+		start := pos
+		var v uint64
+		overflow := false
+		for pos < len(b) && intrIsDigit(b[pos]) {
+			d := uint64(b[pos] - '0')
+			if v > (1<<64-1-d)/10 {
+				overflow = true
+			}
+			v = v*10 + d
+			pos++
+		}
+		if pos < len(b) && !intrIsSpace(b[pos]) {
+			pos = start // "5-edge", "4020KEY": not a count
+			break
+		}
+		if overflow {
+			p.problem(lineNo, fmt.Sprintf("%s: count %q overflows", label, b[start:pos]))
+			p.scratch = counts
+			return
+		}
+		if len(counts) == maxCPUs {
+			p.problem(lineNo, fmt.Sprintf("%s: more than %d count columns, skipped", label, maxCPUs))
+			p.scratch = counts
+			return
+		}
+		counts = append(counts, v)
+	}
+	p.scratch = counts
+	tail := b[pos:]
+
+	if numbered {
+		p.numbered(lineNo, label, counts, tail)
+	} else {
+		p.arch(lineNo, label, counts, tail)
+	}
+}
+
+// parseHeader reads "CPU0 CPU1 ..." (CPU numbers strictly increasing).
+func (p *intrParser) parseHeader(lineNo int, b []byte) {
+	if p.header || len(p.t.IRQs) > 0 || len(p.t.Arch) > 0 {
+		p.problem(lineNo, "CPU header after the first line, ignored")
+		return
+	}
+	cpus := make([]int, 0, 1+len(b)/11)
+	prev := -1
+	for pos := 0; pos < len(b); {
+		for pos < len(b) && intrIsSpace(b[pos]) {
+			pos++
+		}
+		if pos == len(b) {
+			break
+		}
+		start := pos
+		for pos < len(b) && !intrIsSpace(b[pos]) {
+			pos++
+		}
+		f := b[start:pos]
+		n, ok := 0, len(f) > 3 && len(f) <= 8 && string(f[:3]) == "CPU"
+		if ok {
+			for _, c := range f[3:] {
+				if !intrIsDigit(c) {
+					ok = false
+					break
+				}
+				n = n*10 + int(c-'0')
+			}
+		}
+		if !ok || n >= maxCPUs || n <= prev || len(cpus) == maxCPUs {
+			p.problem(lineNo, fmt.Sprintf("bad CPU header field %q; columns taken as CPU0..n-1", clip(string(f))))
+			return
+		}
+		prev = n
+		cpus = append(cpus, n)
+	}
+	p.t.CPUs = cpus
+	p.header = true
+}
+
+// cut returns a slice of exactly n counts copied from src, cut from a shared
+// backing array so that a table costs a few allocations, not one per row.
+func (p *intrParser) cut(src []uint64, n int) []uint64 {
+	if n == 0 {
+		return nil
+	}
+	if len(p.pool) < n {
+		size := 64 * n
+		if len(p.t.CPUs) > 0 {
+			size = max(size, 32*len(p.t.CPUs))
+		}
+		p.pool = make([]uint64, max(size, 1024))
+	}
+	out := p.pool[:n:n]
+	p.pool = p.pool[n:]
+	copy(out, src)
+	return out
+}
+
+func (p *intrParser) numbered(lineNo int, label []byte, counts []uint64, tail []byte) {
+	irq := 0
+	for _, c := range label {
+		irq = irq*10 + int(c-'0')
+	}
+	if len(counts) == 0 {
+		p.problem(lineNo, fmt.Sprintf("IRQ %d has no counts, skipped", irq))
+		return
+	}
+	if len(p.t.IRQs) > 0 && irq <= p.lastIRQ {
+		if p.seen == nil {
+			p.seen = make(map[int]bool, 2*len(p.t.IRQs))
+			for _, l := range p.t.IRQs {
+				p.seen[l.IRQ] = true
+			}
+		}
+		if p.seen[irq] {
+			p.problem(lineNo, fmt.Sprintf("IRQ %d repeated, skipped", irq))
+			return
+		}
+	}
+	if p.seen != nil {
+		p.seen[irq] = true
+	}
+	p.lastIRQ = max(p.lastIRQ, irq)
+
+	n := len(counts)
+	if p.header {
+		if n > len(p.t.CPUs) {
+			n = len(p.t.CPUs) // counts of offline CPUs (Android)
+		} else if n < len(p.t.CPUs) {
+			p.problem(lineNo, fmt.Sprintf("IRQ %d has %d counts for %d CPUs (truncated row)", irq, n, len(p.t.CPUs)))
+		}
+	} else {
+		p.rowLines = append(p.rowLines, lineNo)
+	}
+	line := IRQLine{IRQ: irq, Counts: p.cut(counts, n)}
+	var s string
+	if len(tail) > 0 {
+		s = string(tail)
+		line.Chip, line.HWIRQ, line.Name = intrSplitTail(s)
+	}
+	if p.collectTails {
+		if strings.Contains(s, "  ") || strings.Contains(s, "\t") {
+			p.collectTails, p.tails = false, nil
+		} else {
+			p.tails = append(p.tails, s)
+		}
+	}
+	p.t.IRQs = append(p.t.IRQs, line)
+}
+
+// intrSplitTail splits the text after a numbered row's counts into chip,
+// hwirq and name (see ParseInterrupts). s has no surrounding blanks.
+func intrSplitTail(s string) (chip, hwirq, name string) {
+	tok := func(from int) (start, end int) {
+		for from < len(s) && intrIsSpace(s[from]) {
+			from++
+		}
+		end = from
+		for end < len(s) && !intrIsSpace(s[end]) {
+			end++
+		}
+		return from, end
+	}
+	_, e := tok(0)
+	chip = s[:e]
+	hs, he := tok(e)
+	if hs == len(s) {
+		return chip, "", ""
+	}
+	t := s[hs:he]
+	hwEnd := -1
+	switch {
+	case intrAllDigits(t):
+		// "54 Level" (ARM GENERIC_IRQ_SHOW_LEVEL) or a bare hwirq number.
+		hwEnd = he
+		if ls, le := tok(he); le > ls && (s[ls:le] == "Level" || s[ls:le] == "Edge") {
+			hwEnd = le
+		}
+	case intrDigitsDashWord(t):
+		hwEnd = he // "5-edge", "524289-edge", "9-fasteoi"
+	case t == "Level" || t == "Edge":
+		hwEnd = he // level shown, no hwirq
+	case len(t) > 1 && t[0] == '-' && t[1] >= 'a' && t[1] <= 'z':
+		hwEnd = he // flow handler without hwirq ("xen-percpu    -virq")
+	}
+	if hwEnd < 0 {
+		return chip, "", s[hs:]
+	}
+	hwirq = s[hs:hwEnd]
+	ns, _ := tok(hwEnd)
+	return chip, hwirq, s[ns:]
+}
+
+func intrAllDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !intrIsDigit(s[i]) {
+			return false
+		}
+	}
+	return len(s) > 0
+}
+
+// intrDigitsDashWord reports whether s is like "12-edge".
+func intrDigitsDashWord(s string) bool {
+	i := 0
+	for i < len(s) && intrIsDigit(s[i]) {
+		i++
+	}
+	if i == 0 || i+1 >= len(s) || s[i] != '-' {
+		return false
+	}
+	for _, c := range []byte(s[i+1:]) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *intrParser) arch(lineNo int, label []byte, counts []uint64, tail []byte) {
+	name := string(label)
+	if len(counts) == 0 {
+		// "FIQ:              fiq_glue" (Android) has no counts; other
+		// count-less rows are garbage.
+		if len(tail) == 0 || !intrUpperAlnum(name) {
+			p.problem(lineNo, fmt.Sprintf("%s: no counts", clip(name)))
+			return
+		}
+	}
+	line := ArchLine{Name: name, Description: string(tail)}
+	nCPU := len(p.t.CPUs)
+	switch {
+	case name == "ERR" || name == "MIS" || name == "Err":
+		line.Global = true
+	case len(counts) == 1 && len(tail) == 0 && (nCPU > 1 || !p.header):
+		line.Global = true
+	}
+	n := len(counts)
+	if p.header && !line.Global {
+		if n > nCPU {
+			n = nCPU // Android prints IPI rows for offline CPUs too
+		} else if n > 0 && n < nCPU {
+			p.problem(lineNo, fmt.Sprintf("%s has %d counts for %d CPUs (truncated row)", name, n, nCPU))
+		}
+	}
+	if line.Global && n > 1 {
+		p.problem(lineNo, fmt.Sprintf("%s has %d counts, expected one", name, n))
+		n = 1
+	}
+	line.Counts = p.cut(counts, n)
+	p.t.Arch = append(p.t.Arch, line)
+}
+
+func intrUpperAlnum(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || intrIsDigit(c)) {
+			return false
+		}
+	}
+	return len(s) > 0
+}
+
+func (p *intrParser) finish() (*InterruptTable, error) {
+	t := p.t
+	if p.collectTails && len(p.tails) == len(t.IRQs) {
+		// No row has a gap of two blanks after its counts: a kernel that
+		// prints no chip column, so the text is the name.
+		for i := range t.IRQs {
+			t.IRQs[i].Chip, t.IRQs[i].HWIRQ, t.IRQs[i].Name = "", "", p.tails[i]
+		}
+	}
+	p.tails = nil
+	if !p.header {
+		widest := 0
+		for _, l := range t.IRQs {
+			widest = max(widest, len(l.Counts))
+		}
+		t.CPUs = make([]int, widest)
+		for i := range t.CPUs {
+			t.CPUs[i] = i
+		}
+		for i, l := range t.IRQs {
+			if len(l.Counts) < widest {
+				p.problem(p.rowLines[i], fmt.Sprintf("IRQ %d has %d counts, the widest row %d (truncated row)", l.IRQ, len(l.Counts), widest))
+			}
+		}
+		for i := range t.Arch {
+			if a := &t.Arch[i]; !a.Global && len(a.Counts) > widest && widest > 0 {
+				a.Counts = a.Counts[:widest:widest]
+			}
+		}
+		if p.fatal == nil {
+			switch {
+			case !p.sawAny:
+				p.fatal = errors.New("empty input")
+			case len(t.IRQs) == 0:
+				p.fatal = errors.New("no CPU header and no numbered IRQ lines")
+			}
+		}
+	}
+	if p.bad == 0 && p.fatal == nil {
+		return t, nil
+	}
+	return t, &InterruptsParseError{Bad: p.bad, FirstLine: p.firstLine, First: p.first, Err: p.fatal}
+}

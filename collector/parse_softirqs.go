@@ -1,0 +1,202 @@
+package collector
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// procfs's Softirqs() drops the header's CPUn names (it assumes column i is CPU i), so we parse /proc/softirqs ourselves.
+
+// softProcMaxLine bounds one line of /proc/softirqs or /proc/net/softnet_stat
+// (8192 CPUs x 11 characters is ~90 KiB; a longer line is garbage).
+const softProcMaxLine = 1 << 20
+
+// softProcMaxErrs caps how many per-line problems one parse reports, so a
+// garbage file cannot produce a megabyte of error text.
+const softProcMaxErrs = 10
+
+// softProcErrs collects per-line parse problems of one file.
+type softProcErrs struct {
+	file    string
+	errs    []error
+	dropped int
+}
+
+func (e *softProcErrs) addf(lineNo int, format string, args ...any) {
+	if len(e.errs) >= softProcMaxErrs {
+		e.dropped++
+		return
+	}
+	e.errs = append(e.errs, fmt.Errorf("%s line %d: %s", e.file, lineNo, fmt.Sprintf(format, args...)))
+}
+
+func (e *softProcErrs) add(err error) {
+	if len(e.errs) >= softProcMaxErrs {
+		e.dropped++
+		return
+	}
+	e.errs = append(e.errs, fmt.Errorf("%s: %w", e.file, err))
+}
+
+// err joins the collected problems; nil when there were none.
+func (e *softProcErrs) err() error {
+	if e.dropped > 0 {
+		e.errs = append(e.errs, fmt.Errorf("%s: %d more problems not shown", e.file, e.dropped))
+		e.dropped = 0
+	}
+	return errors.Join(e.errs...)
+}
+
+// softProcQuote quotes a line for an error message, cut to 120 bytes.
+func softProcQuote(line string) string {
+	if len(line) > 120 {
+		return strconv.Quote(line[:120]) + "..."
+	}
+	return strconv.Quote(line)
+}
+
+// softProcScanner returns a line scanner that accepts lines up to softProcMaxLine.
+func softProcScanner(r io.Reader) *bufio.Scanner {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), softProcMaxLine)
+	return sc
+}
+
+// ParseSoftirqs parses /proc/softirqs:
+//
+//	              CPU0       CPU2       CPU3
+//	    HI:          0          0          0
+//	NET_RX:    2452582     469315     398117
+//
+// The header names the CPU of each column (the kernel prints one column per
+// possible CPU, so offline CPUs keep a column of frozen counts). Vectors are
+// returned in file order; their names are not checked against a list, since
+// they change between kernels (BLOCK_IOPOLL became IRQ_POLL in 4.5).
+//
+// It never fails outright: problems are returned as an error next to the
+// part of the table that parsed.
+//   - A row with fewer counts than the header has CPUs (or with an unparsable
+//     count) keeps the counts before the gap, so len(Counts) may be less than
+//     len(CPUs); Counts[i] always belongs to CPUs[i]. Extra counts beyond the
+//     header are dropped.
+//   - A line that is not "NAME: counts", or repeats a vector name, is skipped.
+//   - A file whose first line is not a CPUn header is read with CPUs 0..n-1
+//     from its widest row (as for a headerless /proc/interrupts fragment).
+//   - A header with a field other than CPUn, or naming a CPU twice, makes the
+//     columns unattributable: the table is returned empty.
+func ParseSoftirqs(r io.Reader) (*SoftirqTable, error) {
+	t := &SoftirqTable{}
+	errs := &softProcErrs{file: "softirqs"}
+	sc := softProcScanner(r)
+	lineNo := 0
+	sawHeader, headerless := false, false
+	widest := 0
+	seen := map[string]bool{}
+	for sc.Scan() {
+		lineNo++
+		line := sc.Text()
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		if !sawHeader {
+			sawHeader = true
+			if !strings.Contains(line, ":") {
+				cpus, err := parseSoftirqsHeader(line)
+				if err != nil {
+					errs.addf(lineNo, "%v in header %s", err, softProcQuote(line))
+					return &SoftirqTable{}, errs.err()
+				}
+				t.CPUs = cpus
+				continue
+			}
+			headerless = true
+			errs.addf(lineNo, "no CPUn header (first line is %s); assuming columns are CPU0..CPUn-1", softProcQuote(line))
+		}
+		name, rest, _ := strings.Cut(line, ":")
+		name = strings.TrimSpace(name)
+		if name == "" || strings.ContainsAny(name, " \t") {
+			errs.addf(lineNo, "not a softirq row: %s", softProcQuote(line))
+			continue
+		}
+		if len(name) > 64 {
+			errs.addf(lineNo, "vector name too long: %s", softProcQuote(line))
+			continue
+		}
+		if seen[name] {
+			errs.addf(lineNo, "vector %s repeated, skipped", name)
+			continue
+		}
+		seen[name] = true
+		fields := strings.Fields(rest)
+		counts := make([]uint64, 0, len(fields))
+		for _, f := range fields {
+			v, err := strconv.ParseUint(f, 10, 64)
+			if err != nil {
+				errs.addf(lineNo, "vector %s: bad count %s for column %d, row truncated there", name, softProcQuote(f), len(counts))
+				break
+			}
+			counts = append(counts, v)
+		}
+		if !headerless {
+			switch {
+			case len(counts) > len(t.CPUs):
+				errs.addf(lineNo, "vector %s has %d counts for %d CPUs, extra counts dropped", name, len(counts), len(t.CPUs))
+				counts = counts[:len(t.CPUs)]
+			case len(counts) < len(t.CPUs) && len(counts) == len(fields):
+				errs.addf(lineNo, "vector %s has %d counts for %d CPUs (truncated row)", name, len(counts), len(t.CPUs))
+			}
+		} else if len(counts) > widest {
+			widest = min(len(counts), maxCPUs)
+			counts = counts[:widest]
+		}
+		t.Vectors = append(t.Vectors, SoftirqVector{Name: name, Counts: counts})
+	}
+	if err := sc.Err(); err != nil {
+		errs.add(fmt.Errorf("read after line %d: %w", lineNo, err))
+	}
+	if !sawHeader {
+		errs.add(errors.New("empty file"))
+	}
+	if headerless {
+		t.CPUs = make([]int, widest)
+		for i := range t.CPUs {
+			t.CPUs[i] = i
+		}
+		for _, v := range t.Vectors {
+			if len(v.Counts) < widest {
+				errs.add(fmt.Errorf("vector %s has %d counts, widest row has %d", v.Name, len(v.Counts), widest))
+			}
+		}
+	}
+	return t, errs.err()
+}
+
+// parseSoftirqsHeader parses "CPU0 CPU1 ..." into CPU numbers.
+func parseSoftirqsHeader(line string) ([]int, error) {
+	fields := strings.Fields(line)
+	cpus := make([]int, 0, len(fields))
+	seen := map[int]bool{}
+	for _, f := range fields {
+		num, ok := strings.CutPrefix(f, "CPU")
+		if !ok {
+			return nil, fmt.Errorf("field %s is not CPUn", softProcQuote(f))
+		}
+		n, err := strconv.Atoi(num)
+		if err != nil || n < 0 || n >= maxCPUs || num != strconv.Itoa(n) {
+			return nil, fmt.Errorf("field %s is not CPUn", softProcQuote(f))
+		}
+		if seen[n] {
+			return nil, fmt.Errorf("CPU%d appears twice", n)
+		}
+		seen[n] = true
+		cpus = append(cpus, n)
+	}
+	if len(cpus) == 0 {
+		return nil, errors.New("no CPU columns")
+	}
+	return cpus, nil
+}

@@ -1,0 +1,143 @@
+package collector
+
+import (
+	"errors"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// procfs's NetSoftnetStat() drops input_qlen/process_qlen and rejects the whole file on one bad row, so we parse it ourselves.
+
+// Column positions of /proc/net/softnet_stat (net/core/net-procfs.c,
+// softnet_seq_show). Columns 3-7 are always zero (old fastroute counters).
+const (
+	softnetColProcessed      = 0
+	softnetColDropped        = 1
+	softnetColTimeSqueeze    = 2
+	softnetColCPUCollision   = 8
+	softnetColReceivedRPS    = 9  // 2.6.39+ (10 columns)
+	softnetColFlowLimitCount = 10 // 3.x+ (11 columns)
+	softnetColBacklogLen     = 11 // 5.10+: input_qlen + process_qlen
+	softnetColCPUIndex       = 12 // 5.10+ (13 columns)
+	softnetColInputQueueLen  = 13 // 6.x (15 columns)
+	softnetColProcessQueue   = 14 // 6.x (15 columns)
+
+	softnetMinColumns = 9
+)
+
+// ParseSoftnet parses /proc/net/softnet_stat: one row of hex counters per
+// online CPU, 9 to 15 columns depending on the kernel (rows of different
+// widths in one file are accepted; columns beyond the 15th, from a future
+// kernel, are ignored). Rows are returned in file order.
+//
+// The CPU of a row is, in order of preference:
+//   - the kernel's index column (13+ columns, 5.10+): CPUFromIndex is set;
+//   - online[k] for the k-th row (counting every non-blank line, parsed or
+//     not), when online is non-nil and has exactly one entry per row: the
+//     kernel prints rows for online CPUs only, in CPU order;
+//   - otherwise k itself, which is right only when CPUs 0..n-1 are all online.
+//
+// online must be the online CPU numbers; it is sorted here (a copy).
+//
+// It never fails outright: a row with fewer than 9 columns, a non-hex
+// field, an index beyond maxCPUs or a CPU already taken by an earlier row is
+// skipped and reported in the error (naming the line); other rows are kept.
+func ParseSoftnet(r io.Reader, online []int) ([]SoftnetRow, error) {
+	errs := &softProcErrs{file: "softnet_stat"}
+	sc := softProcScanner(r)
+
+	// Read every non-blank line first: the position fallback needs the row count.
+	type rawLine struct {
+		lineNo int
+		text   string
+	}
+	var lines []rawLine
+	lineNo := 0
+	for sc.Scan() {
+		lineNo++
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		lines = append(lines, rawLine{lineNo, sc.Text()})
+	}
+	if err := sc.Err(); err != nil {
+		errs.addf(lineNo+1, "read error: %v", err)
+	} else if len(lines) == 0 {
+		errs.add(errors.New("empty file"))
+	}
+
+	var byPosition []int
+	if online != nil && len(online) == len(lines) {
+		byPosition = slices.Clone(online)
+		slices.Sort(byPosition)
+	}
+
+	rows := make([]SoftnetRow, 0, len(lines))
+	taken := map[int]int{} // CPU -> line number
+	for k, l := range lines {
+		fields := strings.Fields(l.text)
+		if len(fields) < softnetMinColumns {
+			errs.addf(l.lineNo, "%d columns, want at least %d: %s", len(fields), softnetMinColumns, softProcQuote(l.text))
+			continue
+		}
+		vals := make([]uint64, min(len(fields), softnetColProcessQueue+1))
+		bad := false
+		for i := range vals {
+			v, err := strconv.ParseUint(fields[i], 16, 64)
+			if err != nil {
+				errs.addf(l.lineNo, "column %d %s is not hex: %s", i, softProcQuote(fields[i]), softProcQuote(l.text))
+				bad = true
+				break
+			}
+			vals[i] = v
+		}
+		if bad {
+			continue
+		}
+		n := len(vals)
+		row := SoftnetRow{
+			Columns:      len(fields),
+			Processed:    vals[softnetColProcessed],
+			Dropped:      vals[softnetColDropped],
+			TimeSqueeze:  vals[softnetColTimeSqueeze],
+			CPUCollision: vals[softnetColCPUCollision],
+		}
+		if n > softnetColReceivedRPS {
+			row.ReceivedRPS = vals[softnetColReceivedRPS]
+		}
+		if n > softnetColFlowLimitCount {
+			row.FlowLimitCount = vals[softnetColFlowLimitCount]
+		}
+		if n > softnetColBacklogLen {
+			row.BacklogLen = vals[softnetColBacklogLen]
+		}
+		if n > softnetColInputQueueLen {
+			row.InputQueueLen = vals[softnetColInputQueueLen]
+		}
+		if n > softnetColProcessQueue {
+			row.ProcessQueueLen = vals[softnetColProcessQueue]
+		}
+		switch {
+		case n > softnetColCPUIndex:
+			idx := vals[softnetColCPUIndex]
+			if idx >= maxCPUs {
+				errs.addf(l.lineNo, "CPU index %d out of range: %s", idx, softProcQuote(l.text))
+				continue
+			}
+			row.CPU, row.CPUFromIndex = int(idx), true
+		case byPosition != nil:
+			row.CPU = byPosition[k]
+		default:
+			row.CPU = k
+		}
+		if prev, dup := taken[row.CPU]; dup {
+			errs.addf(l.lineNo, "CPU %d already given by line %d, row skipped: %s", row.CPU, prev, softProcQuote(l.text))
+			continue
+		}
+		taken[row.CPU] = l.lineNo
+		rows = append(rows, row)
+	}
+	return rows, errs.err()
+}

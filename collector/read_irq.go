@@ -1,0 +1,96 @@
+package collector
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// ReadIRQAffinity reads <procRoot>/irq/<irq>/:
+//
+//   - smp_affinity_list, or the smp_affinity mask when the list is absent
+//     (kernels before 2.6.36);
+//   - effective_affinity_list, or the effective_affinity mask when only the
+//     mask exists; HasEffective is false when neither does (kernels before
+//     4.15, irqchips without CONFIG_GENERIC_IRQ_EFFECTIVE_AFF_MASK);
+//   - affinity_hint, a mask; HasHint is false when the file is absent. Most
+//     IRQs have no hint and the kernel then prints an all-zero mask: HasHint
+//     is true and Hint is empty, so an empty Hint means "no hint" either way;
+//   - node; -1 when absent (kernels without CONFIG_NUMA) or unknown.
+//
+// When the IRQ itself is gone (freed since /proc/interrupts was read) the
+// error wraps fs.ErrNotExist and nothing else does: any other failure
+// (unreadable or garbage file) leaves that field empty, fills the others
+// and is reported in the returned error.
+func ReadIRQAffinity(procRoot string, irq int) (IRQAffinity, error) {
+	aff := IRQAffinity{IRQ: irq, Node: -1}
+	if irq < 0 {
+		return aff, fmt.Errorf("irq %d: negative IRQ number", irq)
+	}
+	dir := filepath.Join(procRoot, "irq", strconv.Itoa(irq))
+	if _, err := os.Stat(dir); err != nil {
+		return aff, fmt.Errorf("irq %d: %w", irq, err)
+	}
+	problems := newReadProblems(fmt.Sprintf("irq %d", irq))
+
+	set, present, err := readAffinityFile(dir, "smp_affinity_list", "smp_affinity")
+	problems.add(err)
+	if err == nil && !present {
+		problems.add(errors.New("neither smp_affinity_list nor smp_affinity exists"))
+	}
+	aff.SMPAffinity = set
+
+	aff.Effective, aff.HasEffective, err = readAffinityFile(dir, "effective_affinity_list", "effective_affinity")
+	problems.add(err)
+
+	aff.Hint, aff.HasHint, err = readSysfsMask(filepath.Join(dir, "affinity_hint"), false)
+	problems.add(err)
+
+	if v, present, err := readSysfsInt(filepath.Join(dir, "node")); err != nil {
+		problems.add(err)
+	} else if present {
+		aff.Node = int(v)
+	}
+
+	// Freed while we read: the failures above are symptoms of that.
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return IRQAffinity{IRQ: irq, Node: -1}, fmt.Errorf("irq %d: vanished while being read: %w", irq, err)
+	}
+	return aff, problems.err()
+}
+
+// readAffinityFile reads the list file, or the mask file when the list
+// file is absent.
+func readAffinityFile(dir, listName, maskName string) (CPUSet, bool, error) {
+	set, present, err := readSysfsList(filepath.Join(dir, listName))
+	if err != nil || present {
+		return set, present, err
+	}
+	return readSysfsMask(filepath.Join(dir, maskName), false)
+}
+
+// ReadRPSSockFlowEntries reads <procRoot>/sys/net/core/rps_sock_flow_entries,
+// the size of the global RFS socket flow table (0 = RFS off). It returns -1
+// with the error when the file cannot be read; the error wraps
+// fs.ErrNotExist when the kernel has no CONFIG_RPS.
+func ReadRPSSockFlowEntries(procRoot string) (int64, error) {
+	path := filepath.Join(procRoot, "sys", "net", "core", "rps_sock_flow_entries")
+	text, present, err := readSysfsText(path, false)
+	if err != nil {
+		return -1, err
+	}
+	if !present {
+		return -1, &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
+	}
+	v, err := parseSysfsInt(text)
+	if err != nil {
+		return -1, fmt.Errorf("%s: %w", path, err)
+	}
+	if v < 0 {
+		return -1, fmt.Errorf("%s: negative value %d", path, v)
+	}
+	return v, nil
+}

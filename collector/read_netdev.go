@@ -1,0 +1,387 @@
+package collector
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// This file reads /sys/class/net/*: one NetDevice per entry with its bus
+// device and its RX/TX queues. It also holds the small file helpers that
+// read_irq.go and read_topology.go share. Nothing here writes.
+//
+// The sysfs layout it expects (see testdata/hosts/*/sys for real copies):
+//
+//	class/net/eth0 -> ../../devices/pci0000:00/0000:00:03.0/virtio2/net/eth0
+//	<eth0>/device  -> ../../../virtio2            (absent for lo, veth, bridge ...)
+//	<virtio2>/driver -> .../bus/virtio/drivers/virtio_net
+//	<0000:00:03.0>/{msi_irqs/37,numa_node,irq}   (the PCI parent of a virtio device)
+//	<eth0>/threaded, <eth0>/queues/{rx-N/{rps_cpus,rps_flow_cnt},tx-N/{xps_cpus,xps_rxqs}}
+
+// errNetDeviceVanished marks a device that disappeared from
+// /sys/class/net while it was being read (a veth of a container that just
+// stopped). It wraps fs.ErrNotExist.
+var errNetDeviceVanished = fmt.Errorf("device vanished while being read: %w", fs.ErrNotExist)
+
+// virtioDeviceName matches the name of a virtio bus device ("virtio2").
+var virtioDeviceName = regexp.MustCompile(`^virtio[0-9]+$`)
+
+// ReadNetDevices reads every device of <sysRoot>/class/net, sorted by name,
+// with its queues sorted by index. A piece that cannot be read (a file that
+// is unreadable or holds garbage) is left out and named in the returned
+// error, everything else is still returned; a device that vanished meanwhile
+// is left out silently.
+// Only a missing or unreadable <sysRoot>/class/net returns no devices.
+//
+// Files the kernel legitimately omits are not errors: rps_cpus and
+// rps_flow_cnt without CONFIG_RPS, xps_cpus and xps_rxqs on a single-queue
+// device (the file exists but reading it fails with ENOENT or EINVAL),
+// threaded on kernels before 5.12, numa_node and msi_irqs on non-PCI devices.
+func ReadNetDevices(sysRoot string) ([]NetDevice, error) {
+	classDir := filepath.Join(sysRoot, "class", "net")
+	entries, err := os.ReadDir(classDir)
+	if err != nil {
+		return nil, fmt.Errorf("net devices: %w", err)
+	}
+	var devices []NetDevice
+	problems := newReadProblems("net devices")
+	for _, e := range entries { // os.ReadDir sorts by name
+		name := e.Name()
+		// The errors name the file that failed, so the device too.
+		dev, ok, errs := readNetDevice(classDir, name)
+		for _, err := range errs {
+			// A device that went away (a stopped container's veth) is
+			// not a failure: it is simply no longer there to export.
+			if !errors.Is(err, errNetDeviceVanished) {
+				problems.add(err)
+			}
+		}
+		if ok {
+			devices = append(devices, dev)
+		}
+	}
+	slices.SortFunc(devices, func(a, b NetDevice) int { return strings.Compare(a.Name, b.Name) })
+	return devices, problems.err()
+}
+
+// readNetDevice reads one class/net entry. ok is false when the entry is no
+// device (bonding_masters, a regular file the bonding driver puts there) or
+// vanished; errs lists the pieces that failed.
+func readNetDevice(classDir, name string) (dev NetDevice, ok bool, errs []error) {
+	path := filepath.Join(classDir, name)
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return dev, false, []error{fmt.Errorf("%s: %w", name, errNetDeviceVanished)}
+	case err != nil:
+		return dev, false, []error{err}
+	case !fi.IsDir():
+		return dev, false, nil
+	}
+	dev = NetDevice{Name: name, NUMANode: -1, Threaded: -1}
+	if v, present, err := readSysfsInt(filepath.Join(path, "threaded")); err != nil {
+		errs = append(errs, err)
+	} else if present {
+		dev.Threaded = int(v)
+	}
+	errs = append(errs, readBusDevice(path, &dev)...)
+	dev.RxQueues, dev.TxQueues, errs = readQueues(filepath.Join(path, "queues"), errs)
+
+	// A device that is gone now may have given ENOENT or ENODEV for any of
+	// the reads above: report the disappearance alone, not its symptoms.
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return NetDevice{}, false, []error{fmt.Errorf("%s: %w", name, errNetDeviceVanished)}
+	}
+	return dev, true, errs
+}
+
+// readBusDevice fills Driver, VirtioName, BusAddress, NUMANode, MSIIRQs and
+// LegacyIRQ from <dev>/device. A virtual device has no device link and
+// keeps them empty.
+func readBusDevice(devPath string, dev *NetDevice) (errs []error) {
+	link := filepath.Join(devPath, "device")
+	fi, err := os.Lstat(link)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // virtual: lo, veth, bridge, bond, vlan, ifb ...
+	} else if err != nil {
+		return []error{err}
+	}
+	resolved, err := filepath.EvalSymlinks(link)
+	if err != nil {
+		return []error{fmt.Errorf("device link: %w", err)}
+	}
+	if dev.Driver, err = readLinkBase(filepath.Join(resolved, "driver")); err != nil {
+		errs = append(errs, err)
+	}
+	busDir := resolved
+	if base := filepath.Base(resolved); virtioDeviceName.MatchString(base) {
+		dev.VirtioName = base
+		busDir = filepath.Dir(resolved) // the PCI (or virtio-mmio) parent
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		// Only a link names the bus device; a handmade tree with a plain
+		// "device" directory has no address to give. Off PCI the name is
+		// the bus's own (a VMBus GUID, "1-1:1.0" for USB, a platform name).
+		dev.BusAddress = filepath.Base(busDir)
+	}
+	if v, present, err := readSysfsInt(filepath.Join(busDir, "numa_node")); err != nil {
+		errs = append(errs, err)
+	} else if present {
+		dev.NUMANode = int(v)
+	}
+	var msiErrs []error
+	dev.MSIIRQs, msiErrs = readMSIIRQs(filepath.Join(busDir, "msi_irqs"))
+	errs = append(errs, msiErrs...)
+	if len(dev.MSIIRQs) == 0 {
+		if v, present, err := readSysfsInt(filepath.Join(busDir, "irq")); err != nil {
+			errs = append(errs, err)
+		} else if present && v > 0 {
+			dev.LegacyIRQ = int(v)
+		}
+	}
+	return errs
+}
+
+// readLinkBase returns the last element of a symlink's target, "" when
+// there is no link (a device without a bound driver).
+func readLinkBase(path string) (string, error) {
+	target, err := os.Readlink(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", nil
+	case errors.Is(err, syscall.EINVAL):
+		return "", fmt.Errorf("%s: not a symlink", path)
+	case err != nil:
+		return "", err
+	}
+	return filepath.Base(filepath.Clean(target)), nil
+}
+
+// readMSIIRQs lists the entry names of a PCI device's msi_irqs directory,
+// sorted; nil when the directory is absent (no MSI in use, not PCI).
+func readMSIIRQs(dir string) (irqs []int, errs []error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, []error{err}
+	}
+	for _, e := range entries {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("%s: entry %q is not an IRQ number", dir, clip(e.Name())))
+			continue
+		}
+		irqs = append(irqs, n)
+	}
+	slices.Sort(irqs)
+	return irqs, errs
+}
+
+// readQueues reads queues/rx-N and queues/tx-N. A device without a queues
+// directory has no queues; that is not an error (the kernel always creates
+// it, but a copied tree may lack it).
+func readQueues(dir string, errs []error) ([]RxQueue, []TxQueue, []error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, errs
+	} else if err != nil {
+		return nil, nil, append(errs, err)
+	}
+	var rx []RxQueue
+	var tx []TxQueue
+	for _, e := range entries {
+		kind, index, ok := parseQueueName(e.Name())
+		if !ok {
+			continue
+		}
+		qdir := filepath.Join(dir, e.Name())
+		switch kind {
+		case "rx":
+			q := RxQueue{Index: index, RPSFlowCount: -1}
+			var present bool
+			if q.RPSCPUs, present, err = readSysfsMask(filepath.Join(qdir, "rps_cpus"), false); err != nil {
+				errs = append(errs, err)
+			} else {
+				q.HasRPS = present
+			}
+			if v, present, err := readSysfsInt(filepath.Join(qdir, "rps_flow_cnt")); err != nil {
+				errs = append(errs, err)
+			} else if present {
+				q.RPSFlowCount = v
+			}
+			rx = append(rx, q)
+		case "tx":
+			q := TxQueue{Index: index}
+			if q.XPSCPUs, q.HasXPSCPUs, err = readSysfsMask(filepath.Join(qdir, "xps_cpus"), true); err != nil {
+				errs = append(errs, err)
+			}
+			if q.XPSRxQs, q.HasXPSRxQs, err = readSysfsMask(filepath.Join(qdir, "xps_rxqs"), true); err != nil {
+				errs = append(errs, err)
+			}
+			tx = append(tx, q)
+		}
+	}
+	slices.SortFunc(rx, func(a, b RxQueue) int { return a.Index - b.Index })
+	slices.SortFunc(tx, func(a, b TxQueue) int { return a.Index - b.Index })
+	return rx, tx, errs
+}
+
+// parseQueueName splits "rx-3" into ("rx", 3); ok is false for anything
+// else.
+func parseQueueName(name string) (kind string, index int, ok bool) {
+	kind, num, found := strings.Cut(name, "-")
+	if !found || (kind != "rx" && kind != "tx") || num == "" || strings.TrimLeft(num, "0123456789") != "" {
+		return "", 0, false
+	}
+	index, err := strconv.Atoi(num)
+	if err != nil {
+		return "", 0, false
+	}
+	return kind, index, true
+}
+
+// sysfsReadLimit bounds one attribute read. Real sysfs attributes are at
+// most a page; an 8192-CPU mask is about 2.3 KB.
+const sysfsReadLimit = 64 << 10
+
+// readSysfsText returns a file's content without the trailing newline.
+// present is false (and err nil) when the file does not exist; with
+// absentOnEINVAL also when reading it fails with EINVAL, which is how
+// older kernels refuse xps_cpus on single-queue devices.
+func readSysfsText(path string, absentOnEINVAL bool) (text string, present bool, err error) {
+	f, err := os.Open(path)
+	if err == nil {
+		defer f.Close()
+		var b []byte
+		b, err = io.ReadAll(io.LimitReader(f, sysfsReadLimit+1))
+		if err == nil && len(b) > sysfsReadLimit {
+			return "", false, fmt.Errorf("%s: longer than %d bytes", path, sysfsReadLimit)
+		}
+		text = strings.TrimRight(string(b), "\n")
+	}
+	switch {
+	case err == nil:
+		return text, true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		// Either the file is absent or the kernel's show() said ENOENT
+		// (xps_cpus on a single-queue device since 5.x).
+		return "", false, nil
+	case absentOnEINVAL && errors.Is(err, syscall.EINVAL):
+		return "", false, nil
+	}
+	return "", false, err // an *fs.PathError: it names the file
+}
+
+// readSysfsMask reads a hex CPU mask file (rps_cpus, xps_cpus, affinity_hint).
+func readSysfsMask(path string, absentOnEINVAL bool) (CPUSet, bool, error) {
+	text, present, err := readSysfsText(path, absentOnEINVAL)
+	if err != nil || !present {
+		return CPUSet{}, false, err
+	}
+	set, err := ParseCPUMask(text)
+	if err != nil {
+		return CPUSet{}, false, fmt.Errorf("%s: %w", path, err)
+	}
+	return set, true, nil
+}
+
+// readSysfsList reads a CPU list file (smp_affinity_list, online ...).
+func readSysfsList(path string) (CPUSet, bool, error) {
+	text, present, err := readSysfsText(path, false)
+	if err != nil || !present {
+		return CPUSet{}, false, err
+	}
+	set, err := ParseCPUList(text)
+	if err != nil {
+		return CPUSet{}, false, fmt.Errorf("%s: %w", path, err)
+	}
+	return set, true, nil
+}
+
+// readSysfsInt reads a file holding one decimal integer (threaded,
+// numa_node, rps_flow_cnt, node).
+func readSysfsInt(path string) (int64, bool, error) {
+	text, present, err := readSysfsText(path, false)
+	if err != nil || !present {
+		return 0, false, err
+	}
+	v, err := parseSysfsInt(text)
+	if err != nil {
+		return 0, false, fmt.Errorf("%s: %w", path, err)
+	}
+	return v, true, nil
+}
+
+// parseSysfsInt parses one decimal integer with surrounding blanks.
+func parseSysfsInt(text string) (int64, error) {
+	v, err := strconv.ParseInt(strings.TrimSpace(text), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("not an integer: %q", clip(strings.TrimSpace(text)))
+	}
+	return v, nil
+}
+
+// readProblemsShown is how many problems a readProblems error spells out;
+// the rest are counted (and still reachable with errors.Is/As).
+const readProblemsShown = 5
+
+// readProblems collects the failures of a read that goes on past them.
+type readProblems struct {
+	what string
+	errs []error
+}
+
+func newReadProblems(what string) *readProblems { return &readProblems{what: what} }
+
+func (p *readProblems) add(err error) {
+	if err != nil {
+		p.errs = append(p.errs, err)
+	}
+}
+
+// err returns nil when nothing failed, otherwise one error whose message
+// is a single line and which unwraps to every failure.
+func (p *readProblems) err() error {
+	if len(p.errs) == 0 {
+		return nil
+	}
+	return &readProblemsError{what: p.what, errs: slices.Clone(p.errs)}
+}
+
+// readProblemsError is the combined error of a partial read.
+type readProblemsError struct {
+	what string
+	errs []error
+}
+
+func (e *readProblemsError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.what)
+	if len(e.errs) == 1 {
+		b.WriteString(": ")
+	} else {
+		fmt.Fprintf(&b, ": %d problems: ", len(e.errs))
+	}
+	for i, err := range e.errs {
+		if i == readProblemsShown {
+			fmt.Fprintf(&b, "; and %d more", len(e.errs)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	return b.String()
+}
+
+func (e *readProblemsError) Unwrap() []error { return e.errs }

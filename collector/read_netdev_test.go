@@ -1,0 +1,542 @@
+package collector
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Fixture trees: see testdata/hosts/*/SOURCE.md.
+const (
+	fcHostRoot      = "../testdata/hosts/fc-2cpu"
+	bigironHostRoot = "../testdata/hosts/bigiron-8cpu"
+)
+
+// netDevSummary is a NetDevice with its sets written as CPU lists, so that
+// a table can state a whole device in one line of Go.
+type netDevSummary struct {
+	Name, Driver, Bus, Virtio string
+	NUMA, Legacy, Threaded    int
+	MSI                       []int
+	Virtual                   bool
+	RPS                       []string // per rx queue: CPU list, "-" when rps_cpus is absent
+	FlowCnt                   []int64
+	XPS                       []string // per tx queue: CPU list, "-" when xps_cpus is absent
+	XPSRxQs                   []string // per tx queue: queue list, "-" when absent
+}
+
+func summarizeNetDev(d NetDevice) netDevSummary {
+	s := netDevSummary{
+		Name: d.Name, Driver: d.Driver, Bus: d.BusAddress, Virtio: d.VirtioName,
+		NUMA: d.NUMANode, Legacy: d.LegacyIRQ, Threaded: d.Threaded,
+		MSI: d.MSIIRQs, Virtual: d.IsVirtual(),
+	}
+	set := func(c CPUSet, has bool) string {
+		if !has {
+			return "-"
+		}
+		return c.String()
+	}
+	for i, q := range d.RxQueues {
+		if q.Index != i {
+			s.RPS = append(s.RPS, fmt.Sprintf("index %d at %d", q.Index, i))
+		}
+		s.RPS = append(s.RPS, set(q.RPSCPUs, q.HasRPS))
+		s.FlowCnt = append(s.FlowCnt, q.RPSFlowCount)
+	}
+	for i, q := range d.TxQueues {
+		if q.Index != i {
+			s.XPS = append(s.XPS, fmt.Sprintf("index %d at %d", q.Index, i))
+		}
+		s.XPS = append(s.XPS, set(q.XPSCPUs, q.HasXPSCPUs))
+		s.XPSRxQs = append(s.XPSRxQs, set(q.XPSRxQs, q.HasXPSRxQs))
+	}
+	return s
+}
+
+func (s netDevSummary) String() string {
+	type plain netDevSummary // without this String method
+	return fmt.Sprintf("%+v", plain(s))
+}
+
+func equalSummary(a, b netDevSummary) bool {
+	return a.Name == b.Name && a.Driver == b.Driver && a.Bus == b.Bus && a.Virtio == b.Virtio &&
+		a.NUMA == b.NUMA && a.Legacy == b.Legacy && a.Threaded == b.Threaded &&
+		slices.Equal(a.MSI, b.MSI) && a.Virtual == b.Virtual &&
+		slices.Equal(a.RPS, b.RPS) && slices.Equal(a.FlowCnt, b.FlowCnt) &&
+		slices.Equal(a.XPS, b.XPS) && slices.Equal(a.XPSRxQs, b.XPSRxQs)
+}
+
+func TestNetDevFixtures(t *testing.T) {
+	// The virtual single-queue devices of the Firecracker VM all look alike.
+	fcVirtual := func(name string) netDevSummary {
+		return netDevSummary{Name: name, NUMA: -1, Threaded: 0, Virtual: true,
+			RPS: []string{""}, FlowCnt: []int64{0}, XPS: []string{"-"}, XPSRxQs: []string{""}}
+	}
+	for _, tc := range []struct {
+		host string
+		want []netDevSummary
+	}{
+		{fcHostRoot, []netDevSummary{
+			{Name: "eth0", Driver: "virtio_net", Bus: "0000:00:03.0", Virtio: "virtio2",
+				NUMA: -1, Legacy: 0, Threaded: 0, MSI: []int{37, 38, 39},
+				// xps_cpus exists but reading it says ENOENT (single queue).
+				RPS: []string{""}, FlowCnt: []int64{0}, XPS: []string{"-"}, XPSRxQs: []string{""}},
+			fcVirtual("ifb0"),
+			fcVirtual("ifb1"),
+			fcVirtual("lo"),
+		}},
+		{bigironHostRoot, []netDevSummary{
+			{Name: "ens1f0", Driver: "mlx5_core", Bus: "0000:3b:00.0", NUMA: 0,
+				Legacy:   0, // irq says 24, but MSI-X is in use
+				Threaded: 0, MSI: []int{98, 99, 100, 101, 102, 103, 104, 105, 106},
+				RPS:     []string{"", "1-3", "4-7", "4-6", "0", "1", "2-3", "0-6"},
+				FlowCnt: []int64{0, 4096, 4096, 4096, 4096, 4096, 4096, 4096},
+				XPS:     []string{"0", "1", "2", "3", "4", "5", "6", "7"},
+				XPSRxQs: []string{"0", "", "", "", "", "", "", ""}},
+			{Name: "veth0", NUMA: -1, Threaded: 1, Virtual: true,
+				RPS: []string{"4-7", "0-3"}, FlowCnt: []int64{0, 0},
+				XPS: []string{"0-1", ""}, XPSRxQs: []string{"", ""}},
+		}},
+	} {
+		t.Run(filepath.Base(tc.host), func(t *testing.T) {
+			devs, err := ReadNetDevices(filepath.Join(tc.host, "sys"))
+			if err != nil {
+				t.Fatalf("ReadNetDevices: %v", err)
+			}
+			if len(devs) != len(tc.want) {
+				var names []string
+				for _, d := range devs {
+					names = append(names, d.Name)
+				}
+				t.Fatalf("devices %v, want %d", names, len(tc.want))
+			}
+			for i, want := range tc.want {
+				if got := summarizeNetDev(devs[i]); !equalSummary(got, want) {
+					t.Errorf("device %d:\n got %v\nwant %v", i, got, want)
+				}
+			}
+		})
+	}
+}
+
+// hostTree builds a fake sysfs/procfs below t.TempDir().
+type hostTree struct {
+	t    *testing.T
+	root string
+}
+
+func newHostTree(t *testing.T) hostTree {
+	t.Helper()
+	return hostTree{t: t, root: t.TempDir()}
+}
+
+func (h hostTree) path(rel string) string { return filepath.Join(h.root, filepath.FromSlash(rel)) }
+
+// file writes content to rel, creating its directories.
+func (h hostTree) file(rel, content string) {
+	h.t.Helper()
+	p := h.path(rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h hostTree) dir(rel string) {
+	h.t.Helper()
+	if err := os.MkdirAll(h.path(rel), 0o755); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// link makes rel a symlink to target (relative to rel's directory).
+func (h hostTree) link(rel, target string) {
+	h.t.Helper()
+	p := h.path(rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.Symlink(target, p); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// unreadable makes rel unreadable and reports whether that worked; root
+// reads through permissions, so tests that need EACCES skip under root.
+func (h hostTree) unreadable(rel string) bool {
+	h.t.Helper()
+	if os.Geteuid() == 0 {
+		return false
+	}
+	if err := os.Chmod(h.path(rel), 0); err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { os.Chmod(h.path(rel), 0o644) })
+	return true
+}
+
+// virtualDev adds a virtual device with one rx and one tx queue.
+func (h hostTree) virtualDev(name string) {
+	h.t.Helper()
+	h.link("sys/class/net/"+name, "../../devices/virtual/net/"+name)
+	dev := "sys/devices/virtual/net/" + name
+	h.file(dev+"/threaded", "0\n")
+	h.file(dev+"/queues/rx-0/rps_cpus", "00\n")
+	h.file(dev+"/queues/rx-0/rps_flow_cnt", "0\n")
+	h.file(dev+"/queues/tx-0/xps_rxqs", "0\n")
+}
+
+func findDev(devs []NetDevice, name string) (NetDevice, bool) {
+	for _, d := range devs {
+		if d.Name == name {
+			return d, true
+		}
+	}
+	return NetDevice{}, false
+}
+
+func devNames(devs []NetDevice) []string {
+	var names []string
+	for _, d := range devs {
+		names = append(names, d.Name)
+	}
+	return names
+}
+
+func TestNetDevMissingClassNet(t *testing.T) {
+	h := newHostTree(t)
+	h.dir("sys/class")
+	devs, err := ReadNetDevices(h.path("sys"))
+	if err == nil || devs != nil {
+		t.Fatalf("got %v, %v; want no devices and an error", devs, err)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("error %v does not wrap fs.ErrNotExist", err)
+	}
+}
+
+func TestNetDevEmptyClassNet(t *testing.T) {
+	h := newHostTree(t)
+	h.dir("sys/class/net")
+	devs, err := ReadNetDevices(h.path("sys"))
+	if err != nil || len(devs) != 0 {
+		t.Fatalf("got %v, %v; want nothing", devs, err)
+	}
+}
+
+func TestNetDevNoQueuesAndPlainDirs(t *testing.T) {
+	h := newHostTree(t)
+	// A plain directory (no symlink) without queues/ and without threaded.
+	h.dir("sys/class/net/dummy0")
+	// bonding_masters is a regular file the bonding driver adds.
+	h.file("sys/class/net/bonding_masters", "bond0\n")
+	h.virtualDev("lo")
+	devs, err := ReadNetDevices(h.path("sys"))
+	if err != nil {
+		t.Fatalf("ReadNetDevices: %v", err)
+	}
+	if names := devNames(devs); !slices.Equal(names, []string{"dummy0", "lo"}) {
+		t.Fatalf("devices %v, want [dummy0 lo]", names)
+	}
+	d := devs[0]
+	if len(d.RxQueues) != 0 || len(d.TxQueues) != 0 || d.Threaded != -1 || d.NUMANode != -1 || !d.IsVirtual() {
+		t.Errorf("dummy0 = %+v, want no queues, Threaded -1, virtual", d)
+	}
+	if len(devs[1].RxQueues) != 1 || len(devs[1].TxQueues) != 1 {
+		t.Errorf("lo queues: %+v", devs[1])
+	}
+}
+
+func TestNetDevQueueOrderAndNames(t *testing.T) {
+	h := newHostTree(t)
+	dev := "sys/class/net/eth9"
+	for _, q := range []int{10, 2, 0, 1} {
+		h.file(fmt.Sprintf("%s/queues/rx-%d/rps_cpus", dev, q), "0\n")
+		h.file(fmt.Sprintf("%s/queues/tx-%d/xps_cpus", dev, q), strconv.FormatInt(1<<(q%4), 16)+"\n")
+	}
+	h.dir(dev + "/queues/rx-x")   // not a queue
+	h.dir(dev + "/queues/tx-")    // not a queue
+	h.dir(dev + "/queues/foo-1")  // not a queue
+	h.dir(dev + "/queues/rx--1")  // not a queue
+	h.dir(dev + "/queues/tx-1.5") // not a queue
+	devs, err := ReadNetDevices(h.path("sys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rx, tx []int
+	for _, q := range devs[0].RxQueues {
+		rx = append(rx, q.Index)
+		if q.RPSFlowCount != -1 || !q.HasRPS {
+			t.Errorf("rx-%d: %+v, want RPSFlowCount -1 (absent), HasRPS", q.Index, q)
+		}
+	}
+	for _, q := range devs[0].TxQueues {
+		tx = append(tx, q.Index)
+		if q.HasXPSRxQs {
+			t.Errorf("tx-%d: HasXPSRxQs without xps_rxqs", q.Index)
+		}
+	}
+	if want := []int{0, 1, 2, 10}; !slices.Equal(rx, want) || !slices.Equal(tx, want) {
+		t.Errorf("rx %v tx %v, want %v", rx, tx, want)
+	}
+	if got := devs[0].TxQueues[3].XPSCPUs.String(); got != "2" {
+		t.Errorf("tx-10 xps = %q, want 2", got)
+	}
+}
+
+func TestNetDevGarbage(t *testing.T) {
+	h := newHostTree(t)
+	h.virtualDev("lo")
+	dev := "sys/devices/virtual/net/veth1"
+	h.link("sys/class/net/veth1", "../../devices/virtual/net/veth1")
+	h.file(dev+"/threaded", "on\n")
+	h.file(dev+"/queues/rx-0/rps_cpus", "zz,top\n")
+	h.file(dev+"/queues/rx-0/rps_flow_cnt", "12x\n")
+	h.file(dev+"/queues/rx-1/rps_cpus", "f\n")
+	h.file(dev+"/queues/rx-1/rps_flow_cnt", "256\n")
+	h.file(dev+"/queues/tx-0/xps_cpus", "not a mask")
+	h.file(dev+"/queues/tx-0/xps_rxqs", "1\n")
+
+	devs, err := ReadNetDevices(h.path("sys"))
+	if err == nil {
+		t.Fatal("no error for garbage files")
+	}
+	t.Logf("error: %v", err)
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error message spans lines: %q", err.Error())
+	}
+	for _, want := range []string{"veth1", "rps_cpus", "rps_flow_cnt", "threaded", "xps_cpus", "4 problems"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("garbage reported as a missing file: %v", err)
+	}
+	if names := devNames(devs); !slices.Equal(names, []string{"lo", "veth1"}) {
+		t.Fatalf("devices %v, want both kept", names)
+	}
+	got := summarizeNetDev(devs[1])
+	want := netDevSummary{Name: "veth1", NUMA: -1, Threaded: -1, Virtual: true,
+		RPS: []string{"-", "0-3"}, FlowCnt: []int64{-1, 256}, XPS: []string{"-"}, XPSRxQs: []string{"0"}}
+	if !equalSummary(got, want) {
+		t.Errorf("\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestNetDevUnreadableRPS(t *testing.T) {
+	h := newHostTree(t)
+	h.virtualDev("lo")
+	h.virtualDev("veth2")
+	h.file("sys/devices/virtual/net/veth2/queues/rx-0/rps_cpus", "3\n")
+	if !h.unreadable("sys/devices/virtual/net/veth2/queues/rx-0/rps_cpus") {
+		t.Skip("running as root (euid 0): permissions do not stop root, so EACCES cannot be produced; run the tests as a normal user to cover this case")
+	}
+	devs, err := ReadNetDevices(h.path("sys"))
+	if err == nil || !errors.Is(err, fs.ErrPermission) {
+		t.Fatalf("error %v, want one wrapping fs.ErrPermission", err)
+	}
+	d, ok := findDev(devs, "veth2")
+	if !ok || len(d.RxQueues) != 1 || d.RxQueues[0].HasRPS || d.RxQueues[0].RPSFlowCount != 0 {
+		t.Errorf("veth2 = %+v, want its queue kept without RPS", d)
+	}
+	if _, ok := findDev(devs, "lo"); !ok {
+		t.Error("lo lost")
+	}
+}
+
+func TestNetDevVanished(t *testing.T) {
+	h := newHostTree(t)
+	h.virtualDev("lo")
+	// The class link outlived its device: what a read racing with
+	// "ip link del" sees.
+	h.link("sys/class/net/veth3", "../../devices/virtual/net/veth3")
+	devs, err := ReadNetDevices(h.path("sys"))
+	if names := devNames(devs); !slices.Equal(names, []string{"lo"}) {
+		t.Errorf("devices %v, want [lo]", names)
+	}
+	// Gone is not broken: a container's veth that vanished mid-scrape must
+	// not fail the collector.
+	if err != nil {
+		t.Fatalf("error %v for a device that vanished, want none", err)
+	}
+}
+
+func TestNetDevBusDevices(t *testing.T) {
+	h := newHostTree(t)
+	// A PCI NIC with legacy INTx only and no numa_node file.
+	pci := "sys/devices/pci0000:00/0000:00:19.0"
+	h.link("sys/class/net/eno1", "../../devices/pci0000:00/0000:00:19.0/net/eno1")
+	h.link(pci+"/net/eno1/device", "../../../0000:00:19.0")
+	h.link(pci+"/driver", "../../../bus/pci/drivers/e1000e")
+	h.file(pci+"/irq", "20\n")
+	h.file(pci+"/net/eno1/queues/rx-0/rps_cpus", "0\n")
+	// virtio-mmio: the virtio device's parent is a platform device
+	// without msi_irqs; its IRQ is a wired line the exporter finds by name.
+	mmio := "sys/devices/platform/4000.virtio_mmio"
+	h.link("sys/class/net/eth1", "../../devices/platform/4000.virtio_mmio/virtio0/net/eth1")
+	h.link(mmio+"/virtio0/net/eth1/device", "../../../virtio0")
+	h.link(mmio+"/virtio0/driver", "../../../../bus/virtio/drivers/virtio_net")
+	h.file(mmio+"/virtio0/net/eth1/threaded", "0\n")
+	// A USB NIC whose driver was unbound: no driver link.
+	usb := "sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0"
+	h.link("sys/class/net/usb0", "../../devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/net/usb0")
+	h.link(usb+"/net/usb0/device", "../../../1-1:1.0")
+	h.dir(usb + "/net/usb0/queues")
+	// A PCI NIC with a garbage msi_irqs entry and a garbage numa_node.
+	bad := "sys/devices/pci0000:00/0000:00:1f.6"
+	h.link("sys/class/net/eno2", "../../devices/pci0000:00/0000:00:1f.6/net/eno2")
+	h.link(bad+"/net/eno2/device", "../../../0000:00:1f.6")
+	h.link(bad+"/driver", "../../../bus/pci/drivers/e1000e")
+	h.file(bad+"/msi_irqs/130", "msi\n")
+	h.file(bad+"/msi_irqs/oops", "msi\n")
+	h.file(bad+"/msi_irqs/129", "msi\n")
+	h.file(bad+"/numa_node", "node zero\n")
+	h.file(bad+"/irq", "17\n")
+
+	// A handmade tree with plain directories instead of links: the bus
+	// address is unknown, the rest is read; the driver link may dangle.
+	h.file("sys/class/net/eth7/device/msi_irqs/50", "msix\n")
+	h.file("sys/class/net/eth7/device/numa_node", "1\n")
+	h.link("sys/class/net/eth7/device/driver", "../../../../bus/pci/drivers/ixgbe")
+
+	devs, err := ReadNetDevices(h.path("sys"))
+	if err == nil || !strings.Contains(err.Error(), "oops") || !strings.Contains(err.Error(), "numa_node") {
+		t.Errorf("error %v, want the bad msi_irqs entry and numa_node named", err)
+	}
+	want := map[string]netDevSummary{
+		"eno1": {Name: "eno1", Driver: "e1000e", Bus: "0000:00:19.0", NUMA: -1, Legacy: 20, Threaded: -1,
+			RPS: []string{""}, FlowCnt: []int64{-1}},
+		"eth1": {Name: "eth1", Driver: "virtio_net", Bus: "4000.virtio_mmio", Virtio: "virtio0", NUMA: -1, Threaded: 0},
+		"usb0": {Name: "usb0", Bus: "1-1:1.0", NUMA: -1, Threaded: -1},
+		"eno2": {Name: "eno2", Driver: "e1000e", Bus: "0000:00:1f.6", NUMA: -1, Threaded: -1, MSI: []int{129, 130}},
+		"eth7": {Name: "eth7", Driver: "ixgbe", NUMA: 1, Threaded: -1, MSI: []int{50}},
+	}
+	if len(devs) != len(want) {
+		t.Fatalf("devices %v", devNames(devs))
+	}
+	for _, d := range devs {
+		if got := summarizeNetDev(d); !equalSummary(got, want[d.Name]) {
+			t.Errorf("\n got %v\nwant %v", got, want[d.Name])
+		}
+	}
+}
+
+func TestNetDevProblemsErrorIsShort(t *testing.T) {
+	h := newHostTree(t)
+	for i := range 12 {
+		h.file(fmt.Sprintf("sys/class/net/d%02d/queues/rx-0/rps_cpus", i), "garbage\n")
+	}
+	devs, err := ReadNetDevices(h.path("sys"))
+	if len(devs) != 12 || err == nil {
+		t.Fatalf("%d devices, %v", len(devs), err)
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "net devices: 12 problems: ") || !strings.HasSuffix(msg, "; and 7 more") {
+		t.Errorf("message %q", msg)
+	}
+	var joined interface{ Unwrap() []error }
+	if !errors.As(err, &joined) || len(joined.Unwrap()) != 12 {
+		t.Errorf("error does not unwrap to the 12 problems")
+	}
+}
+
+// TestNetDevLiveHost reads this machine's /sys and /proc: the exporter's
+// real input. It expects the Firecracker VM the fc-2cpu fixture was taken
+// from (eth0 = virtio_net on virtio2) and skips elsewhere.
+func TestNetDevLiveHost(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("not Linux")
+	}
+	if _, err := os.Stat("/sys/class/net/eth0"); err != nil {
+		t.Skipf("no /sys/class/net/eth0 on this machine (%v): the live test expects the Firecracker VM of testdata/hosts/fc-2cpu", err)
+	}
+	devs, err := ReadNetDevices("/sys")
+	if err != nil {
+		t.Errorf("ReadNetDevices(/sys): %v", err)
+	}
+	eth0, ok := findDev(devs, "eth0")
+	if !ok {
+		t.Fatalf("eth0 missing from %v", devNames(devs))
+	}
+	t.Logf("eth0: %v", summarizeNetDev(eth0))
+	if eth0.Driver != "virtio_net" || eth0.VirtioName != "virtio2" {
+		t.Errorf("eth0 driver %q virtio %q, want virtio_net on virtio2", eth0.Driver, eth0.VirtioName)
+	}
+	if len(eth0.RxQueues) == 0 {
+		t.Error("eth0 has no rx queue")
+	}
+	if lo, ok := findDev(devs, "lo"); !ok || !lo.IsVirtual() {
+		t.Errorf("lo missing or not virtual: %+v", lo)
+	}
+
+	topo, err := ReadCPUTopology("/sys")
+	if err != nil {
+		t.Errorf("ReadCPUTopology(/sys): %v", err)
+	}
+	if topo == nil {
+		t.Fatal("no topology")
+	}
+	// runtime.NumCPU counts the CPUs this process may run on, like nproc.
+	if got, want := topo.Online.Count(), runtime.NumCPU(); got != want {
+		t.Errorf("online %q has %d CPUs, nproc says %d", topo.Online, got, want)
+	}
+	if topo.Online.Intersect(topo.Possible).Count() != topo.Online.Count() {
+		t.Errorf("online %q not within possible %q", topo.Online, topo.Possible)
+	}
+
+	irq := liveRxIRQ(t, eth0)
+	aff, err := ReadIRQAffinity("/proc", irq)
+	if err != nil {
+		t.Fatalf("ReadIRQAffinity(/proc, %d): %v", irq, err)
+	}
+	t.Logf("irq %d: smp_affinity %q effective %q (has %v) hint %q (has %v) node %d",
+		irq, aff.SMPAffinity, aff.Effective, aff.HasEffective, aff.Hint, aff.HasHint, aff.Node)
+	if aff.SMPAffinity.IsEmpty() || aff.SMPAffinity.Intersect(topo.Possible).Count() != aff.SMPAffinity.Count() {
+		t.Errorf("smp_affinity %q empty or beyond possible %q", aff.SMPAffinity, topo.Possible)
+	}
+	if !aff.HasEffective || aff.Effective.IsEmpty() || aff.Effective.Intersect(topo.Online).Count() != aff.Effective.Count() {
+		t.Errorf("effective %q (has %v): want a non-empty set of online CPUs", aff.Effective, aff.HasEffective)
+	}
+}
+
+// liveRxIRQ finds eth0's first RX IRQ: the /proc/interrupts line named
+// "<virtio>-input.0" among the device's MSI IRQs.
+func liveRxIRQ(t *testing.T, eth0 NetDevice) int {
+	t.Helper()
+	f, err := os.Open("/proc/interrupts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		num, rest, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		irq, err := strconv.Atoi(strings.TrimSpace(num))
+		if err != nil {
+			continue
+		}
+		if strings.HasSuffix(strings.TrimSpace(rest), " "+eth0.VirtioName+"-input.0") {
+			if !slices.Contains(eth0.MSIIRQs, irq) {
+				t.Errorf("rx irq %d not among eth0's msi_irqs %v", irq, eth0.MSIIRQs)
+			}
+			return irq
+		}
+	}
+	t.Fatalf("no %s-input.0 line in /proc/interrupts", eth0.VirtioName)
+	return 0
+}

@@ -1,0 +1,57 @@
+package collector
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"github.com/prometheus/procfs"
+)
+
+// ReadCPUTime reads the cpuN lines of <procRoot>/stat with procfs, which
+// parses them fully and already converts USER_HZ ticks to seconds (it
+// assumes USER_HZ is 100, the value on all mainstream architectures). The
+// aggregate "cpu" line is left out. CPUs are sorted by number; offline CPUs
+// have no line, so the list may have gaps.
+//
+// procfs rejects the whole file on any malformed line, so then nothing is
+// returned. A CPU number beyond maxCPUs is dropped and reported.
+func ReadCPUTime(procRoot string) ([]CPUTime, error) {
+	fs, err := procfs.NewFS(procRoot)
+	if err != nil {
+		return nil, fmt.Errorf("stat: %w", err)
+	}
+	st, err := fs.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("stat: %w", err)
+	}
+	if len(st.CPU) == 0 {
+		// procfs skips lines it does not know, so garbage parses "fine".
+		return nil, fmt.Errorf("stat: %s has no cpuN lines", filepath.Join(procRoot, "stat"))
+	}
+	out := make([]CPUTime, 0, len(st.CPU))
+	var bad []int64
+	for cpu, s := range st.CPU {
+		if cpu < 0 || cpu >= maxCPUs {
+			bad = append(bad, cpu)
+			continue
+		}
+		out = append(out, CPUTime{
+			CPU:     int(cpu),
+			User:    s.User,
+			Nice:    s.Nice,
+			System:  s.System,
+			Idle:    s.Idle,
+			Iowait:  s.Iowait,
+			IRQ:     s.IRQ,
+			SoftIRQ: s.SoftIRQ,
+			Steal:   s.Steal,
+		})
+	}
+	slices.SortFunc(out, func(a, b CPUTime) int { return a.CPU - b.CPU })
+	if len(bad) > 0 {
+		slices.Sort(bad)
+		return out, fmt.Errorf("stat: CPU numbers out of range, lines dropped: %v", bad)
+	}
+	return out, nil
+}
