@@ -48,17 +48,21 @@ func ClassifyIRQs(t *InterruptTable, devs []NetDevice) map[int]IRQClass {
 
 	// Pass 1: match every action name. Some rules need to know the other
 	// vectors of the same device, collected here.
-	matches := make([][]irqcMatch, len(t.IRQs))
+	// The matches of IRQ i are all[start[i]:start[i+1]].
+	all := make([]irqcMatch, 0, len(t.IRQs))
+	start := make([]int, len(t.IRQs)+1)
 	for i, line := range t.IRQs {
-		matches[i] = c.match(line.Name)
-		for _, m := range matches[i] {
+		start[i] = len(all)
+		all = c.match(all, line.Name)
+		for _, m := range all[start[i]:] {
 			c.note(m)
 		}
 	}
+	start[len(t.IRQs)] = len(all)
 	// Pass 2: resolve each IRQ.
 	for i, line := range t.IRQs {
 		cl, ok := IRQClass{}, false
-		for _, m := range matches[i] {
+		for _, m := range all[start[i]:start[i+1]] {
 			if cl, ok = c.resolve(line.IRQ, m); ok {
 				break
 			}
@@ -96,13 +100,15 @@ const (
 	irqcPCIOne                    // "<driver>@pci:<bdf>" of a known single-vector wired NIC driver
 )
 
-// irqcRule is one naming scheme. Cheap checks (prefixes, contains) run
-// before the regexp. The regexp's named groups: dev (the device handle), q
-// (queue or vector number), k (kind word: TxRx, rx, tx) and drv (driver).
+// irqcRule is one naming scheme. Cheap checks (one of prefixes, one of
+// contains, a final digit) run before the regexp. The regexp's named groups:
+// dev (the device handle), q (queue or vector number), k (kind word: TxRx,
+// rx, tx) and drv (driver).
 type irqcRule struct {
 	driver   string // reported as IRQClass.Driver
 	prefixes []string
-	contains string
+	contains []string
+	digitEnd bool // the name ends with a digit
 	re       *regexp.Regexp
 	handle   irqcHandle
 	kind     IRQKind // when there is no k group
@@ -140,14 +146,14 @@ var irqcRules = []irqcRule{
 		`^mlx4-(?:comp-\d+|async)@pci:(?P<dev>BDF)$`),
 	// Intel i40e/ice/iavf device vectors: "i40e-0000:01:00.0:misc",
 	// "i40e-0000:01:00.0:fdir-TxRx-0", "ice-0000:3b:00.0:misc", "iavf-0000:02:02.0:mbx".
-	irqcR(irqcRule{driver: "i40e/ice", prefixes: []string{"i40e-", "ice-", "iavf-"}, handle: irqcBDF, kind: KindOther},
+	irqcR(irqcRule{driver: "i40e/ice", prefixes: []string{"i40e-", "ice-", "iavf-"}, contains: []string{":"}, handle: irqcBDF, kind: KindOther},
 		`^(?:i40e|ice|iavf)-(?P<dev>BDF):.+$`),
 	// Intel i40e/ice/iavf queue vectors: "i40e-eth0-TxRx-0", "ice-ens1f0-TxRx-11",
 	// "-rx-N"/"-tx-N" when rx and tx have their own vectors.
-	irqcR(irqcRule{driver: "i40e/ice", prefixes: []string{"i40e-", "ice-", "iavf-"}, handle: irqcNetdev},
+	irqcR(irqcRule{driver: "i40e/ice", prefixes: []string{"i40e-", "ice-", "iavf-"}, digitEnd: true, handle: irqcNetdev},
 		`^(?:i40e|ice|iavf)-(?P<dev>[^\s:]+)-(?P<k>TxRx|rx|tx)-(?P<q>\d+)$`),
 	// Amazon ena queue pair: "eth0-Tx-Rx-3".
-	irqcR(irqcRule{driver: "ena", contains: "-Tx-Rx-", handle: irqcNetdev, kind: KindCombined},
+	irqcR(irqcRule{driver: "ena", contains: []string{"-Tx-Rx-"}, digitEnd: true, handle: irqcNetdev, kind: KindCombined},
 		`^(?P<dev>[^\s:]+)-Tx-Rx-(?P<q>\d+)$`),
 	// Amazon ena management/admin vector: "ena-mgmnt@pci:0000:00:05.0".
 	irqcR(irqcRule{driver: "ena", prefixes: []string{"ena-mgmnt@pci:"}, handle: irqcBDF, kind: KindOther},
@@ -180,29 +186,29 @@ var irqcRules = []irqcRule{
 	irqcR(irqcRule{driver: "virtio_net", prefixes: []string{"virtio"}, handle: irqcVirtio, kind: KindCombined, mode: irqcVirtioNet},
 		`^(?P<dev>virtio\d+)(?:-virtqueues)?$`),
 	// VMware vmxnet3 queue pair: "eth0-rxtx-3".
-	irqcR(irqcRule{driver: "vmxnet3", contains: "-rxtx-", handle: irqcNetdev, kind: KindCombined, ifName: true},
+	irqcR(irqcRule{driver: "vmxnet3", contains: []string{"-rxtx-"}, digitEnd: true, handle: irqcNetdev, kind: KindCombined, ifName: true},
 		`^(?P<dev>[^\s:]+)-rxtx-(?P<q>\d+)$`),
 	// VMware vmxnet3 event (link) vector: "eth0-event-8".
-	irqcR(irqcRule{driver: "vmxnet3", contains: "-event-", handle: irqcNetdev, kind: KindOther, ifName: true},
+	irqcR(irqcRule{driver: "vmxnet3", contains: []string{"-event-"}, digitEnd: true, handle: irqcNetdev, kind: KindOther, ifName: true},
 		`^(?P<dev>[^\s:]+)-event-\d+$`),
 	// QLogic qede and Broadcom bnx2x fastpath: "eth0-fp-3".
-	irqcR(irqcRule{driver: "qede/bnx2x", contains: "-fp-", handle: irqcNetdev, kind: KindCombined, ifName: true},
+	irqcR(irqcRule{driver: "qede/bnx2x", contains: []string{"-fp-"}, digitEnd: true, handle: irqcNetdev, kind: KindCombined, ifName: true},
 		`^(?P<dev>[^\s:]+)-fp-(?P<q>\d+)$`),
 	// igb, igc, ixgbe, ixgbevf, bnxt_en queue pair: "eth0-TxRx-3" (tg3 with
 	// tx+rx on one vector: "eth0-txrx-1").
-	irqcR(irqcRule{driver: "txrx", contains: "-", handle: irqcNetdev, kind: KindCombined, ifName: true},
+	irqcR(irqcRule{driver: "txrx", contains: []string{"-TxRx-", "-txrx-"}, digitEnd: true, handle: irqcNetdev, kind: KindCombined, ifName: true},
 		`^(?P<dev>[^\s:]+)-(?:TxRx|txrx)-(?P<q>\d+)$`),
 	// Separate rx and tx vectors: igb/ixgbe "eth0-rx-0".."eth0-tx-3", e1000e
 	// MSI-X "eth2-rx-0"+"eth2-tx-0", tg3 "eth0-tx-0"+"eth0-rx-1..4" (rx 1-based).
-	irqcR(irqcRule{driver: "rx/tx", contains: "x-", handle: irqcNetdev, mode: irqcSplit, ifName: true},
+	irqcR(irqcRule{driver: "rx/tx", contains: []string{"-rx-", "-tx-"}, digitEnd: true, handle: irqcNetdev, mode: irqcSplit, ifName: true},
 		`^(?P<dev>[^\s:]+)-(?P<k>rx|tx)-(?P<q>\d+)$`),
 	// Numbered vectors of bnx2 ("em1-0".."em1-7"), mlx4_en ("eth6-0"), sfc
 	// ("eth0-3"): each serves one queue pair.
-	irqcR(irqcRule{driver: "dev-N", contains: "-", handle: irqcNetdev, kind: KindCombined, ifName: true},
+	irqcR(irqcRule{driver: "dev-N", contains: []string{"-"}, digitEnd: true, handle: irqcNetdev, kind: KindCombined, ifName: true},
 		`^(?P<dev>[^\s:]+)-(?P<q>\d+)$`),
 	// Single-vector wired NIC named after its driver and PCI address:
 	// "skge@pci:0000:05:00.0" (only drivers in irqcSingleVectorDrivers).
-	irqcR(irqcRule{driver: "pci-driver", contains: "@pci:", handle: irqcBDF, mode: irqcPCIOne},
+	irqcR(irqcRule{driver: "pci-driver", contains: []string{"@pci:"}, handle: irqcBDF, mode: irqcPCIOne},
 		`^(?P<drv>[\w-]+)@pci:(?P<dev>BDF)$`),
 	// Bare interface name: "eth0" is the other (link/misc) vector of
 	// igb/ixgbe/e1000e when the same device has queue vectors, else the
@@ -291,22 +297,33 @@ func newIRQClassifier(devs []NetDevice) *irqClassifier {
 	return c
 }
 
+func irqcContainsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
 // isIfName reports whether s names a net device: listed in devs, or shaped
 // like an interface name.
 func (c *irqClassifier) isIfName(s string) bool {
 	if _, ok := c.byName[s]; ok {
 		return true
 	}
-	return len(s) >= 2 && len(s) <= 15 && irqcIfNameRe.MatchString(s)
+	if len(s) < 2 || len(s) > 15 || !strings.ContainsRune("epib", rune(s[0])) {
+		return false
+	}
+	return irqcIfNameRe.MatchString(s)
 }
 
-// match returns the rule matches of the actions of one IRQ name.
-func (c *irqClassifier) match(name string) []irqcMatch {
-	if name == "" {
-		return nil
-	}
-	var out []irqcMatch
-	for action := range strings.SplitSeq(name, ", ") {
+// match appends the rule matches of the actions of one IRQ name
+// ("ehci_hcd:usb1, eth0" has two actions).
+func (c *irqClassifier) match(out []irqcMatch, name string) []irqcMatch {
+	for rest, more := name, true; more; {
+		var action string
+		action, rest, more = strings.Cut(rest, ", ")
 		if m, ok := c.matchAction(strings.TrimSpace(action)); ok {
 			out = append(out, m)
 		}
@@ -332,8 +349,18 @@ func (c *irqClassifier) matchAction(a string) (irqcMatch, bool) {
 				continue
 			}
 		}
-		if r.contains != "" && !strings.Contains(a, r.contains) {
+		if len(r.contains) > 0 && !irqcContainsAny(a, r.contains) {
 			continue
+		}
+		if r.digitEnd && !intrIsDigit(a[len(a)-1]) {
+			continue
+		}
+		if r.mode == irqcBare {
+			// The whole name is the handle: no regexp needed.
+			if strings.ContainsAny(a, ":,") || !c.isIfName(a) {
+				continue
+			}
+			return irqcMatch{rule: r, handle: a, q: -1}, true
 		}
 		sm := r.re.FindStringSubmatch(a)
 		if sm == nil {

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -83,7 +84,7 @@ func (e *InterruptsParseError) Unwrap() error { return e.Err }
 // an error.
 func ParseInterrupts(r io.Reader) (*InterruptTable, error) {
 	p := intrParser{t: &InterruptTable{}, collectTails: true}
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(r, 16<<10)
 	var long []byte
 	lineNo := 0
 	for {
@@ -214,6 +215,11 @@ func (p *intrParser) line(lineNo int, b []byte) {
 	pos := j + 1
 	counts := p.scratch[:0]
 	for {
+		// Counts are right-aligned in 10-character columns: skip the
+		// padding eight blanks at a time.
+		for pos+8 <= len(b) && binary.LittleEndian.Uint64(b[pos:]) == 0x2020202020202020 {
+			pos += 8
+		}
 		for pos < len(b) && intrIsSpace(b[pos]) {
 			pos++
 		}
@@ -222,20 +228,16 @@ func (p *intrParser) line(lineNo int, b []byte) {
 		}
 		start := pos
 		var v uint64
-		overflow := false
 		for pos < len(b) && intrIsDigit(b[pos]) {
-			d := uint64(b[pos] - '0')
-			if v > (1<<64-1-d)/10 {
-				overflow = true
-			}
-			v = v*10 + d
+			v = v*10 + uint64(b[pos]-'0')
 			pos++
 		}
 		if pos < len(b) && !intrIsSpace(b[pos]) {
 			pos = start // "5-edge", "4020KEY": not a count
 			break
 		}
-		if overflow {
+		// 19 digits always fit in a uint64; 20 fit up to 18446744073709551615.
+		if digits := b[start:pos]; len(digits) > 20 || len(digits) == 20 && string(digits) > "18446744073709551615" {
 			p.problem(lineNo, fmt.Sprintf("%s: count %q overflows", label, b[start:pos]))
 			p.scratch = counts
 			return

@@ -128,6 +128,7 @@ type Options struct {
 
 // Lab is a sender and a receiver namespace joined by a multi-queue veth pair.
 type Lab struct {
+	locked         bool // holds a reference to the machine lock
 	name           string
 	queues         int
 	senderTxQueues int
@@ -245,9 +246,17 @@ func Create(ctx context.Context, opts Options) (_ *Lab, err error) {
 	}
 	l.dir = filepath.Join(os.TempDir(), "netlab-"+l.name)
 	l.sysfs = filepath.Join(l.dir, "sys")
+	// One lab at a time per machine: the tests assert on per-CPU counters
+	// that a second flood (another test package running in parallel) would
+	// disturb. The lock is released by Close or by the process dying.
+	if err := acquireMachineLock(ctx); err != nil {
+		return nil, err
+	}
+	l.locked = true
 	// Record ownership before creating anything, so that a crash at any
 	// later point leaves something Sweep recognises.
 	if err := l.writeState(); err != nil {
+		releaseMachineLock()
 		return nil, err
 	}
 	defer func() {
@@ -841,7 +850,73 @@ func (l *Lab) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	return teardown(ctx, l.name, l.sndNS, l.rcvNS, l.dir, l.statePath)
+	err := teardown(ctx, l.name, l.sndNS, l.rcvNS, l.dir, l.statePath)
+	if l.locked {
+		releaseMachineLock()
+	}
+	return err
+}
+
+// The machine lock lets one process at a time run labs: the tests assert on
+// per-CPU counters that another test binary's flood would disturb (go test
+// runs packages in parallel). Labs of the same process share it.
+var (
+	machineLockMu   sync.Mutex
+	machineLockFile *os.File
+	machineLockRefs int
+)
+
+func acquireMachineLock(ctx context.Context) error {
+	machineLockMu.Lock()
+	defer machineLockMu.Unlock()
+	if machineLockRefs == 0 {
+		f, err := lockExclusive(ctx, filepath.Join(stateDir, "traffic.lock"))
+		if err != nil {
+			return err
+		}
+		machineLockFile = f
+	}
+	machineLockRefs++
+	return nil
+}
+
+func releaseMachineLock() {
+	machineLockMu.Lock()
+	defer machineLockMu.Unlock()
+	machineLockRefs--
+	if machineLockRefs == 0 {
+		machineLockFile.Close() // releases the flock
+		machineLockFile = nil
+	}
+}
+
+// lockExclusive takes an exclusive flock on path, waiting (bounded by ctx
+// and 10 minutes) while another process's lab holds it.
+func lockExclusive(ctx context.Context, path string) (*os.File, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(10 * time.Minute)
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return f, nil
+		}
+		if err != unix.EWOULDBLOCK || time.Now().After(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("netlab: locking %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("netlab: waiting for %s: %w", path, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // teardown removes a lab's resources; used by Close and Sweep. Each step is
