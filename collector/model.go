@@ -40,6 +40,20 @@ type Snapshot struct {
 
 	Topology    *CPUTopology // /sys/devices/system/cpu and node
 	TopologyErr error
+
+	// The deep NIC view (model_nic.go). A device that does not support a
+	// query (virtio has no RSS get) is left out quietly, not an error.
+	Channels      map[string]Channels // ethtool -l, by device
+	RSS           map[string]RSSTable // ethtool -x, by device
+	EthtoolErr    error
+	QueueStats    []QueueStats // per-queue packets and bytes
+	QueueNAPIs    []QueueNAPI  // queue → NAPI instance (netdev netlink)
+	NAPIs         []NAPI       // NAPI instance → IRQ and thread (netdev netlink)
+	QueueStatsErr error
+	Threads       []KernelThread // napi/<dev>-<id> and ksoftirqd/N
+	ThreadsErr    error
+	Tunables      *Tunables // /proc/sys/net/core and irqbalance
+	TunablesErr   error
 }
 
 // InterruptTable is /proc/interrupts.
@@ -211,19 +225,26 @@ type PartDuration struct {
 // they need so that a disabled collector costs no file read.
 type Part uint
 
+// The parts, in the order they are read: a part may use those above it.
 const (
-	PartInterrupts Part = 1 << iota // /proc/interrupts (+ classification)
+	PartTopology   Part = 1 << iota // /sys/devices/system/{cpu,node}
+	PartNetDevices                  // /sys/class/net/* and rps_sock_flow_entries
+	PartInterrupts                  // /proc/interrupts (+ classification)
 	PartAffinity                    // /proc/irq/N/* of the selected IRQs
 	PartSoftirqs                    // /proc/softirqs
 	PartSoftnet                     // /proc/net/softnet_stat
 	PartCPUTime                     // /proc/stat
-	PartNetDevices                  // /sys/class/net/* and rps_sock_flow_entries
-	PartTopology                    // /sys/devices/system/{cpu,node}
+	PartEthtool                     // ethtool netlink: channels and RSS per device
+	PartQueueStats                  // netdev netlink: per-queue stats, queue → NAPI → IRQ (ethtool -S fallback)
+	PartThreads                     // napi/* and ksoftirqd/N kernel threads from /proc/<pid>
+	PartTunables                    // /proc/sys/net/core tunables, irqbalance
+	partLast       = PartTunables
 )
 
 var partNames = map[Part]string{
 	PartInterrupts: "interrupts", PartAffinity: "irq_affinity", PartSoftirqs: "softirqs",
 	PartSoftnet: "softnet", PartCPUTime: "stat", PartNetDevices: "net_devices", PartTopology: "cpu_topology",
+	PartEthtool: "ethtool", PartQueueStats: "queue_stats", PartThreads: "threads", PartTunables: "tunables",
 }
 
 func (p Part) String() string { return partNames[p] }

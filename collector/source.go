@@ -72,53 +72,41 @@ func (s *Source) proc(name ...string) string {
 	return filepath.Join(append([]string{s.procPath}, name...)...)
 }
 
-// read reads every wanted part once. Order matters: topology feeds softnet,
-// devices feed classification, classification feeds the affinity reads.
-func (s *Source) read() *Snapshot {
-	snap := &Snapshot{Time: time.Now(), RPSSockFlowEntries: -1}
-	// want reports whether part p is read, and times it until the next call.
-	var current Part
-	var began time.Time
-	timed := func() {
-		if current != 0 {
-			snap.ReadDurations = append(snap.ReadDurations, PartDuration{current, time.Since(began)})
-			current = 0
-		}
-	}
-	want := func(p Part) bool {
-		timed()
-		if s.parts&p == 0 {
-			return false
-		}
-		current, began = p, time.Now()
-		return true
-	}
-	defer timed()
+// partReader fills one part of a snapshot. Readers run in the order of
+// the Part constants, so a part may use the parts declared before it
+// (softnet uses the topology, classification the devices, affinity the
+// classification).
+type partReader func(s *Source, snap *Snapshot)
 
-	if want(PartTopology) {
+// partReaders maps each part to its reader. A reader added by a later file
+// registers itself here from its init function.
+var partReaders = map[Part]partReader{
+	PartTopology: func(s *Source, snap *Snapshot) {
 		snap.Topology, snap.TopologyErr = ReadCPUTopology(s.sysPath)
-	}
-	if want(PartNetDevices) {
+	},
+	PartNetDevices: func(s *Source, snap *Snapshot) {
 		snap.NetDevices, snap.NetDevicesErr = ReadNetDevices(s.sysPath)
 		if n, err := ReadRPSSockFlowEntries(s.procPath); err == nil {
 			snap.RPSSockFlowEntries = n
 		} else if !errors.Is(err, os.ErrNotExist) {
 			snap.NetDevicesErr = errors.Join(snap.NetDevicesErr, err)
 		}
-	}
-	if want(PartInterrupts) {
+	},
+	PartInterrupts: func(s *Source, snap *Snapshot) {
 		snap.Interrupts, snap.InterruptsErr = parseFile(s.proc("interrupts"), ParseInterrupts)
 		if snap.Interrupts != nil {
 			snap.IRQClasses = ClassifyIRQs(snap.Interrupts, snap.NetDevices)
 		}
-	}
-	if want(PartAffinity) && snap.Interrupts != nil {
-		snap.Affinity, snap.AffinityErr = s.readAffinity(snap)
-	}
-	if want(PartSoftirqs) {
+	},
+	PartAffinity: func(s *Source, snap *Snapshot) {
+		if snap.Interrupts != nil {
+			snap.Affinity, snap.AffinityErr = s.readAffinity(snap)
+		}
+	},
+	PartSoftirqs: func(s *Source, snap *Snapshot) {
 		snap.Softirqs, snap.SoftirqsErr = parseFile(s.proc("softirqs"), ParseSoftirqs)
-	}
-	if want(PartSoftnet) {
+	},
+	PartSoftnet: func(s *Source, snap *Snapshot) {
 		var online []int
 		if snap.Topology != nil && !snap.Topology.Online.IsEmpty() {
 			online = snap.Topology.Online.List()
@@ -126,9 +114,23 @@ func (s *Source) read() *Snapshot {
 		snap.Softnet, snap.SoftnetErr = parseFile(s.proc("net", "softnet_stat"), func(r io.Reader) ([]SoftnetRow, error) {
 			return ParseSoftnet(r, online)
 		})
-	}
-	if want(PartCPUTime) {
+	},
+	PartCPUTime: func(s *Source, snap *Snapshot) {
 		snap.CPUTime, snap.CPUTimeErr = ReadCPUTime(s.procPath)
+	},
+}
+
+// read reads every wanted part once, timing each.
+func (s *Source) read() *Snapshot {
+	snap := &Snapshot{Time: time.Now(), RPSSockFlowEntries: -1}
+	for p := Part(1); p != 0 && p <= partLast; p <<= 1 {
+		read, ok := partReaders[p]
+		if !ok || s.parts&p == 0 {
+			continue
+		}
+		began := time.Now()
+		read(s, snap)
+		snap.ReadDurations = append(snap.ReadDurations, PartDuration{p, time.Since(began)})
 	}
 	return snap
 }
