@@ -34,6 +34,7 @@ deps:
 
 test: deps vet
 	$(GO) test -count=1 -timeout 30m $(PKGS)
+	cd dashboards && $(GO) test -count=1 ./...
 
 vet:
 	$(GO) vet $(PKGS)
