@@ -142,15 +142,15 @@ func ParseCPUList(text string) (CPUSet, error) {
 		lo, hi, isRange := strings.Cut(part, "-")
 		first, err := parseCPUNumber(lo)
 		if err != nil {
-			return CPUSet{}, fmt.Errorf("cpu list %q: %w", text, err)
+			return CPUSet{}, fmt.Errorf("cpu list %q: %w", clip(text), err)
 		}
 		last := first
 		if isRange {
 			if last, err = parseCPUNumber(hi); err != nil {
-				return CPUSet{}, fmt.Errorf("cpu list %q: %w", text, err)
+				return CPUSet{}, fmt.Errorf("cpu list %q: %w", clip(text), err)
 			}
 			if last < first {
-				return CPUSet{}, fmt.Errorf("cpu list %q: range %q runs backwards", text, part)
+				return CPUSet{}, fmt.Errorf("cpu list %q: range %q runs backwards", clip(text), clip(part))
 			}
 		}
 		for c := first; c <= last; c++ {
@@ -163,7 +163,7 @@ func ParseCPUList(text string) (CPUSet, error) {
 func parseCPUNumber(text string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(text))
 	if err != nil {
-		return 0, fmt.Errorf("bad cpu number %q", text)
+		return 0, fmt.Errorf("bad cpu number %q", clip(text))
 	}
 	if n < 0 || n >= maxCPUs {
 		return 0, fmt.Errorf("cpu number %d out of range [0,%d)", n, maxCPUs)
@@ -187,11 +187,11 @@ func ParseCPUMask(text string) (CPUSet, error) {
 	for i := len(groups) - 1; i >= 0; i-- {
 		g := groups[i]
 		if g == "" || len(g) > 8 {
-			return CPUSet{}, fmt.Errorf("cpu mask %q: bad group %q", clip(text), g)
+			return CPUSet{}, fmt.Errorf("cpu mask %q: bad group %q", clip(text), clip(g))
 		}
 		v, err := strconv.ParseUint(g, 16, 32)
 		if err != nil {
-			return CPUSet{}, fmt.Errorf("cpu mask %q: bad group %q", clip(text), g)
+			return CPUSet{}, fmt.Errorf("cpu mask %q: bad group %q", clip(text), clip(g))
 		}
 		for b := 0; b < 32; b++ {
 			if v&(1<<uint(b)) != 0 {

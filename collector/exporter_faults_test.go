@@ -65,7 +65,7 @@ func TestBadInput(t *testing.T) {
 		{"softnet too few columns", write("proc/net/softnet_stat", "00000001 00000002\n"), []string{"softnet"}, "netirq_cpu_seconds_total"},
 		{"stat garbage", write("proc/stat", garbage), []string{"cputime"}, "netirq_softirqs_total"},
 		{"stat missing", remove("proc/stat"), []string{"cputime"}, "netirq_softirqs_total"},
-		{"no /sys/class/net", remove("sys/class/net"), []string{"netqueues"}, "netirq_cpu_info"},
+		{"no /sys/class/net", remove("sys/class/net"), []string{"netqueues", "ethtool", "queuestats"}, "netirq_cpu_info"},
 		{"no /sys/devices/system/cpu", remove("sys/devices/system/cpu"), []string{"cputopology"}, "netirq_softnet_processed_packets_total"},
 		{"garbage rps_cpus", globWrite("sys/devices/*/*/*/net/eth0/queues/rx-0/rps_cpus", "zz,not-hex\n"), []string{"netqueues"}, "netirq_net_tx_queues"},
 		{"irq affinity garbage", globWrite("proc/irq/*/smp_affinity_list", "0-\n"), []string{"irqaffinity"}, "netirq_irq_interrupts_total"},

@@ -2,10 +2,14 @@ package collector
 
 import (
 	"errors"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // The interrupts collector exports /proc/interrupts: NIC IRQs per CPU in
@@ -16,7 +20,7 @@ func init() {
 		name: "interrupts", help: "Per-IRQ per-CPU interrupts from /proc/interrupts, NIC queue IRQs classified",
 		defaultEnabled: true, parts: PartInterrupts,
 		build: func(cfg *Config) Collector {
-			return &interruptsCollector{selector: cfg.Interrupts, seen: map[cellKey]bool{}}
+			return &interruptsCollector{selector: cfg.Interrupts, seen: map[string]*CPUSet{}}
 		},
 	})
 }
@@ -39,19 +43,24 @@ var (
 		[]string{"name"}, nil)
 )
 
-// cellKey names one per-CPU cell; name is the IRQ number or the arch line.
-type cellKey struct {
-	name string
-	cpu  int
-}
-
 type interruptsCollector struct {
 	selector IRQSelector
-	// seen holds the cells that have counted at least once. A cell that has
-	// only ever been zero is left out (most of a 256-CPU matrix is zeros);
-	// once it counts it stays for the process's life so rate() stays right.
+	// seen holds the cells that have counted at least once: per IRQ number
+	// or arch line name, the CPUs. A cell that has only ever been zero is
+	// left out (most of a 256-CPU matrix is zeros); once it counts it stays
+	// for the process's life so rate() stays right.
 	mu   sync.Mutex
-	seen map[cellKey]bool
+	seen map[string]*CPUSet
+}
+
+// cellRow is one IRQ exported one by one, with the label pairs its cells
+// share.
+type cellRow struct {
+	counts []uint64
+	seen   *CPUSet
+	device string
+	irq    string
+	pairs  [4]*dto.LabelPair // device, irq, kind, queue: the sorted label names after cpu
 }
 
 func (c *interruptsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
@@ -62,8 +71,23 @@ func (c *interruptsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cpuLabels := cpuLabels(t.CPUs)
+	// The cells are sent in the order the registry sorts them in (by label
+	// values in label name order: cpu first, as strings), which makes its
+	// sort of a family linear rather than n log n: in dense mode that sort
+	// was a fifth of the scrape.
+	cpuPairs := make([]*dto.LabelPair, len(cpuLabels))
+	for i, l := range cpuLabels {
+		cpuPairs[i] = labelPair(&labelCPU, l)
+	}
+	cpuOrder := make([]int, len(cpuLabels))
+	for i := range cpuOrder {
+		cpuOrder[i] = i
+	}
+	slices.SortFunc(cpuOrder, func(a, b int) int { return strings.Compare(cpuLabels[a], cpuLabels[b]) })
+
 	summed := make([]uint64, len(t.CPUs))
 	anySummed := false
+	var rows []cellRow
 	for _, line := range t.IRQs {
 		class := snap.IRQClasses[line.IRQ]
 		if !c.selector.Detailed(line, class) {
@@ -77,21 +101,38 @@ func (c *interruptsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric
 		}
 		irq := strconv.Itoa(line.IRQ)
 		queue := queueLabel(class.Queue)
-		ch <- prometheus.MustNewConstMetric(irqInfoDesc, prometheus.GaugeValue, 1,
+		info, err := prometheus.NewConstMetric(irqInfoDesc, prometheus.GaugeValue, 1,
 			irq, line.Name, line.Chip, line.HWIRQ, class.Device, queue, string(class.Kind), class.Driver)
-		for i, v := range line.Counts {
-			if i >= len(t.CPUs) || !c.keep(cellKey{irq, t.CPUs[i]}, v) {
-				continue
-			}
-			ch <- prometheus.MustNewConstMetric(irqInterruptsDesc, prometheus.CounterValue, float64(v),
-				irq, class.Device, queue, string(class.Kind), cpuLabels[i])
+		if err != nil {
+			// A label value that is not UTF-8: fail as MustNewConstMetric
+			// does, after the cells of the IRQs before this one.
+			c.sendCells(ch, rows, cpuOrder, cpuPairs, t.CPUs)
+			panic(err)
 		}
+		ch <- info
+		row := cellRow{counts: line.Counts, device: class.Device, irq: irq}
+		row.pairs = [4]*dto.LabelPair{labelPair(&labelDevice, class.Device), labelPair(&labelIRQ, irq),
+			labelPair(&labelKind, string(class.Kind)), labelPair(&labelQueue, queue)}
+		if !c.selector.All {
+			row.seen = c.seenOf(irq)
+		}
+		rows = append(rows, row)
 	}
+	c.sendCells(ch, rows, cpuOrder, cpuPairs, t.CPUs)
 	if anySummed {
-		for i, v := range summed {
-			ch <- prometheus.MustNewConstMetric(irqSummedDesc, prometheus.CounterValue, float64(v), cpuLabels[i])
+		for _, i := range cpuOrder {
+			ch <- newCellMetric(irqSummedDesc, float64(summed[i]), cpuPairs[i])
 		}
 	}
+
+	// Arch lines: cpu, then name.
+	type archRow struct {
+		counts []uint64
+		seen   *CPUSet
+		pair   *dto.LabelPair
+		name   string
+	}
+	var arch []archRow
 	for _, line := range t.Arch {
 		if line.Global {
 			if len(line.Counts) > 0 {
@@ -99,26 +140,112 @@ func (c *interruptsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric
 			}
 			continue
 		}
-		for i, v := range line.Counts {
-			if i >= len(t.CPUs) || !c.keep(cellKey{line.Name, t.CPUs[i]}, v) {
+		r := archRow{counts: line.Counts, name: line.Name}
+		if utf8.ValidString(line.Name) { // always, from the parser: names are printable ASCII
+			r.pair = labelPair(&labelName, line.Name)
+		}
+		if !c.selector.All {
+			r.seen = c.seenOf(line.Name)
+		}
+		arch = append(arch, r)
+	}
+	slices.SortStableFunc(arch, func(a, b archRow) int { return strings.Compare(a.name, b.name) })
+	for _, i := range cpuOrder {
+		cpu := t.CPUs[i]
+		for _, r := range arch {
+			if i >= len(r.counts) || !keep(r.seen, cpu, r.counts[i]) {
 				continue
 			}
-			ch <- prometheus.MustNewConstMetric(archInterruptsDesc, prometheus.CounterValue, float64(v), line.Name, cpuLabels[i])
+			if r.pair == nil { // fails as it always did
+				ch <- prometheus.MustNewConstMetric(archInterruptsDesc, prometheus.CounterValue, float64(r.counts[i]), r.name, cpuLabels[i])
+				continue
+			}
+			ch <- newCellMetric(archInterruptsDesc, float64(r.counts[i]), cpuPairs[i], r.pair)
 		}
 	}
 	return snap.InterruptsErr
 }
 
-// keep reports whether a cell is exported; in dense mode every cell is.
-func (c *interruptsCollector) keep(key cellKey, v uint64) bool {
-	if c.selector.All || c.seen[key] {
+// sendCells sends the per-CPU counts of the IRQs exported one by one,
+// CPU by CPU, and in each CPU by device and IRQ.
+func (c *interruptsCollector) sendCells(ch chan<- prometheus.Metric, rows []cellRow, cpuOrder []int, cpuPairs []*dto.LabelPair, cpus []int) {
+	slices.SortStableFunc(rows, func(a, b cellRow) int {
+		if n := strings.Compare(a.device, b.device); n != 0 {
+			return n
+		}
+		return strings.Compare(a.irq, b.irq)
+	})
+	for _, i := range cpuOrder {
+		cpu := cpus[i]
+		for r := range rows {
+			row := &rows[r]
+			if i >= len(row.counts) || !keep(row.seen, cpu, row.counts[i]) {
+				continue
+			}
+			ch <- newCellMetric(irqInterruptsDesc, float64(row.counts[i]), cpuPairs[i],
+				row.pairs[0], row.pairs[1], row.pairs[2], row.pairs[3])
+		}
+	}
+}
+
+// seenOf returns the set of CPUs whose cell of name has counted.
+func (c *interruptsCollector) seenOf(name string) *CPUSet {
+	s, ok := c.seen[name]
+	if !ok {
+		s = &CPUSet{}
+		c.seen[name] = s
+	}
+	return s
+}
+
+// keep reports whether a cell is exported; seen is nil in dense mode,
+// where every cell is.
+func keep(seen *CPUSet, cpu int, v uint64) bool {
+	if seen == nil || seen.Contains(cpu) {
 		return true
 	}
 	if v == 0 {
 		return false
 	}
-	c.seen[key] = true
+	seen.Add(cpu)
 	return true
+}
+
+// Label names of the cells, shared by their label pairs.
+var labelCPU, labelDevice, labelIRQ, labelKind, labelQueue, labelName = "cpu", "device", "irq", "kind", "queue", "name"
+
+// labelPair builds one label pair; value must be valid UTF-8.
+func labelPair(name *string, value string) *dto.LabelPair {
+	return &dto.LabelPair{Name: name, Value: &value}
+}
+
+// cellMetric is the counter of one cell: what prometheus.MustNewConstMetric
+// builds, in one allocation instead of ten, its label pairs (sorted by name,
+// valid UTF-8) shared with the other cells of the same CPU or IRQ. The
+// registry treats what Write fills in as read-only. A 256-CPU host in dense
+// mode has ~165,000 cells per scrape.
+type cellMetric struct {
+	desc    *prometheus.Desc
+	value   float64
+	counter dto.Counter
+	labels  []*dto.LabelPair
+	pairs   [5]*dto.LabelPair
+}
+
+func newCellMetric(desc *prometheus.Desc, v float64, pairs ...*dto.LabelPair) prometheus.Metric {
+	m := &cellMetric{desc: desc, value: v}
+	n := copy(m.pairs[:], pairs)
+	m.labels = m.pairs[:n:n]
+	m.counter.Value = &m.value
+	return m
+}
+
+func (m *cellMetric) Desc() *prometheus.Desc { return m.desc }
+
+func (m *cellMetric) Write(out *dto.Metric) error {
+	out.Label = m.labels
+	out.Counter = &m.counter
+	return nil
 }
 
 // cpuLabels renders CPU numbers once per scrape rather than once per cell.

@@ -509,7 +509,7 @@ func (p *intrParser) finish() (*InterruptTable, error) {
 			}
 		}
 		for i := range t.Arch {
-			if a := &t.Arch[i]; !a.Global && len(a.Counts) > widest && widest > 0 {
+			if a := &t.Arch[i]; !a.Global && len(a.Counts) > widest { // widest 0: no CPU to give them
 				a.Counts = a.Counts[:widest:widest]
 			}
 		}

@@ -1,9 +1,9 @@
 package collector
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -236,10 +236,12 @@ func readQueues(dir string, errs []error) ([]RxQueue, []TxQueue, []error) {
 }
 
 // parseQueueName splits "rx-3" into ("rx", 3); ok is false for anything
-// else.
+// else, including "rx-03", which is not a kernel name and would give a
+// second queue 3 (duplicate series).
 func parseQueueName(name string) (kind string, index int, ok bool) {
 	kind, num, found := strings.Cut(name, "-")
-	if !found || (kind != "rx" && kind != "tx") || num == "" || strings.TrimLeft(num, "0123456789") != "" {
+	if !found || (kind != "rx" && kind != "tx") || num == "" || strings.TrimLeft(num, "0123456789") != "" ||
+		len(num) > 1 && num[0] == '0' {
 		return "", 0, false
 	}
 	index, err := strconv.Atoi(num)
@@ -258,15 +260,9 @@ const sysfsReadLimit = 64 << 10
 // absentOnEINVAL also when reading it fails with EINVAL, which is how
 // older kernels refuse xps_cpus on single-queue devices.
 func readSysfsText(path string, absentOnEINVAL bool) (text string, present bool, err error) {
-	f, err := os.Open(path)
-	if err == nil {
-		defer f.Close()
-		var b []byte
-		b, err = io.ReadAll(io.LimitReader(f, sysfsReadLimit+1))
-		if err == nil && len(b) > sysfsReadLimit {
-			return "", false, fmt.Errorf("%s: longer than %d bytes", path, sysfsReadLimit)
-		}
-		text = strings.TrimRight(string(b), "\n")
+	text, tooLong, err := readSmallFile(path)
+	if err == nil && tooLong {
+		return "", false, fmt.Errorf("%s: longer than %d bytes", path, sysfsReadLimit)
 	}
 	switch {
 	case err == nil:
@@ -279,6 +275,50 @@ func readSysfsText(path string, absentOnEINVAL bool) (text string, present bool,
 		return "", false, nil
 	}
 	return "", false, err // an *fs.PathError: it names the file
+}
+
+// readSmallFile returns the content of an attribute file without its
+// trailing newlines, reading at most sysfsReadLimit+1 bytes (tooLong says
+// there were more than sysfsReadLimit). It uses the system calls directly:
+// os.Open would also try to register each file with the poller (a failing
+// epoll_ctl) and allocate an *os.File with a cleanup, and io.ReadAll a
+// growing buffer; a scrape reads ~1,000 of these files (queues and
+// /proc/irq/N), so that was a fifth of the default scrape. Errors are the
+// *fs.PathError os.Open and (*os.File).Read return.
+func readSmallFile(path string) (text string, tooLong bool, err error) {
+	var fd int
+	for {
+		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return "", false, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer syscall.Close(fd)
+	var small [1024]byte
+	buf := small[:0]
+	for len(buf) <= sysfsReadLimit {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(cap(buf), sysfsReadLimit+1-len(buf)))
+		}
+		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return "", false, &fs.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n <= 0 {
+			break
+		}
+		buf = buf[:len(buf)+n]
+	}
+	if len(buf) > sysfsReadLimit {
+		return "", true, nil
+	}
+	return string(bytes.TrimRight(buf, "\n")), false, nil
 }
 
 // readSysfsMask reads a hex CPU mask file (rps_cpus, xps_cpus, affinity_hint).

@@ -29,11 +29,25 @@ func ReadCPUTime(procRoot string) ([]CPUTime, error) {
 		// procfs skips lines it does not know, so garbage parses "fine".
 		return nil, fmt.Errorf("stat: %s has no cpuN lines", filepath.Join(procRoot, "stat"))
 	}
+	// Every kernel prints btime after the cpu lines; procfs does not notice
+	// when it is missing. Then the file was cut short (a partial copy) and
+	// the last cpu line read may end mid-number, its missing fields read as
+	// 0, which would make the counters drop: the kernel prints cpu lines in
+	// CPU order, so the highest CPU is dropped and the file reported.
+	var cut int64 = -1
+	if st.BootTime == 0 {
+		for cpu := range st.CPU {
+			cut = max(cut, cpu)
+		}
+	}
 	out := make([]CPUTime, 0, len(st.CPU))
 	var bad []int64
 	for cpu, s := range st.CPU {
 		if cpu < 0 || cpu >= maxCPUs {
 			bad = append(bad, cpu)
+			continue
+		}
+		if cpu == cut {
 			continue
 		}
 		out = append(out, CPUTime{
@@ -49,6 +63,10 @@ func ReadCPUTime(procRoot string) ([]CPUTime, error) {
 		})
 	}
 	slices.SortFunc(out, func(a, b CPUTime) int { return a.CPU - b.CPU })
+	if cut >= 0 {
+		return out, fmt.Errorf("stat: %s has no btime line after its cpu lines (cut short?); cpu%d dropped",
+			filepath.Join(procRoot, "stat"), cut)
+	}
 	if len(bad) > 0 {
 		slices.Sort(bad)
 		return out, fmt.Errorf("stat: CPU numbers out of range, lines dropped: %v", bad)

@@ -102,10 +102,11 @@ func readNodeCPUs(nodeDir string, nodeOf map[int]int) (errs []error) {
 }
 
 // parseNodeName turns "node3" into 3; ok is false for "online", "possible",
-// "has_cpu" and the other files of devices/system/node.
+// "has_cpu" and the other files of devices/system/node, and for "node03",
+// which the kernel never prints and whose cpulist is not in node3.
 func parseNodeName(name string) (int, bool) {
 	num, ok := strings.CutPrefix(name, "node")
-	if !ok || num == "" || strings.TrimLeft(num, "0123456789") != "" {
+	if !ok || num == "" || strings.TrimLeft(num, "0123456789") != "" || len(num) > 1 && num[0] == '0' {
 		return 0, false
 	}
 	n, err := strconv.Atoi(num)

@@ -39,13 +39,19 @@ func main() {
 	promslogflag.AddFlags(app, promslogConfig)
 	app.Version(version.Print("netirq_exporter"))
 	app.HelpFlag.Short('h')
-	kingpin.MustParse(app.Parse(os.Args[1:]))
+	// Every flag above is global: it applies to both commands.
+	app.Command("serve", "Serve the metrics over HTTP (the default command).").Default()
+	reportCmd, reportOpts := addReportCommand(app)
+	command := kingpin.MustParse(app.Parse(os.Args[1:]))
 
 	logger := promslog.New(promslogConfig)
 	cfg, err := buildConfig()
 	if err != nil {
 		logger.Error("bad flag", "err", err)
 		os.Exit(2)
+	}
+	if command == reportCmd.FullCommand() {
+		os.Exit(runReport(cfg, logger, reportOpts, os.Stdout))
 	}
 	exporter, err := collector.NewExporter(cfg, logger)
 	if err != nil {

@@ -176,7 +176,9 @@ func New(t testing.TB, opts Options) *Lab {
 		}
 		t.Skipf("skipping: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// Generous: the wait for the machine lock counts too, and another test
+	// binary's lab (the end-to-end test holds one for minutes) may have it.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	lab, err := Create(ctx, opts)
 	if err != nil {
@@ -900,7 +902,7 @@ func lockExclusive(ctx context.Context, path string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(10 * time.Minute)
+	deadline := time.Now().Add(15 * time.Minute)
 	for {
 		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
 		if err == nil {
