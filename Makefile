@@ -3,10 +3,11 @@
 GO        ?= go
 BIN       := netirq_exporter
 PKGS      := ./...
-# Debian packages the tests use: promtool/prometheus, alertmanager, ip, nsenter.
-TEST_DEBS := prometheus prometheus-alertmanager iproute2 util-linux
+# Debian packages the tests use (deps checks each by a command it provides):
+# prometheus (promtool), prometheus-alertmanager, iproute2 (ip), util-linux
+# (nsenter), systemd (systemd-analyze), strace.
 
-.PHONY: all build run test deps lint fmt vet
+.PHONY: all build run test deps lint fmt vet fuzz-short
 
 all: lint test build
 
@@ -30,6 +31,8 @@ deps:
 	command -v alertmanager >/dev/null 2>&1 || command -v prometheus-alertmanager >/dev/null 2>&1 || missing="$$missing prometheus-alertmanager"; \
 	command -v ip >/dev/null 2>&1 || missing="$$missing iproute2"; \
 	command -v nsenter >/dev/null 2>&1 || missing="$$missing util-linux"; \
+	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
+	command -v strace >/dev/null 2>&1 || missing="$$missing strace"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing Debian packages:$$missing"; \
@@ -41,12 +44,56 @@ deps:
 test: deps vet
 	$(GO) test -count=1 -timeout 30m $(PKGS)
 	cd dashboards && $(GO) test -count=1 ./...
+	cd deploy && $(GO) test -count=1 ./...
 
 vet:
 	$(GO) vet $(PKGS)
+
+# fuzz-short runs every fuzz target of ./collector for 5 s each (CI); a
+# crasher is written to collector/testdata/fuzz/<FuzzName>/ and fails the run.
+fuzz-short:
+	@for t in $$($(GO) test -list '^Fuzz' ./collector | grep '^Fuzz'); do \
+	  echo "fuzz $$t"; \
+	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime 5s ./collector || exit 1; \
+	done
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# install: the binary, the systemd unit (ExecStart and EnvironmentFile
+# rewritten to BINDIR and SYSCONFDIR) and the flags file, which is kept if it
+# exists. It never runs systemctl: do that yourself (see deploy/README.md).
+# DESTDIR stages the tree for a package: make install DESTDIR=/tmp/pkg PREFIX=/usr
+.PHONY: install promrule
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/netirq_exporter
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed -e 's|^ExecStart=/usr/local/bin/netirq_exporter|ExecStart=$(BINDIR)/netirq_exporter|' \
+	    -e 's|^EnvironmentFile=-/etc/default/netirq_exporter|EnvironmentFile=-$(SYSCONFDIR)/default/netirq_exporter|' \
+	    deploy/systemd/netirq_exporter.service >$(DESTDIR)$(UNITDIR)/netirq_exporter.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/netirq_exporter.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/default/netirq_exporter ]; then \
+	  echo "keeping $(DESTDIR)$(SYSCONFDIR)/default/netirq_exporter"; \
+	else install -D -m 0644 deploy/systemd/netirq_exporter.default $(DESTDIR)$(SYSCONFDIR)/default/netirq_exporter; fi
+	@echo "installed. To start: systemctl daemon-reload && systemctl enable --now netirq_exporter"
+
+# promrule regenerates the Prometheus Operator PrometheusRule from the three
+# rule files in alerts/ (the one source of truth); commit the result.
+promrule:
+	$(GO) run ./cmd/netirq_promrule -o deploy/kubernetes/prometheusrule.yaml \
+	  alerts/netirq-thresholds.yml alerts/netirq-rules.yml alerts/netirq-alerts.yml
+
+# bench-compare builds node_exporter (pinned version, from its Go module) and
+# netirq_exporter, generates synthetic hosts of 8 to 1024 CPUs, scrapes both
+# side by side, runs the Go benchmarks and pprof, and writes BENCHMARKS.md.
+.PHONY: bench-compare
+bench-compare:
+	$(GO) run ./cmd/netirq_benchcompare -out BENCHMARKS.md
