@@ -354,8 +354,15 @@ func checkVariables(t *testing.T, d *Dashboard, known catalog) {
 			continue
 		}
 		for _, mt := range ms {
-			if mt.Name == labels.MetricName {
-				if err := known.check(mt.Value); err != nil {
+			if mt.Name != labels.MetricName {
+				continue
+			}
+			names := []string{mt.Value}
+			if mt.Type == labels.MatchRegexp {
+				names = strings.Split(mt.Value, "|") // a plain alternation of names
+			}
+			for _, name := range names {
+				if err := known.check(name); err != nil {
 					t.Errorf("%s: variable %s: query %q: %v", d.File, v.Name, q, err)
 				}
 			}
