@@ -30,6 +30,8 @@ import (
 // (--collector.interrupts.all), both as Collect into a discarding channel
 // and as a promhttp request (gather + text encoding), reporting the series
 // and bytes of one scrape. cmd/netirq_benchcompare fits the slope from them.
+// NETIRQ_BENCH_GZIP=1 makes the promhttp request ask for gzip, as Prometheus
+// does (the compression is then part of the measured scrape).
 
 // benchCPUs are the host sizes.
 var benchCPUs = []int{8, 64, 256, 1024}
@@ -271,6 +273,9 @@ func benchGather(b *testing.B, e *Exporter) {
 	reg.MustRegister(e)
 	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	if os.Getenv("NETIRQ_BENCH_GZIP") != "" {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
 	serve := func() *discardWriter {
 		w := &discardWriter{header: http.Header{}}
 		h.ServeHTTP(w, req)

@@ -100,9 +100,10 @@ func metricsHandler(exporter *collector.Exporter, maxRequests int, selfMetrics b
 		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
 		ErrorHandling:       promhttp.ContinueOnError,
 		MaxRequestsInFlight: maxRequests,
+		DisableCompression:  true, // fastGzip does it, faster
 	})
 	if selfMetrics {
 		handler = promhttp.InstrumentMetricHandler(prometheus.DefaultRegisterer, handler)
 	}
-	return handler
+	return fastGzip(handler)
 }
