@@ -246,8 +246,15 @@ func TestLab(t *testing.T) {
 		if res.Sent < 10000 {
 			t.Errorf("sent only %d datagrams in 3 s", res.Sent)
 		}
-		if res.Received < res.Sent/2 {
-			t.Errorf("sink received %d of %d datagrams", res.Received, res.Sent)
+		// Every datagram sent is received or dropped where the counters
+		// see it (the receiver's backlog, the sink's socket): how many are
+		// dropped depends on how busy the machine is, the sum does not.
+		if res.Received < res.Sent/20 {
+			t.Errorf("sink received only %d of %d datagrams", res.Received, res.Sent)
+		}
+		if seen := res.Received + res.RxDropped + res.SocketDrops; seen < res.Sent*95/100 {
+			t.Errorf("received %d + veth drops %d + socket drops %d = %d of %d sent: datagrams unaccounted for",
+				res.Received, res.RxDropped, res.SocketDrops, seen, res.Sent)
 		}
 		if d := sn1[1].receivedRPS - sn0[1].receivedRPS; d < 1000 {
 			t.Errorf("cpu1 received_rps rose by %d, want thousands", d)
