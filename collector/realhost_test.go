@@ -92,8 +92,14 @@ func TestRealHostVeth(t *testing.T) {
 	if res.Sent < 10000 {
 		t.Fatalf("flood sent only %d packets", res.Sent)
 	}
-	if processed1 < 0.5*float64(res.Sent) {
-		t.Errorf("CPU 1 processed +%.0f packets, want at least half of the %d sent: RPS points every queue at it", processed1, res.Sent)
+	// Every datagram the sink read went through CPU 1's backlog first (RPS
+	// points every queue at it); how many the backlog dropped on the way
+	// depends on how busy the machine is, so compare with what arrived.
+	if res.Received < res.Sent/20 {
+		t.Fatalf("sink received only %d of %d datagrams", res.Received, res.Sent)
+	}
+	if processed1 < 0.9*float64(res.Received) {
+		t.Errorf("CPU 1 processed +%.0f packets, want at least the %d the sink received: RPS points every queue at it", processed1, res.Received)
 	}
 	if processed1 < 10*processed0 {
 		t.Errorf("CPU 1 processed +%.0f, CPU 0 +%.0f: the work should land on the RPS CPU", processed1, processed0)
