@@ -28,8 +28,9 @@ import (
 // BenchmarkHostParse has one sub-benchmark per parser and size;
 // BenchmarkHostScrape the whole scrape, default and dense
 // (--collector.interrupts.all), both as Collect into a discarding channel
-// and as a promhttp request (gather + text encoding), reporting the series
-// and bytes of one scrape. cmd/netirq_benchcompare fits the slope from them.
+// and as a promhttp request (gather + text encoding), and dense mode as
+// Exporter.WriteText (Direct: what /metrics serves in dense mode),
+// reporting the series and bytes of one scrape. cmd/netirq_benchcompare fits the slope from them.
 // NETIRQ_BENCH_GZIP=1 makes the promhttp request ask for gzip, as Prometheus
 // does (the compression is then part of the measured scrape).
 
@@ -192,19 +193,25 @@ func (w *discardWriter) WriteHeader(code int)        { w.code = code }
 
 func BenchmarkHostScrape(b *testing.B) {
 	trees := newBenchTrees(b)
-	for _, how := range []string{"Collect", "Gather"} {
+	for _, how := range []string{"Collect", "Gather", "Direct"} {
 		b.Run(how, func(b *testing.B) {
 			for _, mode := range []string{"default", "dense"} {
+				if how == "Direct" && mode == "default" {
+					continue // WriteText serves dense mode only
+				}
 				b.Run(mode, func(b *testing.B) {
 					for _, cpus := range benchCPUs {
 						b.Run(fmt.Sprintf("cpus=%d", cpus), func(b *testing.B) {
 							cfg := hostConfig(trees.get(b, cpus))
 							cfg.Interrupts.All = mode == "dense"
 							e := newTestExporter(b, cfg)
-							if how == "Collect" {
+							switch how {
+							case "Collect":
 								benchCollect(b, e)
-							} else {
+							case "Gather":
 								benchGather(b, e)
+							default:
+								benchDirect(b, e)
 							}
 						})
 					}
@@ -299,4 +306,34 @@ func benchGather(b *testing.B, e *Exporter) {
 	reportCPU(b, began)
 	b.ReportMetric(float64(series), "series")
 	b.ReportMetric(float64(bytes), "bytes/scrape")
+}
+
+// benchDirect writes the exporter's text with WriteText, as /metrics does
+// in dense mode (without compression).
+func benchDirect(b *testing.B, e *Exporter) {
+	w := &discardWriter{header: http.Header{}}
+	if err := e.WriteText(w, nil); err != nil { // warm-up
+		b.Fatal(err)
+	}
+	series := 0
+	var text bytes.Buffer
+	if err := e.WriteText(&text, nil); err != nil {
+		b.Fatal(err)
+	}
+	for line := range bytes.Lines(text.Bytes()) {
+		if line[0] != '#' {
+			series++
+		}
+	}
+	b.ReportAllocs()
+	began := cpuTime()
+	for b.Loop() {
+		w.n = 0
+		if err := e.WriteText(w, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, began)
+	b.ReportMetric(float64(series), "series")
+	b.ReportMetric(float64(w.n), "bytes/scrape")
 }

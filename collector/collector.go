@@ -196,14 +196,23 @@ func (e *Exporter) Describe(chan<- *prometheus.Desc) {}
 
 // Collect reads (or joins) one snapshot and runs every collector over it.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
-	snap := e.source.Snapshot()
+	e.collect(e.source.Snapshot(), ch, nil)
+}
+
+// collect runs every collector over snap; with dense non-nil the
+// interrupts collector leaves its cells to dense (see WriteText).
+func (e *Exporter) collect(snap *Snapshot, ch chan<- prometheus.Metric, dense *denseCells) {
 	for _, p := range snap.ReadDurations {
 		ch <- prometheus.MustNewConstMetric(sourceDurationDesc, prometheus.GaugeValue, p.Duration.Seconds(), p.Part.String())
 	}
 	ch <- prometheus.MustNewConstMetric(snapshotReadsDesc, prometheus.CounterValue, float64(e.source.Reads()))
 	for _, name := range e.names {
 		begin := time.Now()
-		err := safeUpdate(e.collectors[name], snap, ch)
+		c := e.collectors[name]
+		if ic, ok := c.(*interruptsCollector); ok && dense != nil {
+			c = denseRest{ic, dense}
+		}
+		err := safeUpdate(c, snap, ch)
 		success := 1.0
 		if err != nil {
 			success = 0

@@ -25,9 +25,13 @@ func init() {
 	})
 }
 
+const (
+	irqInterruptsName = namespace + "_irq_interrupts_total"
+	irqInterruptsHelp = "Interrupts of one IRQ on one CPU. NIC IRQs by default (others with --collector.interrupts.all/include); device, queue and kind say what the IRQ serves (kind: rx, tx, combined, other; empty for non-NIC IRQs)."
+)
+
 var (
-	irqInterruptsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "irq", "interrupts_total"),
-		"Interrupts of one IRQ on one CPU. NIC IRQs by default (others with --collector.interrupts.all/include); device, queue and kind say what the IRQ serves (kind: rx, tx, combined, other; empty for non-NIC IRQs).",
+	irqInterruptsDesc = prometheus.NewDesc(irqInterruptsName, irqInterruptsHelp,
 		[]string{"irq", "device", "queue", "kind", "cpu"}, nil)
 	irqInfoDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "irq", "info"),
 		"One series per IRQ exported one by one: its /proc/interrupts name, chip, hwirq, and the classification (device, queue, kind, rule that matched).",
@@ -60,10 +64,19 @@ type cellRow struct {
 	seen   *CPUSet
 	device string
 	irq    string
+	queue  string
+	kind   string
 	pairs  [4]*dto.LabelPair // device, irq, kind, queue: the sorted label names after cpu
 }
 
 func (c *interruptsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
+	return c.update(snap, ch, nil)
+}
+
+// update sends the metrics of snap; with dense non-nil it leaves the
+// cells of the IRQs exported one by one to dense (dense_text.go) instead
+// of sending them.
+func (c *interruptsCollector) update(snap *Snapshot, ch chan<- prometheus.Metric, dense *denseCells) error {
 	t := snap.Interrupts
 	if t == nil {
 		return orMissing(snap.InterruptsErr, "/proc/interrupts")
@@ -107,11 +120,11 @@ func (c *interruptsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric
 		if err != nil {
 			// A label value that is not UTF-8: fail as MustNewConstMetric
 			// does, after the cells of the IRQs before this one.
-			c.sendCells(ch, slab, rows, cpuOrder, cpuPairs, t.CPUs)
+			c.sendCells(ch, slab, rows, cpuOrder, cpuPairs, t.CPUs, dense, cpuLabels)
 			panic(err)
 		}
 		ch <- info
-		row := cellRow{counts: line.Counts, device: class.Device, irq: irq}
+		row := cellRow{counts: line.Counts, device: class.Device, irq: irq, queue: queue, kind: string(class.Kind)}
 		row.pairs = [4]*dto.LabelPair{labelPair(&labelDevice, class.Device), labelPair(&labelIRQ, irq),
 			labelPair(&labelKind, string(class.Kind)), labelPair(&labelQueue, queue)}
 		if !c.selector.All {
@@ -119,7 +132,7 @@ func (c *interruptsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric
 		}
 		rows = append(rows, row)
 	}
-	c.sendCells(ch, slab, rows, cpuOrder, cpuPairs, t.CPUs)
+	c.sendCells(ch, slab, rows, cpuOrder, cpuPairs, t.CPUs, dense, cpuLabels)
 	if anySummed {
 		for _, i := range cpuOrder {
 			ch <- slab.newCellMetric(irqSummedDesc, float64(summed[i]), cpuPairs[i])
@@ -168,14 +181,19 @@ func (c *interruptsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric
 }
 
 // sendCells sends the per-CPU counts of the IRQs exported one by one,
-// CPU by CPU, and in each CPU by device and IRQ.
-func (c *interruptsCollector) sendCells(ch chan<- prometheus.Metric, slab *cellSlab, rows []cellRow, cpuOrder []int, cpuPairs []*dto.LabelPair, cpus []int) {
+// CPU by CPU, and in each CPU by device and IRQ; with dense non-nil it
+// hands them to dense in that order instead.
+func (c *interruptsCollector) sendCells(ch chan<- prometheus.Metric, slab *cellSlab, rows []cellRow, cpuOrder []int, cpuPairs []*dto.LabelPair, cpus []int, dense *denseCells, cpuLabels []string) {
 	slices.SortStableFunc(rows, func(a, b cellRow) int {
 		if n := strings.Compare(a.device, b.device); n != 0 {
 			return n
 		}
 		return strings.Compare(a.irq, b.irq)
 	})
+	if dense != nil {
+		dense.rows, dense.cpuOrder, dense.cpuLabels = rows, cpuOrder, cpuLabels
+		return
+	}
 	for _, i := range cpuOrder {
 		cpu := cpus[i]
 		for r := range rows {

@@ -606,8 +606,8 @@ func goBenchmarks(c config, root, tmp string, r *report) error {
 		alt = append(alt, strconv.Itoa(n))
 	}
 	sizes := "(" + strings.Join(alt, "|") + ")"
-	logf("go test -bench BenchmarkHostScrape/Gather (count %d)", c.benchCount)
-	out, err := goCmd(root, nil, "test", "./collector", "-run", "^$", "-bench", "BenchmarkHostScrape/Gather/.*/cpus="+sizes+"$",
+	logf("go test -bench BenchmarkHostScrape/(Gather|Direct) (count %d)", c.benchCount)
+	out, err := goCmd(root, nil, "test", "./collector", "-run", "^$", "-bench", "BenchmarkHostScrape/(Gather|Direct)/.*/cpus="+sizes+"$",
 		"-benchmem", "-benchtime", "10x", "-count", strconv.Itoa(c.benchCount), "-timeout", "30m")
 	if err != nil {
 		return fmt.Errorf("go test -bench: %v\n%s", err, out)
@@ -650,9 +650,13 @@ func goBenchmarks(c config, root, tmp string, r *report) error {
 		}
 		return y
 	}
-	for _, mode := range []string{"default", "dense"} {
-		name := "BenchmarkHostScrape/Gather/" + mode
-		pts, ok := series(name)
+	// Dense mode as /metrics serves it (Exporter.WriteText) and, for
+	// comparison, through the registry.
+	for _, m := range []struct{ mode, bench string }{
+		{"default", "Gather/default"}, {"dense", "Direct/dense"}, {"dense, registry", "Gather/dense"},
+	} {
+		mode := m.mode
+		pts, ok := series("BenchmarkHostScrape/" + m.bench)
 		if !ok {
 			continue
 		}
@@ -691,7 +695,7 @@ func profiles(root, tmp string, r *report) error {
 	for _, p := range []struct{ title, bench, times string }{
 		{"default mode, 256 CPUs", "BenchmarkHostScrape/Gather/default/cpus=256$", "200x"},
 		{"default mode, 1024 CPUs", "BenchmarkHostScrape/Gather/default/cpus=1024$", "60x"},
-		{"dense mode, 256 CPUs", "BenchmarkHostScrape/Gather/dense/cpus=256$", "10x"},
+		{"dense mode, 256 CPUs", "BenchmarkHostScrape/Direct/dense/cpus=256$", "20x"},
 	} {
 		logf("pprof: %s", p.title)
 		cpu, mem := filepath.Join(tmp, "cpu.out"), filepath.Join(tmp, "mem.out")
@@ -725,7 +729,7 @@ func pprofTop(root, bin, prof string, args ...string) (string, error) {
 		return "", fmt.Errorf("go tool pprof: %v\n%s", err, out)
 	}
 	keep := regexp.MustCompile(`netirq_exporter/collector\.|prometheus\.|expfmt\.|procfs\.|syscall\.Syscall6?$|runtime\.(gcBgMarkWorker|mallocgc)$|sort\.Sort$`)
-	skip := regexp.MustCompile(`Benchmark|benchGather|testing\.|promhttp\.|func\d+$`)
+	skip := regexp.MustCompile(`Benchmark|benchGather|benchDirect|testing\.|promhttp\.|func\d+$`)
 	var lines []string
 	header := true
 	for line := range strings.SplitSeq(string(out), "\n") {
@@ -841,8 +845,9 @@ func (r *report) markdown(c config) string {
 
 	if len(r.slope) > 0 {
 		w("## Slope: whole scrape, 8 to 1024 CPUs\n\n")
-		w("`go test ./collector -run '^$' -bench 'BenchmarkHostScrape/Gather' -benchmem -benchtime 10x -count %d`\n", c.benchCount)
-		w("(promhttp handler: collect, gather, text encoding; median of the runs). Least-squares fit y = a + b x over\n")
+		w("`go test ./collector -run '^$' -bench 'BenchmarkHostScrape/(Gather|Direct)' -benchmem -benchtime 10x -count %d`\n", c.benchCount)
+		w("(default: promhttp handler: collect, gather, text encoding; dense: `Exporter.WriteText`, as /metrics serves\n")
+		w("it, and through promhttp for comparison; median of the runs). Least-squares fit y = a + b x over\n")
 		w("x = CPUs; R² near 1 means linear. cpu-ns/op is the process's CPU time per scrape (getrusage), steadier than\n")
 		w("the wall time on a busy machine.\n\n")
 		w("| mode | CPUs | series | ns/op | cpu-ns/op | allocs/op | B/op |\n|---|---:|---:|---:|---:|---:|---:|\n")

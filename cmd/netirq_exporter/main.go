@@ -3,6 +3,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
@@ -89,21 +91,58 @@ func main() {
 
 // metricsHandler serves the exporter's metrics, and with selfMetrics the
 // Go runtime and process metrics of the exporter itself.
+// In dense mode the exporter writes the text itself (denseHandler).
 func metricsHandler(exporter *collector.Exporter, maxRequests int, selfMetrics bool, logger *slog.Logger) http.Handler {
+	dense := exporter.DenseText()
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(exporter, versioncollector.NewCollector("netirq"))
+	reg.MustRegister(versioncollector.NewCollector("netirq"))
+	if !dense {
+		reg.MustRegister(exporter)
+	}
 	gatherers := prometheus.Gatherers{reg}
 	if selfMetrics {
 		gatherers = append(gatherers, prometheus.DefaultGatherer)
 	}
-	handler := promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{
-		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
-		ErrorHandling:       promhttp.ContinueOnError,
-		MaxRequestsInFlight: maxRequests,
-		DisableCompression:  true, // fastGzip does it, faster
-	})
+	var handler http.Handler
+	if dense {
+		handler = denseHandler(exporter, gatherers, maxRequests, logger)
+	} else {
+		handler = promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{
+			ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
+			ErrorHandling:       promhttp.ContinueOnError,
+			MaxRequestsInFlight: maxRequests,
+			DisableCompression:  true, // fastGzip does it, faster
+		})
+	}
 	if selfMetrics {
 		handler = promhttp.InstrumentMetricHandler(prometheus.DefaultRegisterer, handler)
 	}
 	return fastGzip(handler)
+}
+
+// denseHandler serves what promhttp.HandlerFor would with ContinueOnError
+// and MaxRequestsInFlight, always in the text format (0.0.4), through
+// Exporter.WriteText: the dense matrix is too costly for a registry.
+func denseHandler(exporter *collector.Exporter, others prometheus.Gatherer, maxRequests int, logger *slog.Logger) http.Handler {
+	var inFlight chan struct{}
+	if maxRequests > 0 {
+		inFlight = make(chan struct{}, maxRequests)
+	}
+	contentType := string(expfmt.NewFormat(expfmt.TypeTextPlain))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if inFlight != nil {
+			select {
+			case inFlight <- struct{}{}:
+				defer func() { <-inFlight }()
+			default:
+				http.Error(w, fmt.Sprintf("Limit of concurrent requests reached (%d), try again later.", maxRequests),
+					http.StatusServiceUnavailable)
+				return
+			}
+		}
+		w.Header().Set("Content-Type", contentType)
+		if err := exporter.WriteText(w, others); err != nil {
+			logger.Error("error gathering or writing metrics", "err", err)
+		}
+	})
 }

@@ -1,0 +1,148 @@
+package collector
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/netirq/netirq_exporter/internal/hostgen"
+)
+
+// denseHosts are the fixture hosts and a generated 64-CPU one, in dense mode.
+func denseHosts(t *testing.T) map[string]Config {
+	t.Helper()
+	gen := filepath.Join(t.TempDir(), "host64")
+	if err := hostgen.Generate(gen, hostgen.Standard(64, 2, 64, 1)); err != nil {
+		t.Fatal(err)
+	}
+	hosts := map[string]Config{}
+	for _, root := range []string{"../testdata/hosts/bigiron-8cpu", "../testdata/hosts/fc-2cpu", gen} {
+		cfg := hostConfig(root)
+		cfg.Interrupts.All = true
+		hosts[filepath.Base(root)] = cfg
+	}
+	return hosts
+}
+
+// durationLine matches the sample lines of the collector timings, which
+// differ from one run over a snapshot to the next.
+var durationLine = regexp.MustCompile(`(?m)^netirq_scrape_collector_duration_seconds\{.*\n`)
+
+// TestDenseTextEqualsRegistry checks that WriteText writes what the
+// registry and expfmt write for the same snapshot: byte for byte apart from
+// the collector timings, and family by family once parsed.
+func TestDenseTextEqualsRegistry(t *testing.T) {
+	for name, cfg := range denseHosts(t) {
+		t.Run(name, func(t *testing.T) {
+			e := newTestExporter(t, cfg)
+			if !e.DenseText() {
+				t.Fatal("DenseText() = false in dense mode")
+			}
+			snap := e.source.Snapshot()
+
+			reg := prometheus.NewPedanticRegistry()
+			reg.MustRegister(snapCollector{e, snap, nil})
+			mfs, err := reg.Gather()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []byte(exposition(t, mfs, nil))
+
+			var got bytes.Buffer
+			if err := e.writeText(&got, snap, nil); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(got.Bytes(), []byte("\n"+irqInterruptsName+`{cpu="0",`)) {
+				t.Fatal("no dense cells in the output")
+			}
+			g, w := durationLine.ReplaceAll(got.Bytes(), nil), durationLine.ReplaceAll(want, nil)
+			if !bytes.Equal(g, w) {
+				t.Errorf("text differs from the registry's: %d vs %d bytes", len(g), len(w))
+			}
+
+			// Parsed: every family, sample, label, value, HELP and TYPE,
+			// re-encoded one family at a time.
+			parse := func(b []byte) map[string]string {
+				p := expfmt.NewTextParser(model.UTF8Validation)
+				mfs, err := p.TextToMetricFamilies(bytes.NewReader(b))
+				if err != nil {
+					t.Fatal(err)
+				}
+				out := map[string]string{}
+				for name, mf := range mfs {
+					var buf bytes.Buffer
+					if _, err := expfmt.MetricFamilyToText(&buf, mf); err != nil {
+						t.Fatal(err)
+					}
+					out[name] = buf.String()
+				}
+				return out
+			}
+			pw, pg := parse(w), parse(g)
+			if len(pw) != len(pg) {
+				t.Errorf("%d families from the registry, %d direct", len(pw), len(pg))
+			}
+			for name, text := range pw {
+				if pg[name] != text {
+					t.Errorf("family %s differs", name)
+				}
+			}
+			if n := len(pg[irqInterruptsName]); n == 0 {
+				t.Error("no " + irqInterruptsName + " family parsed")
+			}
+		})
+	}
+}
+
+// TestDenseTextPromtool runs `promtool check metrics` over the direct output.
+func TestDenseTextPromtool(t *testing.T) {
+	promtool := needTool(t, "promtool", "prometheus")
+	for name, cfg := range denseHosts(t) {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := newTestExporter(t, cfg).WriteText(&buf, prometheus.DefaultGatherer); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(promtool, "check", "metrics")
+			cmd.Stdin = &buf
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("promtool check metrics: %v\n%s", err, out)
+			}
+		})
+	}
+}
+
+// TestDenseTextCollectorFailure: a collector that fails still shows as
+// netirq_scrape_collector_success 0, the others and the cells as usual.
+func TestDenseTextCollectorFailure(t *testing.T) {
+	root := t.TempDir()
+	if err := os.CopyFS(root, os.DirFS("../testdata/hosts/bigiron-8cpu")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(root, "proc", "softirqs")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := hostConfig(root)
+	cfg.Interrupts.All = true
+	var buf bytes.Buffer
+	if err := newTestExporter(t, cfg).WriteText(&buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"\nnetirq_scrape_collector_success{collector=\"softirqs\"} 0\n",
+		"\nnetirq_scrape_collector_success{collector=\"interrupts\"} 1\n",
+		"\n" + irqInterruptsName + `{cpu="0",`,
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("no %q in the output", want)
+		}
+	}
+}
