@@ -195,6 +195,9 @@ func ParseCPUMask(text string) (CPUSet, error) {
 		}
 		for b := 0; b < 32; b++ {
 			if v&(1<<uint(b)) != 0 {
+				if bit+b >= maxCPUs { // the 257th group a leading zero group may take
+					return CPUSet{}, fmt.Errorf("cpu mask %q: cpu %d out of range [0,%d)", clip(text), bit+b, maxCPUs)
+				}
 				s.Add(bit + b)
 			}
 		}
