@@ -14,7 +14,15 @@ import (
 func copyTree(t *testing.T, src string) string {
 	t.Helper()
 	dst := t.TempDir()
-	err := filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
+	if err := copyDir(src, dst); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// copyDir copies a directory (symlinks as symlinks) to dst.
+func copyDir(src, dst string) error {
+	return filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}
@@ -37,10 +45,6 @@ func copyTree(t *testing.T, src string) string {
 			return os.WriteFile(target, b, 0o644)
 		}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
 }
 
 const faultHost = "../testdata/hosts/fc-2cpu"

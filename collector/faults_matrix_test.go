@@ -217,33 +217,6 @@ func fmFamilyNames(mfs []*dto.MetricFamily) []string {
 	return out
 }
 
-// fmCopyDir copies a directory (symlinks as symlinks) to dst.
-func fmCopyDir(src, dst string) error {
-	return filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
-		switch {
-		case info.Mode()&os.ModeSymlink != 0:
-			link, err := os.Readlink(path)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		case info.IsDir():
-			return os.MkdirAll(target, 0o755)
-		default:
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(target, b, 0o644)
-		}
-	})
-}
-
 // fmAtomicWrite replaces a file at once, as the kernel's files change
 // between two reads but never mid-read.
 func fmAtomicWrite(path string, data []byte) error {
@@ -786,8 +759,8 @@ func TestFaultMatrixVanishAppear(t *testing.T) {
 		}
 	}
 	must(t, fmAtomicWrite(intr, []byte(strings.Join(lines, "\n"))))
-	must(t, fmCopyDir(filepath.Join(bigHost, "proc/irq/106"), filepath.Join(root, "proc/irq/107")))
-	must(t, fmCopyDir(filepath.Join(bigHost, "sys/devices/virtual/net/veth0"), filepath.Join(root, "sys/devices/virtual/net/veth1")))
+	must(t, copyDir(filepath.Join(bigHost, "proc/irq/106"), filepath.Join(root, "proc/irq/107")))
+	must(t, copyDir(filepath.Join(bigHost, "sys/devices/virtual/net/veth0"), filepath.Join(root, "sys/devices/virtual/net/veth1")))
 	must(t, os.Symlink("../../devices/virtual/net/veth1", filepath.Join(root, "sys/class/net/veth1")))
 	third := x.scrape(t)
 
