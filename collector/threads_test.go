@@ -182,59 +182,30 @@ const (
 // nsPath with a legacy ethtool ioctl (this machine has no ethtool binary).
 func ethtoolSet(nsPath, dev string, cmd uint32, on bool) error {
 	const siocEthtool = 0x8946
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
+	return netlab.InNetns(nsPath, func() error {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- err
-			return
+			return err
 		}
-		defer orig.Close()
-		target, err := os.Open(nsPath)
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- err
-			return
+		defer unix.Close(fd)
+		value := struct{ cmd, data uint32 }{cmd: cmd}
+		if on {
+			value.data = 1
 		}
-		defer target.Close()
-		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("setns %s: %w", nsPath, err)
-			return
+		var ifr struct {
+			name [unix.IFNAMSIZ]byte
+			data unsafe.Pointer
+			_    [24 - unsafe.Sizeof(uintptr(0))]byte
 		}
-		ferr := func() error {
-			fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-			if err != nil {
-				return err
-			}
-			defer unix.Close(fd)
-			value := struct{ cmd, data uint32 }{cmd: cmd}
-			if on {
-				value.data = 1
-			}
-			var ifr struct {
-				name [unix.IFNAMSIZ]byte
-				data unsafe.Pointer
-				_    [24 - unsafe.Sizeof(uintptr(0))]byte
-			}
-			copy(ifr.name[:], dev)
-			ifr.data = unsafe.Pointer(&value)
-			_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), siocEthtool, uintptr(unsafe.Pointer(&ifr)))
-			runtime.KeepAlive(&value)
-			if errno != 0 {
-				return fmt.Errorf("ethtool ioctl %#x on %s: %w", cmd, dev, errno)
-			}
-			return nil
-		}()
-		// A thread left in the lab's namespace must not return to the pool.
-		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err == nil {
-			runtime.UnlockOSThread()
+		copy(ifr.name[:], dev)
+		ifr.data = unsafe.Pointer(&value)
+		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), siocEthtool, uintptr(unsafe.Pointer(&ifr)))
+		runtime.KeepAlive(&value)
+		if errno != 0 {
+			return fmt.Errorf("ethtool ioctl %#x on %s: %w", cmd, dev, errno)
 		}
-		errc <- ferr
-	}()
-	return <-errc
+		return nil
+	})
 }
 
 // TestNAPIThreadsLive makes real napi/<dev>-<id> threads: a veth pair in

@@ -308,7 +308,7 @@ func (l *Lab) setup(ctx context.Context) error {
 	if err := os.Mkdir(l.sysfs, 0o755); err != nil {
 		return err
 	}
-	if err := inNetns(filepath.Join(netnsDir, l.rcvNS), func() error {
+	if err := InNetns(filepath.Join(netnsDir, l.rcvNS), func() error {
 		// A sysfs instance takes the network namespace of the mounting
 		// thread: this one shows the receiver namespace's devices.
 		return unix.Mount("sysfs", l.sysfs, "sysfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
@@ -1253,10 +1253,10 @@ func Sweep(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// inNetns runs fn on a locked OS thread that has joined the network
+// InNetns runs fn on a locked OS thread that has joined the network
 // namespace at nsPath. If the thread cannot be returned to its original
 // namespace it stays locked and is discarded when the goroutine ends.
-func inNetns(nsPath string, fn func() error) error {
+func InNetns(nsPath string, fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
