@@ -6,8 +6,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/netirq/netirq_exporter/internal/promtest"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -79,24 +79,13 @@ func (l *xpLogBuf) String() string {
 	return l.b.String()
 }
 
-// xpFreeAddr picks a free 127.0.0.1 port.
-func xpFreeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // xpStart runs bin on a free 127.0.0.1 port with args, optionally with
 // attr (credentials), and waits until ready(addr) succeeds (at most 10 s).
 // The process is killed, by its pid, when the test ends.
 func xpStart(t *testing.T, bin string, attr *syscall.SysProcAttr, ready func(addr string) error, args ...string) *xpProc {
 	t.Helper()
 	for attempt := 0; attempt < 3; attempt++ {
-		p := &xpProc{addr: xpFreeAddr(t), logs: &xpLogBuf{}, exited: make(chan struct{})}
+		p := &xpProc{addr: promtest.FreeAddr(t), logs: &xpLogBuf{}, exited: make(chan struct{})}
 		p.cmd = exec.Command(bin, append([]string{"--web.listen-address=" + p.addr}, args...)...)
 		p.cmd.Dir = filepath.Dir(bin)
 		p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
