@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/netirq/netirq_exporter/internal/promtest"
 	"io"
 	"net/http"
 	"os"
@@ -19,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/netirq/netirq_exporter/internal/promtest"
 )
 
 // Helpers shared by load_test.go and security_test.go (prefix xp): build
