@@ -5,7 +5,7 @@ BIN       := netirq_exporter
 PKGS      := ./...
 # Debian packages the tests use (deps checks each by a command it provides):
 # prometheus (promtool), prometheus-alertmanager, iproute2 (ip), util-linux
-# (nsenter), systemd (systemd-analyze), strace.
+# (nsenter), systemd (systemd-analyze), strace, gcc (the race detector needs cgo).
 
 .PHONY: all build run test deps lint fmt vet fuzz-short
 
@@ -33,6 +33,7 @@ deps:
 	command -v nsenter >/dev/null 2>&1 || missing="$$missing util-linux"; \
 	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
 	command -v strace >/dev/null 2>&1 || missing="$$missing strace"; \
+	command -v gcc >/dev/null 2>&1 || missing="$$missing gcc"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing Debian packages:$$missing"; \
@@ -43,6 +44,8 @@ deps:
 
 test: deps vet
 	$(GO) test -count=1 -timeout 30m $(PKGS)
+	# The snapshot is read by concurrent goroutines: check them for races.
+	$(GO) test -race -count=1 -timeout 30m ./collector
 	cd dashboards && $(GO) test -count=1 ./...
 	cd deploy && $(GO) test -count=1 ./...
 

@@ -225,7 +225,8 @@ type PartDuration struct {
 // they need so that a disabled collector costs no file read.
 type Part uint
 
-// The parts, in the order they are read: a part may use those above it.
+// The parts. They are read concurrently; a part may wait for and use
+// those above it (see partReader).
 const (
 	PartTopology   Part = 1 << iota // /sys/devices/system/{cpu,node}
 	PartNetDevices                  // /sys/class/net/* and rps_sock_flow_entries

@@ -35,7 +35,8 @@ import (
 // unprivileged SIOCETHTOOL ioctls of the per-queue stats fallback.
 
 func init() {
-	partReaders[PartEthtool] = func(s *Source, snap *Snapshot) {
+	partReaders[PartEthtool] = func(s *Source, snap *Snapshot, wait func(Part)) {
+		wait(PartNetDevices)
 		snap.Channels, snap.RSS, snap.EthtoolErr = readEthtoolPart(s.sysPath, snap.NetDevices)
 	}
 }

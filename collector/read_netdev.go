@@ -186,9 +186,10 @@ func readMSIIRQs(dir string) (irqs []int, errs []error) {
 	return irqs, errs
 }
 
-// readQueues reads queues/rx-N and queues/tx-N. A device without a queues
-// directory has no queues; that is not an error (the kernel always creates
-// it, but a copied tree may lack it).
+// readQueues reads queues/rx-N and queues/tx-N, the queues shared out over
+// a few goroutines (a 64-queue NIC has 256 of these files). A device
+// without a queues directory has no queues; that is not an error (the
+// kernel always creates it, but a copied tree may lack it).
 func readQueues(dir string, errs []error) ([]RxQueue, []TxQueue, []error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -196,43 +197,72 @@ func readQueues(dir string, errs []error) ([]RxQueue, []TxQueue, []error) {
 	} else if err != nil {
 		return nil, nil, append(errs, err)
 	}
+	type queueRead struct {
+		kind  string
+		index int
+		rx    RxQueue
+		tx    TxQueue
+		errs  []error
+	}
+	var reads []queueRead
+	for _, e := range entries {
+		if kind, index, ok := parseQueueName(e.Name()); ok {
+			reads = append(reads, queueRead{kind: kind, index: index})
+		}
+	}
+	inChunks(len(reads), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			r := &reads[i]
+			qdir := filepath.Join(dir, r.kind+"-"+strconv.Itoa(r.index))
+			if r.kind == "rx" {
+				r.rx, r.errs = readRxQueue(qdir, r.index)
+			} else {
+				r.tx, r.errs = readTxQueue(qdir, r.index)
+			}
+		}
+	})
 	var rx []RxQueue
 	var tx []TxQueue
-	for _, e := range entries {
-		kind, index, ok := parseQueueName(e.Name())
-		if !ok {
-			continue
-		}
-		qdir := filepath.Join(dir, e.Name())
-		switch kind {
-		case "rx":
-			q := RxQueue{Index: index, RPSFlowCount: -1}
-			var present bool
-			if q.RPSCPUs, present, err = readSysfsMask(filepath.Join(qdir, "rps_cpus"), false); err != nil {
-				errs = append(errs, err)
-			} else {
-				q.HasRPS = present
-			}
-			if v, present, err := readSysfsInt(filepath.Join(qdir, "rps_flow_cnt")); err != nil {
-				errs = append(errs, err)
-			} else if present {
-				q.RPSFlowCount = v
-			}
-			rx = append(rx, q)
-		case "tx":
-			q := TxQueue{Index: index}
-			if q.XPSCPUs, q.HasXPSCPUs, err = readSysfsMask(filepath.Join(qdir, "xps_cpus"), true); err != nil {
-				errs = append(errs, err)
-			}
-			if q.XPSRxQs, q.HasXPSRxQs, err = readSysfsMask(filepath.Join(qdir, "xps_rxqs"), true); err != nil {
-				errs = append(errs, err)
-			}
-			tx = append(tx, q)
+	for _, r := range reads { // in directory order, so the errors are too
+		errs = append(errs, r.errs...)
+		if r.kind == "rx" {
+			rx = append(rx, r.rx)
+		} else {
+			tx = append(tx, r.tx)
 		}
 	}
 	slices.SortFunc(rx, func(a, b RxQueue) int { return a.Index - b.Index })
 	slices.SortFunc(tx, func(a, b TxQueue) int { return a.Index - b.Index })
 	return rx, tx, errs
+}
+
+func readRxQueue(qdir string, index int) (q RxQueue, errs []error) {
+	q = RxQueue{Index: index, RPSFlowCount: -1}
+	var present bool
+	var err error
+	if q.RPSCPUs, present, err = readSysfsMask(filepath.Join(qdir, "rps_cpus"), false); err != nil {
+		errs = append(errs, err)
+	} else {
+		q.HasRPS = present
+	}
+	if v, present, err := readSysfsInt(filepath.Join(qdir, "rps_flow_cnt")); err != nil {
+		errs = append(errs, err)
+	} else if present {
+		q.RPSFlowCount = v
+	}
+	return q, errs
+}
+
+func readTxQueue(qdir string, index int) (q TxQueue, errs []error) {
+	q = TxQueue{Index: index}
+	var err error
+	if q.XPSCPUs, q.HasXPSCPUs, err = readSysfsMask(filepath.Join(qdir, "xps_cpus"), true); err != nil {
+		errs = append(errs, err)
+	}
+	if q.XPSRxQs, q.HasXPSRxQs, err = readSysfsMask(filepath.Join(qdir, "xps_rxqs"), true); err != nil {
+		errs = append(errs, err)
+	}
+	return q, errs
 }
 
 // parseQueueName splits "rx-3" into ("rx", 3); ok is false for anything
@@ -314,6 +344,13 @@ func readSmallFile(path string) (text string, tooLong bool, err error) {
 			break
 		}
 		buf = buf[:len(buf)+n]
+		// sysfs and /proc/irq attributes are made whole by one show()
+		// call, so a read that leaves room in the buffer has reached the
+		// end; asking again for the EOF would be a fourth system call per
+		// file (procfs' SysReadFile reads once too).
+		if len(buf) < cap(buf) {
+			break
+		}
 	}
 	if len(buf) > sysfsReadLimit {
 		return "", true, nil

@@ -39,7 +39,8 @@ import (
 // nicSession (see there for the netns limitation).
 
 func init() {
-	partReaders[PartQueueStats] = func(s *Source, snap *Snapshot) {
+	partReaders[PartQueueStats] = func(s *Source, snap *Snapshot, wait func(Part)) {
+		wait(PartNetDevices)
 		r := readQueueStatsPart(s.sysPath, snap.NetDevices)
 		snap.QueueStats, snap.QueueNAPIs, snap.NAPIs, snap.QueueStatsErr = r.stats, r.queues, r.napis, r.err
 	}

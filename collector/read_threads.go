@@ -63,7 +63,8 @@ const (
 )
 
 func init() {
-	partReaders[PartThreads] = func(s *Source, snap *Snapshot) {
+	partReaders[PartThreads] = func(s *Source, snap *Snapshot, wait func(Part)) {
+		wait(PartQueueStats)
 		var napis map[int]NAPI
 		for _, n := range snap.NAPIs {
 			if n.ThreadPID > 0 {

@@ -41,7 +41,7 @@ import (
 const irqbalanceRescan = 60 * time.Second
 
 func init() {
-	partReaders[PartTunables] = func(s *Source, snap *Snapshot) {
+	partReaders[PartTunables] = func(s *Source, snap *Snapshot, _ func(Part)) {
 		t, err := ReadTunables(s.procPath, s.sysPath)
 		running, ibErr := irqbalanceProbeFor(s.procPath).running(time.Now())
 		t.IRQBalanceRunning = running

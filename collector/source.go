@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,19 +73,22 @@ func (s *Source) proc(name ...string) string {
 	return filepath.Join(append([]string{s.procPath}, name...)...)
 }
 
-// partReader fills one part of a snapshot. Readers run in the order of
-// the Part constants, so a part may use the parts declared before it
-// (softnet uses the topology, classification the devices, affinity the
-// classification).
-type partReader func(s *Source, snap *Snapshot)
+// partReader fills one part of a snapshot. The parts are read
+// concurrently: a scrape is mostly system calls on ~1,000 small files, and
+// its wall time is what a scraper waits for. A reader that uses another
+// part calls wait(thatPart) before touching it; wait returns once that part
+// is read, at once when it is not read at all. A part may only wait for
+// parts declared before it (softnet for the topology, classification for
+// the devices, affinity for the classification), so there is no cycle.
+type partReader func(s *Source, snap *Snapshot, wait func(Part))
 
 // partReaders maps each part to its reader. A reader added by a later file
 // registers itself here from its init function.
 var partReaders = map[Part]partReader{
-	PartTopology: func(s *Source, snap *Snapshot) {
+	PartTopology: func(s *Source, snap *Snapshot, _ func(Part)) {
 		snap.Topology, snap.TopologyErr = ReadCPUTopology(s.sysPath)
 	},
-	PartNetDevices: func(s *Source, snap *Snapshot) {
+	PartNetDevices: func(s *Source, snap *Snapshot, _ func(Part)) {
 		snap.NetDevices, snap.NetDevicesErr = ReadNetDevices(s.sysPath)
 		if n, err := ReadRPSSockFlowEntries(s.procPath); err == nil {
 			snap.RPSSockFlowEntries = n
@@ -92,21 +96,24 @@ var partReaders = map[Part]partReader{
 			snap.NetDevicesErr = errors.Join(snap.NetDevicesErr, err)
 		}
 	},
-	PartInterrupts: func(s *Source, snap *Snapshot) {
+	PartInterrupts: func(s *Source, snap *Snapshot, wait func(Part)) {
 		snap.Interrupts, snap.InterruptsErr = parseFile(s.proc("interrupts"), ParseInterrupts)
+		wait(PartNetDevices) // parsed while the devices are read, classified after
 		if snap.Interrupts != nil {
 			snap.IRQClasses = ClassifyIRQs(snap.Interrupts, snap.NetDevices)
 		}
 	},
-	PartAffinity: func(s *Source, snap *Snapshot) {
+	PartAffinity: func(s *Source, snap *Snapshot, wait func(Part)) {
+		wait(PartInterrupts)
 		if snap.Interrupts != nil {
 			snap.Affinity, snap.AffinityErr = s.readAffinity(snap)
 		}
 	},
-	PartSoftirqs: func(s *Source, snap *Snapshot) {
+	PartSoftirqs: func(s *Source, snap *Snapshot, _ func(Part)) {
 		snap.Softirqs, snap.SoftirqsErr = parseFile(s.proc("softirqs"), ParseSoftirqs)
 	},
-	PartSoftnet: func(s *Source, snap *Snapshot) {
+	PartSoftnet: func(s *Source, snap *Snapshot, wait func(Part)) {
+		wait(PartTopology)
 		var online []int
 		if snap.Topology != nil && !snap.Topology.Online.IsEmpty() {
 			online = snap.Topology.Online.List()
@@ -115,48 +122,105 @@ var partReaders = map[Part]partReader{
 			return ParseSoftnet(r, online)
 		})
 	},
-	PartCPUTime: func(s *Source, snap *Snapshot) {
+	PartCPUTime: func(s *Source, snap *Snapshot, _ func(Part)) {
 		snap.CPUTime, snap.CPUTimeErr = ReadCPUTime(s.procPath)
 	},
 }
 
-// read reads every wanted part once, timing each.
+// read reads every wanted part once, the parts concurrently, timing each
+// (its own work, not the time it waited for another part).
 func (s *Source) read() *Snapshot {
 	snap := &Snapshot{Time: time.Now(), RPSSockFlowEntries: -1}
+	var wanted []Part
+	done := map[Part]chan struct{}{}
 	for p := Part(1); p != 0 && p <= partLast; p <<= 1 {
-		read, ok := partReaders[p]
-		if !ok || s.parts&p == 0 {
-			continue
+		if _, ok := partReaders[p]; ok && s.parts&p != 0 {
+			wanted = append(wanted, p)
+			done[p] = make(chan struct{})
 		}
-		began := time.Now()
-		read(s, snap)
-		snap.ReadDurations = append(snap.ReadDurations, PartDuration{p, time.Since(began)})
+	}
+	durations := make([]time.Duration, len(wanted))
+	var wg sync.WaitGroup
+	for i, p := range wanted {
+		wg.Go(func() {
+			defer close(done[p])
+			var waited time.Duration
+			wait := func(dep Part) {
+				if dep >= p {
+					panic(fmt.Sprintf("the %s reader waits for %s, a later part", p, dep))
+				}
+				if ch, ok := done[dep]; ok {
+					began := time.Now()
+					<-ch
+					waited += time.Since(began)
+				}
+			}
+			began := time.Now()
+			partReaders[p](s, snap, wait)
+			durations[i] = time.Since(began) - waited
+		})
+	}
+	wg.Wait()
+	for i, p := range wanted {
+		snap.ReadDurations = append(snap.ReadDurations, PartDuration{p, durations[i]})
 	}
 	return snap
 }
 
-// readAffinity reads /proc/irq/N for every IRQ the selector exports. An IRQ
-// that vanished since /proc/interrupts was read is not an error.
+// readAffinity reads /proc/irq/N for every IRQ the selector exports, the
+// IRQs shared out over a few goroutines. An IRQ that vanished since
+// /proc/interrupts was read is not an error.
 func (s *Source) readAffinity(snap *Snapshot) (map[int]IRQAffinity, error) {
-	out := make(map[int]IRQAffinity)
-	var errs []error
+	var irqs []int
 	for _, line := range snap.Interrupts.IRQs {
-		if !s.selector.Detailed(line, snap.IRQClasses[line.IRQ]) {
-			continue
+		if s.selector.Detailed(line, snap.IRQClasses[line.IRQ]) {
+			irqs = append(irqs, line.IRQ)
 		}
-		aff, err := ReadIRQAffinity(s.procPath, line.IRQ)
-		switch {
+	}
+	affs := make([]IRQAffinity, len(irqs))
+	errs := make([]error, len(irqs))
+	inChunks(len(irqs), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			affs[i], errs[i] = ReadIRQAffinity(s.procPath, irqs[i])
+		}
+	})
+	out := make(map[int]IRQAffinity, len(irqs))
+	var failed []error
+	for i, irq := range irqs {
+		switch err := errs[i]; {
 		case err == nil:
-			out[line.IRQ] = aff
+			out[irq] = affs[i]
 		case errors.Is(err, os.ErrNotExist):
 			// The IRQ was freed between the two reads.
 		default:
-			out[line.IRQ] = aff
-			errs = append(errs, err)
+			out[irq] = affs[i]
+			failed = append(failed, err)
 		}
 	}
-	return out, summarize(errs)
+	return out, summarize(failed)
 }
+
+// inChunks calls fn over contiguous chunks of [0, n), concurrently when n is
+// large enough to be worth it: for the per-queue and per-IRQ files, whose
+// reads are system calls that keep a CPU busy each, so more goroutines than
+// the CPUs Go runs on (GOMAXPROCS) would only queue; at most 8, so that a
+// big host's scrape does not take over its CPUs.
+func inChunks(n int, fn func(lo, hi int)) {
+	workers := min(n/minChunk, runtime.GOMAXPROCS(0), 8)
+	if workers <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { fn(n*w/workers, n*(w+1)/workers) })
+	}
+	wg.Wait()
+}
+
+// minChunk is the fewest items a goroutine of inChunks gets: below that
+// starting it costs more than it saves.
+const minChunk = 16
 
 // parseFile opens path and hands it to parse, naming the file in errors.
 func parseFile[T any](path string, parse func(io.Reader) (T, error)) (T, error) {

@@ -1,0 +1,85 @@
+package collector
+
+import (
+	"reflect"
+	"runtime"
+	"sync/atomic"
+	"testing"
+
+	"github.com/netirq/netirq_exporter/internal/hostgen"
+)
+
+// TestInChunksVisitsEachIndexOnce: whatever n and GOMAXPROCS, every index
+// of [0, n) is handed out exactly once, in contiguous chunks.
+func TestInChunksVisitsEachIndexOnce(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 3, 16} {
+		runtime.GOMAXPROCS(procs)
+		for _, n := range []int{0, 1, 15, 16, 17, 31, 32, 33, 100, 130, 257, 1000} {
+			visits := make([]atomic.Int32, n)
+			var chunks atomic.Int32
+			inChunks(n, func(lo, hi int) {
+				chunks.Add(1)
+				if lo > hi || lo < 0 || hi > n {
+					t.Errorf("procs %d n %d: chunk [%d, %d)", procs, n, lo, hi)
+					return
+				}
+				for i := lo; i < hi; i++ {
+					visits[i].Add(1)
+				}
+			})
+			for i := range visits {
+				if v := visits[i].Load(); v != 1 {
+					t.Fatalf("procs %d n %d: index %d visited %d times", procs, n, i, v)
+				}
+			}
+			if most := int32(min(procs, 8, max(1, n/minChunk))); chunks.Load() > most {
+				t.Errorf("procs %d n %d: %d chunks, want at most %d", procs, n, chunks.Load(), most)
+			}
+		}
+	}
+}
+
+// TestConcurrentReadEqualsSequential: reading the parts concurrently (each
+// waiting for the parts it uses) gives the snapshot that reading them one
+// after the other, in Part order, gives. Run with -race (make test does) it
+// also checks that no two readers touch the same data unsynchronised.
+func TestConcurrentReadEqualsSequential(t *testing.T) {
+	root := t.TempDir()
+	if err := hostgen.Generate(root, hostgen.Standard(64, 2, 32, 7)); err != nil {
+		t.Fatal(err)
+	}
+	for _, dense := range []bool{false, true} {
+		cfg := hostConfig(root)
+		cfg.Interrupts.All = dense
+		s := newTestExporter(t, cfg).Source()
+
+		sequential := &Snapshot{RPSSockFlowEntries: -1}
+		noWait := func(Part) {}
+		var wantParts []Part
+		for p := Part(1); p <= partLast; p <<= 1 {
+			if read, ok := partReaders[p]; ok && s.parts&p != 0 {
+				read(s, sequential, noWait)
+				wantParts = append(wantParts, p)
+			}
+		}
+		for range 5 {
+			concurrent := s.Snapshot()
+			var gotParts []Part
+			for _, d := range concurrent.ReadDurations {
+				gotParts = append(gotParts, d.Part)
+			}
+			if !reflect.DeepEqual(gotParts, wantParts) {
+				t.Fatalf("dense %v: read durations for %v, want %v", dense, gotParts, wantParts)
+			}
+			concurrent.Time, concurrent.ReadDurations = sequential.Time, nil
+			if !reflect.DeepEqual(concurrent, sequential) {
+				t.Fatalf("dense %v: the concurrent snapshot differs from the sequential one", dense)
+			}
+		}
+		if len(sequential.Affinity) == 0 || len(sequential.IRQClasses) == 0 || len(sequential.Softnet) != 64 {
+			t.Fatalf("dense %v: fixture too thin: %d affinities, %d classes, %d softnet rows", dense,
+				len(sequential.Affinity), len(sequential.IRQClasses), len(sequential.Softnet))
+		}
+	}
+}
