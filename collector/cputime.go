@@ -1,9 +1,8 @@
 package collector
 
 import (
-	"strconv"
-
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // The cputime collector exports the per-CPU time of /proc/stat, so that
@@ -23,17 +22,40 @@ var cpuSecondsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "cpu",
 
 type cpuTimeCollector struct{}
 
+// cpuModes are the modes in the order the registry sorts them, with their
+// label pairs (shared by every scrape: the registry only reads them).
+var cpuModes = func() (modes [8]struct {
+	pair  *dto.LabelPair
+	value func(CPUTime) float64
+}) {
+	for i, m := range []struct {
+		name  string
+		value func(CPUTime) float64
+	}{
+		{"idle", func(t CPUTime) float64 { return t.Idle }},
+		{"iowait", func(t CPUTime) float64 { return t.Iowait }},
+		{"irq", func(t CPUTime) float64 { return t.IRQ }},
+		{"nice", func(t CPUTime) float64 { return t.Nice }},
+		{"softirq", func(t CPUTime) float64 { return t.SoftIRQ }},
+		{"steal", func(t CPUTime) float64 { return t.Steal }},
+		{"system", func(t CPUTime) float64 { return t.System }},
+		{"user", func(t CPUTime) float64 { return t.User }},
+	} {
+		modes[i].pair, modes[i].value = labelPair(&labelMode, m.name), m.value
+	}
+	return modes
+}()
+
 func (cpuTimeCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
-	for _, t := range snap.CPUTime {
-		cpu := strconv.Itoa(t.CPU)
-		for _, m := range []struct {
-			mode string
-			v    float64
-		}{
-			{"user", t.User}, {"nice", t.Nice}, {"system", t.System}, {"idle", t.Idle},
-			{"iowait", t.Iowait}, {"irq", t.IRQ}, {"softirq", t.SoftIRQ}, {"steal", t.Steal},
-		} {
-			ch <- prometheus.MustNewConstMetric(cpuSecondsDesc, prometheus.CounterValue, m.v, cpu, m.mode)
+	cpus := make([]int, len(snap.CPUTime))
+	for i, t := range snap.CPUTime {
+		cpus[i] = t.CPU
+	}
+	_, cpuPairs, order := cpuLabelPairs(cpus)
+	slab := &cellSlab{}
+	for _, i := range order {
+		for _, m := range cpuModes {
+			ch <- slab.newCellMetric(cpuSecondsDesc, m.value(snap.CPUTime[i]), cpuPairs[i], m.pair)
 		}
 	}
 	if snap.CPUTime == nil && snap.CPUTimeErr == nil {

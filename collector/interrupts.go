@@ -83,20 +83,11 @@ func (c *interruptsCollector) update(snap *Snapshot, ch chan<- prometheus.Metric
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cpuLabels := cpuLabels(t.CPUs)
 	// The cells are sent in the order the registry sorts them in (by label
 	// values in label name order: cpu first, as strings), which makes its
 	// sort of a family linear rather than n log n: in dense mode that sort
 	// was a fifth of the scrape.
-	cpuPairs := make([]*dto.LabelPair, len(cpuLabels))
-	for i, l := range cpuLabels {
-		cpuPairs[i] = labelPair(&labelCPU, l)
-	}
-	cpuOrder := make([]int, len(cpuLabels))
-	for i := range cpuOrder {
-		cpuOrder[i] = i
-	}
-	slices.SortFunc(cpuOrder, func(a, b int) int { return strings.Compare(cpuLabels[a], cpuLabels[b]) })
+	cpuLabels, cpuPairs, cpuOrder := cpuLabelPairs(t.CPUs)
 
 	summed := make([]uint64, len(t.CPUs))
 	anySummed := false
@@ -228,62 +219,6 @@ func keep(seen *CPUSet, cpu int, v uint64) bool {
 	}
 	seen.Add(cpu)
 	return true
-}
-
-// Label names of the cells, shared by their label pairs.
-var labelCPU, labelDevice, labelIRQ, labelKind, labelQueue, labelName = "cpu", "device", "irq", "kind", "queue", "name"
-
-// labelPair builds one label pair; value must be valid UTF-8.
-func labelPair(name *string, value string) *dto.LabelPair {
-	return &dto.LabelPair{Name: name, Value: &value}
-}
-
-// cellMetric is the counter of one cell: what prometheus.MustNewConstMetric
-// builds, without its ten allocations (see cellSlab), its label pairs (sorted by name,
-// valid UTF-8) shared with the other cells of the same CPU or IRQ. The
-// registry treats what Write fills in as read-only. A 256-CPU host in dense
-// mode has ~165,000 cells per scrape.
-type cellMetric struct {
-	desc    *prometheus.Desc
-	value   float64
-	counter dto.Counter
-	labels  []*dto.LabelPair
-	pairs   [5]*dto.LabelPair
-}
-
-// cellSlab hands out cellMetrics from chunks, so that the ~165,000 cells of a
-// dense scrape cost a few hundred allocations rather than one each. A chunk
-// lives as long as one of its cells does: until the scrape is encoded.
-type cellSlab struct{ free []cellMetric }
-
-func (s *cellSlab) newCellMetric(desc *prometheus.Desc, v float64, pairs ...*dto.LabelPair) prometheus.Metric {
-	if len(s.free) == 0 {
-		s.free = make([]cellMetric, 512)
-	}
-	m := &s.free[0]
-	s.free = s.free[1:]
-	m.desc, m.value = desc, v
-	n := copy(m.pairs[:], pairs)
-	m.labels = m.pairs[:n:n]
-	m.counter.Value = &m.value
-	return m
-}
-
-func (m *cellMetric) Desc() *prometheus.Desc { return m.desc }
-
-func (m *cellMetric) Write(out *dto.Metric) error {
-	out.Label = m.labels
-	out.Counter = &m.counter
-	return nil
-}
-
-// cpuLabels renders CPU numbers once per scrape rather than once per cell.
-func cpuLabels(cpus []int) []string {
-	out := make([]string, len(cpus))
-	for i, c := range cpus {
-		out[i] = strconv.Itoa(c)
-	}
-	return out
 }
 
 // queueLabel renders a queue index; "" when the IRQ serves no single queue.

@@ -1,7 +1,12 @@
 package collector
 
 import (
+	"slices"
+	"strings"
+	"unicode/utf8"
+
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // The softirqs collector exports /proc/softirqs per CPU: NET_RX and NET_TX
@@ -25,15 +30,35 @@ func (c softirqsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) e
 	if t == nil {
 		return orMissing(snap.SoftirqsErr, "/proc/softirqs")
 	}
-	cpus := cpuLabels(t.CPUs)
+	// Sent CPU by CPU, in each by vector: the registry's order.
+	cpus, cpuPairs, order := cpuLabelPairs(t.CPUs)
+	type vectorRow struct {
+		name   string
+		pair   *dto.LabelPair // nil when the name is not UTF-8
+		counts []uint64
+	}
+	var vectors []vectorRow
 	for _, v := range t.Vectors {
 		if !c.all && v.Name != "NET_RX" && v.Name != "NET_TX" {
 			continue
 		}
-		for i, n := range v.Counts {
-			if i < len(cpus) {
-				ch <- prometheus.MustNewConstMetric(softirqsDesc, prometheus.CounterValue, float64(n), v.Name, cpus[i])
+		row := vectorRow{name: v.Name, counts: v.Counts}
+		if utf8.ValidString(v.Name) {
+			row.pair = labelPair(&labelVector, v.Name)
+		}
+		vectors = append(vectors, row)
+	}
+	slices.SortStableFunc(vectors, func(a, b vectorRow) int { return strings.Compare(a.name, b.name) })
+	slab := &cellSlab{}
+	for _, i := range order {
+		for _, v := range vectors {
+			if i >= len(v.counts) {
+				continue
 			}
+			if v.pair == nil { // fails the collector, as it always did
+				ch <- prometheus.MustNewConstMetric(softirqsDesc, prometheus.CounterValue, float64(v.counts[i]), v.name, cpus[i])
+			}
+			ch <- slab.newCellMetric(softirqsDesc, float64(v.counts[i]), cpuPairs[i], v.pair)
 		}
 	}
 	return snap.SoftirqsErr

@@ -1,8 +1,6 @@
 package collector
 
 import (
-	"strconv"
-
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -58,10 +56,22 @@ func (softnetCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) erro
 	if snap.Softnet == nil && snap.SoftnetErr != nil {
 		return snap.SoftnetErr
 	}
+	cpus := make([]int, len(snap.Softnet))
+	for i, row := range snap.Softnet {
+		cpus[i] = row.CPU
+	}
+	_, cpuPairs, order := cpuLabelPairs(cpus)
+	slab := &cellSlab{}
 	for _, col := range softnetColumns {
-		for _, row := range snap.Softnet {
-			if row.Columns >= col.minWidth {
-				ch <- prometheus.MustNewConstMetric(col.desc, col.kind, float64(col.valueFrom(row)), strconv.Itoa(row.CPU))
+		for _, i := range order {
+			row := snap.Softnet[i]
+			if row.Columns < col.minWidth {
+				continue
+			}
+			if col.kind == prometheus.GaugeValue {
+				ch <- slab.newGaugeCell(col.desc, float64(col.valueFrom(row)), cpuPairs[i])
+			} else {
+				ch <- slab.newCellMetric(col.desc, float64(col.valueFrom(row)), cpuPairs[i])
 			}
 		}
 	}
