@@ -196,9 +196,6 @@ func BenchmarkHostScrape(b *testing.B) {
 	for _, how := range []string{"Collect", "Gather", "Direct"} {
 		b.Run(how, func(b *testing.B) {
 			for _, mode := range []string{"default", "dense"} {
-				if how == "Direct" && mode == "default" {
-					continue // WriteText serves dense mode only
-				}
 				b.Run(mode, func(b *testing.B) {
 					for _, cpus := range benchCPUs {
 						b.Run(fmt.Sprintf("cpus=%d", cpus), func(b *testing.B) {
@@ -309,7 +306,7 @@ func benchGather(b *testing.B, e *Exporter) {
 }
 
 // benchDirect writes the exporter's text with WriteText, as /metrics does
-// in dense mode (without compression).
+// (without compression).
 func benchDirect(b *testing.B, e *Exporter) {
 	w := &discardWriter{header: http.Header{}}
 	if err := e.WriteText(w, nil); err != nil { // warm-up

@@ -199,9 +199,10 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 	e.collect(e.source.Snapshot(), ch, nil)
 }
 
-// collect runs every collector over snap; with dense non-nil the
-// interrupts collector leaves its cells to dense (see WriteText).
-func (e *Exporter) collect(snap *Snapshot, ch chan<- prometheus.Metric, dense *denseCells) {
+// collect runs every collector over snap; with matrices non-nil the
+// collectors that build per-CPU matrices leave them there instead of
+// sending them (see WriteText).
+func (e *Exporter) collect(snap *Snapshot, ch chan<- prometheus.Metric, matrices *[]*cpuMatrix) {
 	for _, p := range snap.ReadDurations {
 		ch <- prometheus.MustNewConstMetric(sourceDurationDesc, prometheus.GaugeValue, p.Duration.Seconds(), p.Part.String())
 	}
@@ -209,10 +210,16 @@ func (e *Exporter) collect(snap *Snapshot, ch chan<- prometheus.Metric, dense *d
 	for _, name := range e.names {
 		begin := time.Now()
 		c := e.collectors[name]
-		if ic, ok := c.(*interruptsCollector); ok && dense != nil {
-			c = denseRest{ic, dense}
+		var err error
+		if mc, ok := c.(matrixCollector); ok && matrices != nil {
+			err = safely(func() error {
+				ms, err := mc.updateMatrices(snap, ch)
+				*matrices = append(*matrices, ms...)
+				return err
+			})
+		} else {
+			err = safely(func() error { return c.Update(snap, ch) })
 		}
-		err := safeUpdate(c, snap, ch)
 		success := 1.0
 		if err != nil {
 			success = 0
@@ -223,13 +230,13 @@ func (e *Exporter) collect(snap *Snapshot, ch chan<- prometheus.Metric, dense *d
 	}
 }
 
-// safeUpdate runs one collector and turns a panic into its failure, so a bug
+// safely runs one collector and turns a panic into its failure, so a bug
 // tripped by one odd file costs one collector, not the process.
-func safeUpdate(c Collector, snap *Snapshot, ch chan<- prometheus.Metric) (err error) {
+func safely(update func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("collector panicked: %v\n%s", r, debug.Stack())
 		}
 	}()
-	return c.Update(snap, ch)
+	return update()
 }

@@ -16,9 +16,12 @@ func init() {
 	})
 }
 
-var cpuSecondsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "cpu", "seconds_total"),
-	"Seconds each CPU spent in each mode (guest time is included in user, as the kernel counts it).",
-	[]string{"cpu", "mode"}, nil)
+const (
+	cpuSecondsName = namespace + "_cpu_seconds_total"
+	cpuSecondsHelp = "Seconds each CPU spent in each mode (guest time is included in user, as the kernel counts it)."
+)
+
+var cpuSecondsDesc = prometheus.NewDesc(cpuSecondsName, cpuSecondsHelp, []string{"cpu", "mode"}, nil)
 
 type cpuTimeCollector struct{}
 
@@ -46,20 +49,26 @@ var cpuModes = func() (modes [8]struct {
 	return modes
 }()
 
-func (cpuTimeCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
+func (c cpuTimeCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
+	return sendMatrices(c, snap, ch)
+}
+
+// updateMatrices returns one matrix: a row per mode.
+func (cpuTimeCollector) updateMatrices(snap *Snapshot, _ chan<- prometheus.Metric) ([]*cpuMatrix, error) {
+	if snap.CPUTime == nil {
+		return nil, orMissing(snap.CPUTimeErr, "/proc/stat")
+	}
 	cpus := make([]int, len(snap.CPUTime))
 	for i, t := range snap.CPUTime {
 		cpus[i] = t.CPU
 	}
-	_, cpuPairs, order := cpuLabelPairs(cpus)
-	slab := &cellSlab{}
-	for _, i := range order {
-		for _, m := range cpuModes {
-			ch <- slab.newCellMetric(cpuSecondsDesc, m.value(snap.CPUTime[i]), cpuPairs[i], m.pair)
+	m := &cpuMatrix{desc: cpuSecondsDesc, name: cpuSecondsName, help: cpuSecondsHelp, cpus: newCPUColumns(cpus)}
+	for _, mode := range cpuModes {
+		values := make([]float64, len(snap.CPUTime))
+		for i, t := range snap.CPUTime {
+			values[i] = mode.value(t)
 		}
+		m.rows = append(m.rows, matrixRow{pairs: []*dto.LabelPair{mode.pair}, values: values})
 	}
-	if snap.CPUTime == nil && snap.CPUTimeErr == nil {
-		return orMissing(nil, "/proc/stat")
-	}
-	return snap.CPUTimeErr
+	return []*cpuMatrix{m}, snap.CPUTimeErr
 }

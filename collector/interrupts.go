@@ -2,6 +2,7 @@ package collector
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,8 +27,12 @@ func init() {
 }
 
 const (
-	irqInterruptsName = namespace + "_irq_interrupts_total"
-	irqInterruptsHelp = "Interrupts of one IRQ on one CPU. NIC IRQs by default (others with --collector.interrupts.all/include); device, queue and kind say what the IRQ serves (kind: rx, tx, combined, other; empty for non-NIC IRQs)."
+	irqInterruptsName  = namespace + "_irq_interrupts_total"
+	irqInterruptsHelp  = "Interrupts of one IRQ on one CPU. NIC IRQs by default (others with --collector.interrupts.all/include); device, queue and kind say what the IRQ serves (kind: rx, tx, combined, other; empty for non-NIC IRQs)."
+	irqSummedName      = namespace + "_irq_summed_interrupts_total"
+	irqSummedHelp      = "Interrupts of the numbered IRQs not exported one by one (by default every non-NIC IRQ), summed per CPU. Drops when such an IRQ is freed."
+	archInterruptsName = namespace + "_arch_interrupts_total"
+	archInterruptsHelp = "Per-CPU architecture interrupts from the named lines of /proc/interrupts (NMI, LOC, RES, CAL, TLB, IPIn ...)."
 )
 
 var (
@@ -36,13 +41,9 @@ var (
 	irqInfoDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "irq", "info"),
 		"One series per IRQ exported one by one: its /proc/interrupts name, chip, hwirq, and the classification (device, queue, kind, rule that matched).",
 		[]string{"irq", "name", "chip", "hwirq", "device", "queue", "kind", "rule"}, nil)
-	irqSummedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "irq", "summed_interrupts_total"),
-		"Interrupts of the numbered IRQs not exported one by one (by default every non-NIC IRQ), summed per CPU. Drops when such an IRQ is freed.",
-		[]string{"cpu"}, nil)
-	archInterruptsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "arch", "interrupts_total"),
-		"Per-CPU architecture interrupts from the named lines of /proc/interrupts (NMI, LOC, RES, CAL, TLB, IPIn ...).",
-		[]string{"name", "cpu"}, nil)
-	archErrorsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "arch", "interrupt_errors_total"),
+	irqSummedDesc      = prometheus.NewDesc(irqSummedName, irqSummedHelp, []string{"cpu"}, nil)
+	archInterruptsDesc = prometheus.NewDesc(archInterruptsName, archInterruptsHelp, []string{"name", "cpu"}, nil)
+	archErrorsDesc     = prometheus.NewDesc(prometheus.BuildFQName(namespace, "arch", "interrupt_errors_total"),
 		"Host-wide counts of the single-value lines of /proc/interrupts (ERR: spurious/erroneous, MIS: mis-routed IO-APIC).",
 		[]string{"name"}, nil)
 )
@@ -57,42 +58,30 @@ type interruptsCollector struct {
 	seen map[string]*CPUSet
 }
 
-// cellRow is one IRQ exported one by one, with the label pairs its cells
-// share.
-type cellRow struct {
-	counts []uint64
-	seen   *CPUSet
-	device string
-	irq    string
-	queue  string
-	kind   string
-	pairs  [4]*dto.LabelPair // device, irq, kind, queue: the sorted label names after cpu
-}
-
 func (c *interruptsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
-	return c.update(snap, ch, nil)
+	return sendMatrices(c, snap, ch)
 }
 
-// update sends the metrics of snap; with dense non-nil it leaves the
-// cells of the IRQs exported one by one to dense (dense_text.go) instead
-// of sending them.
-func (c *interruptsCollector) update(snap *Snapshot, ch chan<- prometheus.Metric, dense *denseCells) error {
+// updateMatrices sends irq_info and the single-value arch lines, and
+// returns the per-CPU families: the cells of the IRQs exported one by one,
+// the other IRQs summed, the per-CPU arch lines.
+func (c *interruptsCollector) updateMatrices(snap *Snapshot, ch chan<- prometheus.Metric) ([]*cpuMatrix, error) {
 	t := snap.Interrupts
 	if t == nil {
-		return orMissing(snap.InterruptsErr, "/proc/interrupts")
+		return nil, orMissing(snap.InterruptsErr, "/proc/interrupts")
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	// The cells are sent in the order the registry sorts them in (by label
-	// values in label name order: cpu first, as strings), which makes its
-	// sort of a family linear rather than n log n: in dense mode that sort
-	// was a fifth of the scrape.
-	cpuLabels, cpuPairs, cpuOrder := cpuLabelPairs(t.CPUs)
+	cpus := newCPUColumns(t.CPUs)
+	var errs []error
 
+	type irqRow struct {
+		device, irq string
+		row         matrixRow
+	}
+	var irqRows []irqRow
 	summed := make([]uint64, len(t.CPUs))
 	anySummed := false
-	var rows []cellRow
-	slab := &cellSlab{}
 	for _, line := range t.IRQs {
 		class := snap.IRQClasses[line.IRQ]
 		if !c.selector.Detailed(line, class) {
@@ -108,36 +97,39 @@ func (c *interruptsCollector) update(snap *Snapshot, ch chan<- prometheus.Metric
 		queue := queueLabel(class.Queue)
 		info, err := prometheus.NewConstMetric(irqInfoDesc, prometheus.GaugeValue, 1,
 			irq, line.Name, line.Chip, line.HWIRQ, class.Device, queue, string(class.Kind), class.Driver)
-		if err != nil {
-			// A label value that is not UTF-8: fail as MustNewConstMetric
-			// does, after the cells of the IRQs before this one.
-			c.sendCells(ch, slab, rows, cpuOrder, cpuPairs, t.CPUs, dense, cpuLabels)
-			panic(err)
+		if err != nil { // a label value that is not UTF-8
+			errs = append(errs, fmt.Errorf("IRQ %d left out: %w", line.IRQ, err))
+			continue
 		}
 		ch <- info
-		row := cellRow{counts: line.Counts, device: class.Device, irq: irq, queue: queue, kind: string(class.Kind)}
-		row.pairs = [4]*dto.LabelPair{labelPair(&labelDevice, class.Device), labelPair(&labelIRQ, irq),
-			labelPair(&labelKind, string(class.Kind)), labelPair(&labelQueue, queue)}
+		row := matrixRow{counts: line.Counts, pairs: []*dto.LabelPair{labelPair(&labelDevice, class.Device),
+			labelPair(&labelIRQ, irq), labelPair(&labelKind, string(class.Kind)), labelPair(&labelQueue, queue)}}
 		if !c.selector.All {
-			row.seen = c.seenOf(irq)
+			row.kept = c.kept(irq, t.CPUs, line.Counts)
 		}
-		rows = append(rows, row)
+		irqRows = append(irqRows, irqRow{class.Device, irq, row})
 	}
-	c.sendCells(ch, slab, rows, cpuOrder, cpuPairs, t.CPUs, dense, cpuLabels)
-	if anySummed {
-		for _, i := range cpuOrder {
-			ch <- slab.newCellMetric(irqSummedDesc, float64(summed[i]), cpuPairs[i])
+	slices.SortStableFunc(irqRows, func(a, b irqRow) int {
+		if n := strings.Compare(a.device, b.device); n != 0 {
+			return n
 		}
+		return strings.Compare(a.irq, b.irq)
+	})
+	cells := &cpuMatrix{desc: irqInterruptsDesc, name: irqInterruptsName, help: irqInterruptsHelp, cpus: cpus}
+	for _, r := range irqRows {
+		cells.rows = append(cells.rows, r.row)
+	}
+	matrices := []*cpuMatrix{cells}
+	if anySummed {
+		matrices = append(matrices, &cpuMatrix{desc: irqSummedDesc, name: irqSummedName, help: irqSummedHelp,
+			cpus: cpus, rows: []matrixRow{{counts: summed}}})
 	}
 
-	// Arch lines: cpu, then name.
 	type archRow struct {
-		counts []uint64
-		seen   *CPUSet
-		pair   *dto.LabelPair
-		name   string
+		name string
+		row  matrixRow
 	}
-	var arch []archRow
+	var archRows []archRow
 	for _, line := range t.Arch {
 		if line.Global {
 			if len(line.Counts) > 0 {
@@ -145,57 +137,36 @@ func (c *interruptsCollector) update(snap *Snapshot, ch chan<- prometheus.Metric
 			}
 			continue
 		}
-		r := archRow{counts: line.Counts, name: line.Name}
-		if utf8.ValidString(line.Name) { // always, from the parser: names are printable ASCII
-			r.pair = labelPair(&labelName, line.Name)
+		if !utf8.ValidString(line.Name) { // never, from the parser: names are printable ASCII
+			errs = append(errs, fmt.Errorf("arch line %q left out: not UTF-8", line.Name))
+			continue
 		}
+		row := matrixRow{counts: line.Counts, pairs: []*dto.LabelPair{labelPair(&labelName, line.Name)}}
 		if !c.selector.All {
-			r.seen = c.seenOf(line.Name)
+			row.kept = c.kept(line.Name, t.CPUs, line.Counts)
 		}
-		arch = append(arch, r)
+		archRows = append(archRows, archRow{line.Name, row})
 	}
-	slices.SortStableFunc(arch, func(a, b archRow) int { return strings.Compare(a.name, b.name) })
-	for _, i := range cpuOrder {
-		cpu := t.CPUs[i]
-		for _, r := range arch {
-			if i >= len(r.counts) || !keep(r.seen, cpu, r.counts[i]) {
-				continue
-			}
-			if r.pair == nil { // fails as it always did
-				ch <- prometheus.MustNewConstMetric(archInterruptsDesc, prometheus.CounterValue, float64(r.counts[i]), r.name, cpuLabels[i])
-				continue
-			}
-			ch <- slab.newCellMetric(archInterruptsDesc, float64(r.counts[i]), cpuPairs[i], r.pair)
-		}
+	slices.SortStableFunc(archRows, func(a, b archRow) int { return strings.Compare(a.name, b.name) })
+	arch := &cpuMatrix{desc: archInterruptsDesc, name: archInterruptsName, help: archInterruptsHelp, cpus: cpus}
+	for _, r := range archRows {
+		arch.rows = append(arch.rows, r.row)
 	}
-	return snap.InterruptsErr
+	matrices = append(matrices, arch)
+	return matrices, errors.Join(append([]error{snap.InterruptsErr}, errs...)...)
 }
 
-// sendCells sends the per-CPU counts of the IRQs exported one by one,
-// CPU by CPU, and in each CPU by device and IRQ; with dense non-nil it
-// hands them to dense in that order instead.
-func (c *interruptsCollector) sendCells(ch chan<- prometheus.Metric, slab *cellSlab, rows []cellRow, cpuOrder []int, cpuPairs []*dto.LabelPair, cpus []int, dense *denseCells, cpuLabels []string) {
-	slices.SortStableFunc(rows, func(a, b cellRow) int {
-		if n := strings.Compare(a.device, b.device); n != 0 {
-			return n
-		}
-		return strings.Compare(a.irq, b.irq)
-	})
-	if dense != nil {
-		dense.rows, dense.cpuOrder, dense.cpuLabels = rows, cpuOrder, cpuLabels
-		return
-	}
-	for _, i := range cpuOrder {
-		cpu := cpus[i]
-		for r := range rows {
-			row := &rows[r]
-			if i >= len(row.counts) || !keep(row.seen, cpu, row.counts[i]) {
-				continue
-			}
-			ch <- slab.newCellMetric(irqInterruptsDesc, float64(row.counts[i]), cpuPairs[i],
-				row.pairs[0], row.pairs[1], row.pairs[2], row.pairs[3])
+// kept returns the CPU indexes whose cell of the IRQ or arch line name is
+// exported: those that have counted at least once (see seen).
+func (c *interruptsCollector) kept(name string, cpus []int, counts []uint64) *CPUSet {
+	seen := c.seenOf(name)
+	kept := &CPUSet{}
+	for i, cpu := range cpus {
+		if i < len(counts) && keep(seen, cpu, counts[i]) {
+			kept.Add(i)
 		}
 	}
+	return kept
 }
 
 // seenOf returns the set of CPUs whose cell of name has counted.
@@ -208,10 +179,10 @@ func (c *interruptsCollector) seenOf(name string) *CPUSet {
 	return s
 }
 
-// keep reports whether a cell is exported; seen is nil in dense mode,
-// where every cell is.
+// keep reports whether a cell is exported, adding it to seen when it
+// counts.
 func keep(seen *CPUSet, cpu int, v uint64) bool {
-	if seen == nil || seen.Contains(cpu) {
+	if seen.Contains(cpu) {
 		return true
 	}
 	if v == 0 {

@@ -31,6 +31,9 @@ func ReadIRQAffinity(procRoot string, irq int) (IRQAffinity, error) {
 		return aff, fmt.Errorf("irq %d: negative IRQ number", irq)
 	}
 	dir := filepath.Join(procRoot, "irq", strconv.Itoa(irq))
+	if _, err := os.Stat(dir); err != nil {
+		return aff, fmt.Errorf("irq %d: %w", irq, err)
+	}
 	problems := newReadProblems("irq " + strconv.Itoa(irq))
 
 	set, present, err := readAffinityFile(dir, "smp_affinity_list", "smp_affinity")
@@ -56,11 +59,10 @@ func ReadIRQAffinity(procRoot string, irq int) (IRQAffinity, error) {
 	if err == nil {
 		return aff, nil
 	}
-	// Freed before or while we read: the failures above are symptoms of
-	// that. (Checked only on failure: a stat per IRQ is 1 of 13 system
-	// calls of a scrape's ~130 IRQs.)
+	// Freed while we read: the failures above are symptoms of that.
+	// (Checked only on failure, to save a system call per IRQ.)
 	if _, statErr := os.Stat(dir); errors.Is(statErr, fs.ErrNotExist) {
-		return IRQAffinity{IRQ: irq, Node: -1}, fmt.Errorf("irq %d: vanished: %w", irq, statErr)
+		return IRQAffinity{IRQ: irq, Node: -1}, fmt.Errorf("irq %d: vanished while being read: %w", irq, statErr)
 	}
 	return aff, err
 }

@@ -1,6 +1,8 @@
 package collector
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -19,47 +21,45 @@ func init() {
 	})
 }
 
-var softirqsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "softirqs_total"),
-	"Softirqs raised per CPU and vector (NET_RX: receive processing incl. RPS, NET_TX: transmit completion).",
-	[]string{"vector", "cpu"}, nil)
+const (
+	softirqsName = namespace + "_softirqs_total"
+	softirqsHelp = "Softirqs raised per CPU and vector (NET_RX: receive processing incl. RPS, NET_TX: transmit completion)."
+)
+
+var softirqsDesc = prometheus.NewDesc(softirqsName, softirqsHelp, []string{"vector", "cpu"}, nil)
 
 type softirqsCollector struct{ all bool }
 
 func (c softirqsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
+	return sendMatrices(c, snap, ch)
+}
+
+// updateMatrices returns one matrix: a row per vector.
+func (c softirqsCollector) updateMatrices(snap *Snapshot, _ chan<- prometheus.Metric) ([]*cpuMatrix, error) {
 	t := snap.Softirqs
 	if t == nil {
-		return orMissing(snap.SoftirqsErr, "/proc/softirqs")
+		return nil, orMissing(snap.SoftirqsErr, "/proc/softirqs")
 	}
-	// Sent CPU by CPU, in each by vector: the registry's order.
-	cpus, cpuPairs, order := cpuLabelPairs(t.CPUs)
 	type vectorRow struct {
-		name   string
-		pair   *dto.LabelPair // nil when the name is not UTF-8
-		counts []uint64
+		name string
+		row  matrixRow
 	}
 	var vectors []vectorRow
+	var errs []error
 	for _, v := range t.Vectors {
 		if !c.all && v.Name != "NET_RX" && v.Name != "NET_TX" {
 			continue
 		}
-		row := vectorRow{name: v.Name, counts: v.Counts}
-		if utf8.ValidString(v.Name) {
-			row.pair = labelPair(&labelVector, v.Name)
+		if !utf8.ValidString(v.Name) {
+			errs = append(errs, fmt.Errorf("softirq vector %q left out: not UTF-8", v.Name))
+			continue
 		}
-		vectors = append(vectors, row)
+		vectors = append(vectors, vectorRow{v.Name, matrixRow{counts: v.Counts, pairs: []*dto.LabelPair{labelPair(&labelVector, v.Name)}}})
 	}
 	slices.SortStableFunc(vectors, func(a, b vectorRow) int { return strings.Compare(a.name, b.name) })
-	slab := &cellSlab{}
-	for _, i := range order {
-		for _, v := range vectors {
-			if i >= len(v.counts) {
-				continue
-			}
-			if v.pair == nil { // fails the collector, as it always did
-				ch <- prometheus.MustNewConstMetric(softirqsDesc, prometheus.CounterValue, float64(v.counts[i]), v.name, cpus[i])
-			}
-			ch <- slab.newCellMetric(softirqsDesc, float64(v.counts[i]), cpuPairs[i], v.pair)
-		}
+	m := &cpuMatrix{desc: softirqsDesc, name: softirqsName, help: softirqsHelp, cpus: newCPUColumns(t.CPUs)}
+	for _, v := range vectors {
+		m.rows = append(m.rows, v.row)
 	}
-	return snap.SoftirqsErr
+	return []*cpuMatrix{m}, errors.Join(append([]error{snap.SoftirqsErr}, errs...)...)
 }

@@ -650,10 +650,11 @@ func goBenchmarks(c config, root, tmp string, r *report) error {
 		}
 		return y
 	}
-	// Dense mode as /metrics serves it (Exporter.WriteText) and, for
-	// comparison, through the registry.
+	// As /metrics serves it (Exporter.WriteText) and, for comparison,
+	// through a registry and promhttp.
 	for _, m := range []struct{ mode, bench string }{
-		{"default", "Gather/default"}, {"dense", "Direct/dense"}, {"dense, registry", "Gather/dense"},
+		{"default", "Direct/default"}, {"default, registry", "Gather/default"},
+		{"dense", "Direct/dense"}, {"dense, registry", "Gather/dense"},
 	} {
 		mode := m.mode
 		pts, ok := series("BenchmarkHostScrape/" + m.bench)
@@ -693,8 +694,8 @@ func profiles(root, tmp string, r *report) error {
 		return fmt.Errorf("go test -c: %v\n%s", err, out)
 	}
 	for _, p := range []struct{ title, bench, times string }{
-		{"default mode, 256 CPUs", "BenchmarkHostScrape/Gather/default/cpus=256$", "200x"},
-		{"default mode, 1024 CPUs", "BenchmarkHostScrape/Gather/default/cpus=1024$", "60x"},
+		{"default mode, 256 CPUs", "BenchmarkHostScrape/Direct/default/cpus=256$", "200x"},
+		{"default mode, 1024 CPUs", "BenchmarkHostScrape/Direct/default/cpus=1024$", "60x"},
 		{"dense mode, 256 CPUs", "BenchmarkHostScrape/Direct/dense/cpus=256$", "20x"},
 	} {
 		logf("pprof: %s", p.title)
@@ -846,8 +847,8 @@ func (r *report) markdown(c config) string {
 	if len(r.slope) > 0 {
 		w("## Slope: whole scrape, 8 to 1024 CPUs\n\n")
 		w("`go test ./collector -run '^$' -bench 'BenchmarkHostScrape/(Gather|Direct)' -benchmem -benchtime 10x -count %d`\n", c.benchCount)
-		w("(default: promhttp handler: collect, gather, text encoding; dense: `Exporter.WriteText`, as /metrics serves\n")
-		w("it, and through promhttp for comparison; median of the runs). Least-squares fit y = a + b x over\n")
+		w("(`Exporter.WriteText`, as /metrics serves it, and, as \"registry\", through a registry and promhttp's handler\n")
+		w("for comparison; no gzip; median of the runs). Least-squares fit y = a + b x over\n")
 		w("x = CPUs; R² near 1 means linear. cpu-ns/op is the process's CPU time per scrape (getrusage), steadier than\n")
 		w("the wall time on a busy machine.\n\n")
 		w("| mode | CPUs | series | ns/op | cpu-ns/op | allocs/op | B/op |\n|---|---:|---:|---:|---:|---:|---:|\n")

@@ -91,42 +91,27 @@ func main() {
 }
 
 // metricsHandler serves the exporter's metrics, and with selfMetrics the
-// Go runtime and process metrics of the exporter itself.
-// In dense mode the exporter writes the text itself (denseHandler).
+// Go runtime and process metrics of the exporter itself, through
+// Exporter.WriteText (textHandler), gzip'd when asked.
 func metricsHandler(exporter *collector.Exporter, maxRequests int, selfMetrics bool, logger *slog.Logger) http.Handler {
-	dense := exporter.DenseText()
-	// One registry for everything: prometheus.Gatherers over two would
-	// check and hash every series a second time while merging them (6 % of
-	// a 256-CPU scrape).
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(versioncollector.NewCollector("netirq"))
-	if !dense {
-		reg.MustRegister(exporter)
-	}
 	if selfMetrics {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	var handler http.Handler
-	if dense {
-		handler = denseHandler(exporter, reg, maxRequests, logger)
-	} else {
-		handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-			ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
-			ErrorHandling:       promhttp.ContinueOnError,
-			MaxRequestsInFlight: maxRequests,
-			DisableCompression:  true, // fastGzip does it, faster
-		})
-	}
+	handler := textHandler(exporter, reg, maxRequests, logger)
 	if selfMetrics {
 		handler = promhttp.InstrumentMetricHandler(reg, handler)
 	}
 	return fastGzip(handler)
 }
 
-// denseHandler serves what promhttp.HandlerFor would with ContinueOnError
-// and MaxRequestsInFlight, always in the text format (0.0.4), through
-// Exporter.WriteText: the dense matrix is too costly for a registry.
-func denseHandler(exporter *collector.Exporter, others prometheus.Gatherer, maxRequests int, logger *slog.Logger) http.Handler {
+// textHandler serves what promhttp.HandlerFor would with ContinueOnError
+// and MaxRequestsInFlight, always in the text format (0.0.4), which every
+// Prometheus accepts, through Exporter.WriteText: it writes the per-CPU
+// families directly, most of the series, at a fraction of a registry's
+// cost (BENCHMARKS.md).
+func textHandler(exporter *collector.Exporter, others prometheus.Gatherer, maxRequests int, logger *slog.Logger) http.Handler {
 	var inFlight chan struct{}
 	if maxRequests > 0 {
 		inFlight = make(chan struct{}, maxRequests)

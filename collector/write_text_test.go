@@ -16,8 +16,9 @@ import (
 	"github.com/netirq/netirq_exporter/internal/hostgen"
 )
 
-// denseHosts are the fixture hosts and a generated 64-CPU one, in dense mode.
-func denseHosts(t *testing.T) map[string]Config {
+// textHosts are the fixture hosts and a generated 64-CPU one, in default
+// and dense mode.
+func textHosts(t *testing.T) map[string]Config {
 	t.Helper()
 	gen := filepath.Join(t.TempDir(), "host64")
 	if err := hostgen.Generate(gen, hostgen.Standard(64, 2, 64, 1)); err != nil {
@@ -25,9 +26,16 @@ func denseHosts(t *testing.T) map[string]Config {
 	}
 	hosts := map[string]Config{}
 	for _, root := range []string{"../testdata/hosts/bigiron-8cpu", "../testdata/hosts/fc-2cpu", gen} {
-		cfg := hostConfig(root)
-		cfg.Interrupts.All = true
-		hosts[filepath.Base(root)] = cfg
+		for _, dense := range []bool{false, true} {
+			cfg := hostConfig(root)
+			cfg.Interrupts.All = dense
+			cfg.SoftirqsAll = dense // every vector: more rows
+			name := filepath.Base(root)
+			if dense {
+				name += "-dense"
+			}
+			hosts[name] = cfg
+		}
 	}
 	return hosts
 }
@@ -36,16 +44,13 @@ func denseHosts(t *testing.T) map[string]Config {
 // differ from one run over a snapshot to the next.
 var durationLine = regexp.MustCompile(`(?m)^netirq_scrape_collector_duration_seconds\{.*\n`)
 
-// TestDenseTextEqualsRegistry checks that WriteText writes what the
-// registry and expfmt write for the same snapshot: byte for byte apart from
-// the collector timings, and family by family once parsed.
-func TestDenseTextEqualsRegistry(t *testing.T) {
-	for name, cfg := range denseHosts(t) {
+// TestTextEqualsRegistry checks that WriteText writes what the registry
+// and expfmt write for the same snapshot: byte for byte apart from the
+// collector timings, and family by family once parsed.
+func TestTextEqualsRegistry(t *testing.T) {
+	for name, cfg := range textHosts(t) {
 		t.Run(name, func(t *testing.T) {
 			e := newTestExporter(t, cfg)
-			if !e.DenseText() {
-				t.Fatal("DenseText() = false in dense mode")
-			}
 			snap := e.source.Snapshot()
 
 			reg := prometheus.NewPedanticRegistry()
@@ -60,8 +65,11 @@ func TestDenseTextEqualsRegistry(t *testing.T) {
 			if err := e.writeText(&got, snap, nil); err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Contains(got.Bytes(), []byte("\n"+irqInterruptsName+`{cpu="0",`)) {
-				t.Fatal("no dense cells in the output")
+			for _, family := range []string{irqInterruptsName, cpuSecondsName, softirqsName, archInterruptsName,
+				namespace + "_softnet_processed_packets_total"} {
+				if !bytes.Contains(got.Bytes(), []byte("\n"+family+`{cpu="0"`)) {
+					t.Fatalf("no %s series of CPU 0 in the output", family)
+				}
 			}
 			g, w := durationLine.ReplaceAll(got.Bytes(), nil), durationLine.ReplaceAll(want, nil)
 			if !bytes.Equal(g, w) {
@@ -102,10 +110,10 @@ func TestDenseTextEqualsRegistry(t *testing.T) {
 	}
 }
 
-// TestDenseTextPromtool runs `promtool check metrics` over the direct output.
-func TestDenseTextPromtool(t *testing.T) {
+// TestTextPromtool runs `promtool check metrics` over the direct output.
+func TestTextPromtool(t *testing.T) {
 	promtool := needTool(t, "promtool", "prometheus")
-	for name, cfg := range denseHosts(t) {
+	for name, cfg := range textHosts(t) {
 		t.Run(name, func(t *testing.T) {
 			var buf bytes.Buffer
 			if err := newTestExporter(t, cfg).WriteText(&buf, prometheus.DefaultGatherer); err != nil {
@@ -120,9 +128,10 @@ func TestDenseTextPromtool(t *testing.T) {
 	}
 }
 
-// TestDenseTextCollectorFailure: a collector that fails still shows as
-// netirq_scrape_collector_success 0, the others and the cells as usual.
-func TestDenseTextCollectorFailure(t *testing.T) {
+// TestTextCollectorFailure: a collector that fails still shows as
+// netirq_scrape_collector_success 0, the others and their per-CPU families
+// as usual.
+func TestTextCollectorFailure(t *testing.T) {
 	root := t.TempDir()
 	if err := os.CopyFS(root, os.DirFS("../testdata/hosts/bigiron-8cpu")); err != nil {
 		t.Fatal(err)
@@ -130,19 +139,26 @@ func TestDenseTextCollectorFailure(t *testing.T) {
 	if err := os.Remove(filepath.Join(root, "proc", "softirqs")); err != nil {
 		t.Fatal(err)
 	}
-	cfg := hostConfig(root)
-	cfg.Interrupts.All = true
-	var buf bytes.Buffer
-	if err := newTestExporter(t, cfg).WriteText(&buf, nil); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
-		"\nnetirq_scrape_collector_success{collector=\"softirqs\"} 0\n",
-		"\nnetirq_scrape_collector_success{collector=\"interrupts\"} 1\n",
-		"\n" + irqInterruptsName + `{cpu="0",`,
-	} {
-		if !strings.Contains(buf.String(), want) {
-			t.Errorf("no %q in the output", want)
+	for _, dense := range []bool{false, true} {
+		cfg := hostConfig(root)
+		cfg.Interrupts.All = dense
+		var buf bytes.Buffer
+		if err := newTestExporter(t, cfg).WriteText(&buf, nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{
+			"\nnetirq_scrape_collector_success{collector=\"softirqs\"} 0\n",
+			"\nnetirq_scrape_collector_success{collector=\"interrupts\"} 1\n",
+			"\nnetirq_scrape_collector_success{collector=\"cputime\"} 1\n",
+			"\n" + irqInterruptsName + `{cpu="0",`,
+			"\n" + cpuSecondsName + `{cpu="0",mode="idle"} `,
+		} {
+			if !strings.Contains(buf.String(), want) {
+				t.Errorf("dense %v: no %q in the output", dense, want)
+			}
+		}
+		if strings.Contains(buf.String(), softirqsName) {
+			t.Errorf("dense %v: %s without /proc/softirqs", dense, softirqsName)
 		}
 	}
 }

@@ -13,27 +13,28 @@ import (
 	"github.com/netirq/netirq_exporter/collector"
 )
 
-func denseExporter(t *testing.T) *collector.Exporter {
+func fixtureExporter(t *testing.T, dense bool) *collector.Exporter {
 	t.Helper()
 	cfg := collector.DefaultConfig()
 	cfg.ProcPath = "../../testdata/hosts/bigiron-8cpu/proc"
 	cfg.SysPath = "../../testdata/hosts/bigiron-8cpu/sys"
-	cfg.Interrupts.All = true
+	cfg.Interrupts.All = dense
 	e, err := collector.NewExporter(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !e.DenseText() {
-		t.Fatal("DenseText() = false in dense mode")
-	}
 	return e
 }
 
-// TestDenseHandler: in dense mode /metrics is the text format, gzip when
-// asked, with the exporter's and its own metrics.
-func TestDenseHandler(t *testing.T) {
-	h := metricsHandler(denseExporter(t), 40, true, slog.New(slog.DiscardHandler))
-	for _, zip := range []bool{false, true} {
+// TestTextHandler: /metrics is the text format, gzip when asked, with the
+// exporter's and its own metrics, in default and dense mode.
+func TestTextHandler(t *testing.T) {
+	for _, c := range []struct {
+		dense bool
+		zip   bool
+	}{{false, false}, {false, true}, {true, false}, {true, true}} {
+		h := metricsHandler(fixtureExporter(t, c.dense), 40, true, slog.New(slog.DiscardHandler))
+		zip := c.zip
 		req := httptest.NewRequest("GET", "/metrics", nil)
 		if zip {
 			req.Header.Set("Accept-Encoding", "gzip")
@@ -63,6 +64,8 @@ func TestDenseHandler(t *testing.T) {
 		}
 		for _, want := range []string{
 			"\nnetirq_irq_interrupts_total{cpu=\"0\",",
+			"\nnetirq_cpu_seconds_total{cpu=\"0\",mode=\"idle\"} ",
+			"\nnetirq_softnet_processed_packets_total{cpu=\"0\"} ",
 			"\nnetirq_irq_info{",
 			"\nnetirq_scrape_collector_success{collector=\"interrupts\"} 1\n",
 			"\nnetirq_build_info{",
@@ -70,7 +73,7 @@ func TestDenseHandler(t *testing.T) {
 			"\ngo_goroutines ",
 		} {
 			if !strings.Contains(string(text), want) {
-				t.Errorf("gzip %v: no %q in the output", zip, want)
+				t.Errorf("dense %v gzip %v: no %q in the output", c.dense, zip, want)
 			}
 		}
 	}
@@ -89,10 +92,10 @@ func (w *blockingWriter) Write(p []byte) (int, error) {
 	return w.ResponseRecorder.Write(p)
 }
 
-// TestDenseHandlerMaxRequests: a request past --web.max-requests gets
+// TestTextHandlerMaxRequests: a request past --web.max-requests gets
 // promhttp's 503.
-func TestDenseHandlerMaxRequests(t *testing.T) {
-	h := metricsHandler(denseExporter(t), 1, false, slog.New(slog.DiscardHandler))
+func TestTextHandlerMaxRequests(t *testing.T) {
+	h := metricsHandler(fixtureExporter(t, true), 1, false, slog.New(slog.DiscardHandler))
 	first := &blockingWriter{ResponseRecorder: httptest.NewRecorder(),
 		writing: make(chan struct{}), release: make(chan struct{})}
 	done := make(chan struct{})

@@ -1,0 +1,184 @@
+package collector
+
+import (
+	"bufio"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// Most series of a scrape are per CPU: cpu time by mode, softnet columns,
+// softirqs by vector, arch interrupts by name, IRQ cells (7,400 of the
+// 9,100 series of a 256-CPU host by default, 99% in dense mode). The
+// collectors that export them build each such family as a cpuMatrix, rows
+// x CPUs. collect sends a matrix to a registry as cellMetrics; WriteText,
+// which /metrics uses, writes it as text directly, a few appends per
+// series instead of the registry's checks, hashing and sort and expfmt's
+// per-sample work.
+
+// cpuMatrix is one family whose series all have the cpu label, first in
+// label-name order, then their row's labels.
+type cpuMatrix struct {
+	desc  *prometheus.Desc // for the registry
+	name  string           // for the text
+	help  string
+	gauge bool
+	cpus  *cpuColumns
+	rows  []matrixRow // sorted by their labels' values, in label-name order
+}
+
+// cpuColumns are the CPUs of a matrix: their label values, label pairs, and
+// the indexes in the order the registry sorts them (see cpuLabelPairs).
+type cpuColumns struct {
+	labels []string
+	pairs  []*dto.LabelPair
+	order  []int
+}
+
+func newCPUColumns(cpus []int) *cpuColumns {
+	c := &cpuColumns{}
+	c.labels, c.pairs, c.order = cpuLabelPairs(cpus)
+	return c
+}
+
+// matrixRow is one row of a matrix: its labels and a value per CPU index.
+type matrixRow struct {
+	pairs  []*dto.LabelPair // sorted by name, every name after "cpu"; valid UTF-8
+	counts []uint64         // by CPU index, or nil when values holds them
+	values []float64
+	// kept lists the CPU indexes exported (a cell that never counted is
+	// left out); nil keeps every CPU.
+	kept *CPUSet
+}
+
+// value returns the cell of CPU index i and whether it is exported.
+func (r *matrixRow) value(i int) (float64, bool) {
+	if r.kept != nil && !r.kept.Contains(i) {
+		return 0, false
+	}
+	if r.counts != nil {
+		if i >= len(r.counts) {
+			return 0, false
+		}
+		return float64(r.counts[i]), true
+	}
+	if i >= len(r.values) {
+		return 0, false
+	}
+	return r.values[i], true
+}
+
+// send sends the matrix's cells to a registry, in its sort order.
+func (m *cpuMatrix) send(ch chan<- prometheus.Metric) {
+	slab := &cellSlab{}
+	var pairs [5]*dto.LabelPair
+	for _, i := range m.cpus.order {
+		pairs[0] = m.cpus.pairs[i]
+		for r := range m.rows {
+			row := &m.rows[r]
+			v, ok := row.value(i)
+			if !ok {
+				continue
+			}
+			n := 1 + copy(pairs[1:], row.pairs)
+			if m.gauge {
+				ch <- slab.newGaugeCell(m.desc, v, pairs[:n]...)
+			} else {
+				ch <- slab.newCellMetric(m.desc, v, pairs[:n]...)
+			}
+		}
+	}
+}
+
+// write writes the matrix as the text format (0.0.4) does, HELP and TYPE
+// first; nothing when no cell is exported. Write errors stay in bw.
+func (m *cpuMatrix) write(bw *bufio.Writer) {
+	// The label text after cpu's value, per row, and before it, per CPU.
+	rowText := make([]string, len(m.rows))
+	for r, row := range m.rows {
+		var b strings.Builder
+		for _, p := range row.pairs {
+			b.WriteString(`",`)
+			b.WriteString(p.GetName())
+			b.WriteString(`="`)
+			b.WriteString(quotedEscaper.Replace(p.GetValue()))
+		}
+		b.WriteString(`"} `)
+		rowText[r] = b.String()
+	}
+	buf := make([]byte, 0, 64<<10)
+	header := false
+	for _, i := range m.cpus.order {
+		cpuText := m.name + `{cpu="` + quotedEscaper.Replace(m.cpus.labels[i])
+		for r := range m.rows {
+			v, ok := m.rows[r].value(i)
+			if !ok {
+				continue
+			}
+			if !header {
+				typ := "counter"
+				if m.gauge {
+					typ = "gauge"
+				}
+				buf = append(buf, "# HELP "+m.name+" "+helpEscaper.Replace(m.help)+"\n# TYPE "+m.name+" "+typ+"\n"...)
+				header = true
+			}
+			buf = append(buf, cpuText...)
+			buf = append(buf, rowText[r]...)
+			buf = appendValue(buf, v)
+			buf = append(buf, '\n')
+			if len(buf) > 60<<10 {
+				bw.Write(buf)
+				buf = buf[:0]
+			}
+		}
+	}
+	bw.Write(buf)
+}
+
+// quotedEscaper escapes a label value, helpEscaper a HELP text, as the
+// text format does.
+var (
+	quotedEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
+	helpEscaper   = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
+)
+
+// appendValue appends v as expfmt writes a sample value.
+func appendValue(buf []byte, v float64) []byte {
+	switch {
+	case v == 1:
+		return append(buf, '1')
+	case v == 0:
+		return append(buf, '0')
+	case v == -1:
+		return append(buf, "-1"...)
+	case math.IsNaN(v):
+		return append(buf, "NaN"...)
+	case math.IsInf(v, +1):
+		return append(buf, "+Inf"...)
+	case math.IsInf(v, -1):
+		return append(buf, "-Inf"...)
+	}
+	return strconv.AppendFloat(buf, v, 'g', -1, 64)
+}
+
+// matrixCollector is a collector that builds its per-CPU families as
+// matrices; Update sends them, WriteText takes them.
+type matrixCollector interface {
+	Collector
+	// updateMatrices sends the collector's other metrics to ch and returns
+	// its matrices.
+	updateMatrices(snap *Snapshot, ch chan<- prometheus.Metric) ([]*cpuMatrix, error)
+}
+
+// sendMatrices is Update for a matrixCollector.
+func sendMatrices(c matrixCollector, snap *Snapshot, ch chan<- prometheus.Metric) error {
+	ms, err := c.updateMatrices(snap, ch)
+	for _, m := range ms {
+		m.send(ch)
+	}
+	return err
+}

@@ -1,0 +1,70 @@
+package collector
+
+import (
+	"bufio"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+)
+
+// WriteText is how /metrics is served. The per-CPU families (cpu_matrix.go)
+// are written as text directly: ~7,400 of the ~9,100 series of a 256-CPU
+// host by default, ~178,000 of ~180,000 in dense mode, where the registry
+// path cost 4.8x more CPU. Everything else is gathered through a
+// per-scrape registry and encoded by expfmt. The output is the registry's
+// (TestTextEqualsRegistry).
+
+// WriteText reads (or joins) one snapshot and writes in the text format
+// (0.0.4) the exporter's metrics and those of others (may be nil), in the
+// registry's order. A gather error is returned after everything gathered
+// has been written, as promhttp.ContinueOnError does; a write error stops it.
+func (e *Exporter) WriteText(w io.Writer, others prometheus.Gatherer) error {
+	return e.writeText(w, e.source.Snapshot(), others)
+}
+
+func (e *Exporter) writeText(w io.Writer, snap *Snapshot, others prometheus.Gatherer) error {
+	var matrices []*cpuMatrix
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(snapCollector{e, snap, &matrices}); err != nil {
+		return err
+	}
+	gatherers := prometheus.Gatherers{reg}
+	if others != nil {
+		gatherers = append(gatherers, others)
+	}
+	mfs, gatherErr := gatherers.Gather()
+	slices.SortStableFunc(matrices, func(a, b *cpuMatrix) int { return strings.Compare(a.name, b.name) })
+
+	bw := bufio.NewWriterSize(w, 64<<10)
+	for _, mf := range mfs {
+		for len(matrices) > 0 && matrices[0].name < mf.GetName() {
+			matrices[0].write(bw)
+			matrices = matrices[1:]
+		}
+		if _, err := expfmt.MetricFamilyToText(bw, mf); err != nil {
+			return err
+		}
+	}
+	for _, m := range matrices {
+		m.write(bw)
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return gatherErr
+}
+
+// snapCollector runs the exporter's collectors over one snapshot; with
+// matrices non-nil the per-CPU families are left there instead of sent.
+type snapCollector struct {
+	e        *Exporter
+	snap     *Snapshot
+	matrices *[]*cpuMatrix
+}
+
+func (s snapCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (s snapCollector) Collect(ch chan<- prometheus.Metric) { s.e.collect(s.snap, ch, s.matrices) }
