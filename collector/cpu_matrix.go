@@ -94,9 +94,10 @@ func (m *cpuMatrix) send(ch chan<- prometheus.Metric) {
 }
 
 // write writes the matrix as the text format (0.0.4) does, HELP and TYPE
-// first; nothing when no cell is exported. Write errors stay in bw.
-func (m *cpuMatrix) write(bw *bufio.Writer) {
-	// The label text after cpu's value, per row, and before it, per CPU.
+// first; nothing when no cell is exported. scratch is a buffer to reuse
+// from one matrix to the next. Write errors stay in bw.
+func (m *cpuMatrix) write(bw *bufio.Writer, scratch *[]byte) {
+	// The label text after cpu's value, per row.
 	rowText := make([]string, len(m.rows))
 	for r, row := range m.rows {
 		var b strings.Builder
@@ -109,10 +110,10 @@ func (m *cpuMatrix) write(bw *bufio.Writer) {
 		b.WriteString(`"} `)
 		rowText[r] = b.String()
 	}
-	buf := make([]byte, 0, 64<<10)
+	buf := (*scratch)[:0]
 	header := false
 	for _, i := range m.cpus.order {
-		cpuText := m.name + `{cpu="` + quotedEscaper.Replace(m.cpus.labels[i])
+		cpu := m.cpus.labels[i] // a number: nothing to escape
 		for r := range m.rows {
 			v, ok := m.rows[r].value(i)
 			if !ok {
@@ -126,7 +127,9 @@ func (m *cpuMatrix) write(bw *bufio.Writer) {
 				buf = append(buf, "# HELP "+m.name+" "+helpEscaper.Replace(m.help)+"\n# TYPE "+m.name+" "+typ+"\n"...)
 				header = true
 			}
-			buf = append(buf, cpuText...)
+			buf = append(buf, m.name...)
+			buf = append(buf, `{cpu="`...)
+			buf = append(buf, cpu...)
 			buf = append(buf, rowText[r]...)
 			buf = appendValue(buf, v)
 			buf = append(buf, '\n')
@@ -137,6 +140,7 @@ func (m *cpuMatrix) write(bw *bufio.Writer) {
 		}
 	}
 	bw.Write(buf)
+	*scratch = buf
 }
 
 // quotedEscaper escapes a label value, helpEscaper a HELP text, as the

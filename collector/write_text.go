@@ -39,9 +39,10 @@ func (e *Exporter) writeText(w io.Writer, snap *Snapshot, others prometheus.Gath
 	slices.SortStableFunc(matrices, func(a, b *cpuMatrix) int { return strings.Compare(a.name, b.name) })
 
 	bw := bufio.NewWriterSize(w, 64<<10)
+	scratch := make([]byte, 0, 64<<10)
 	for _, mf := range mfs {
 		for len(matrices) > 0 && matrices[0].name < mf.GetName() {
-			matrices[0].write(bw)
+			matrices[0].write(bw, &scratch)
 			matrices = matrices[1:]
 		}
 		if _, err := expfmt.MetricFamilyToText(bw, mf); err != nil {
@@ -49,7 +50,7 @@ func (e *Exporter) writeText(w io.Writer, snap *Snapshot, others prometheus.Gath
 		}
 	}
 	for _, m := range matrices {
-		m.write(bw)
+		m.write(bw, &scratch)
 	}
 	if err := bw.Flush(); err != nil {
 		return err
