@@ -868,6 +868,23 @@ var (
 	machineLockRefs int
 )
 
+// HoldTrafficLock holds, until t ends, the machine lock that labs hold:
+// for a test that sends heavy traffic without a lab (the load test's 100
+// scrapers over loopback), which would disturb the per-CPU counters a
+// lab's test asserts on. Without root it does nothing: no lab runs then.
+func HoldTrafficLock(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	if err := acquireMachineLock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(releaseMachineLock)
+}
+
 func acquireMachineLock(ctx context.Context) error {
 	machineLockMu.Lock()
 	defer machineLockMu.Unlock()
