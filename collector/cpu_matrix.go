@@ -28,7 +28,7 @@ type cpuMatrix struct {
 	help  string
 	gauge bool
 	cpus  *cpuColumns
-	rows  []matrixRow // sorted by their labels' values, in label-name order
+	rows  []matrixRow // in the registry's order (sortRows)
 }
 
 // cpuColumns are the CPUs of a matrix, rendered once per scrape: their
@@ -57,6 +57,19 @@ var labelCPU, labelDevice, labelIRQ, labelKind, labelQueue, labelName, labelMode
 // labelPair builds one label pair; value must be valid UTF-8.
 func labelPair(name *string, value string) *dto.LabelPair {
 	return &dto.LabelPair{Name: name, Value: &value}
+}
+
+// sortRows sorts rows as the registry sorts the series of one CPU: by their
+// label values in label-name order.
+func sortRows(rows []matrixRow) {
+	slices.SortStableFunc(rows, func(a, b matrixRow) int {
+		for k := range min(len(a.pairs), len(b.pairs)) {
+			if n := strings.Compare(a.pairs[k].GetValue(), b.pairs[k].GetValue()); n != 0 {
+				return n
+			}
+		}
+		return len(a.pairs) - len(b.pairs)
+	})
 }
 
 // matrixRow is one row of a matrix: its labels and a value per CPU index.

@@ -25,29 +25,20 @@ var cpuSecondsDesc = prometheus.NewDesc(cpuSecondsName, cpuSecondsHelp, []string
 
 type cpuTimeCollector struct{}
 
-// cpuModes are the modes in the order the registry sorts them, with their
-// label pairs (shared by every scrape: the registry only reads them).
-var cpuModes = func() (modes [8]struct {
-	pair  *dto.LabelPair
+// cpuModes are the exported modes of a /proc/stat cpu line.
+var cpuModes = []struct {
+	name  string
 	value func(CPUTime) float64
-}) {
-	for i, m := range []struct {
-		name  string
-		value func(CPUTime) float64
-	}{
-		{"idle", func(t CPUTime) float64 { return t.Idle }},
-		{"iowait", func(t CPUTime) float64 { return t.Iowait }},
-		{"irq", func(t CPUTime) float64 { return t.IRQ }},
-		{"nice", func(t CPUTime) float64 { return t.Nice }},
-		{"softirq", func(t CPUTime) float64 { return t.SoftIRQ }},
-		{"steal", func(t CPUTime) float64 { return t.Steal }},
-		{"system", func(t CPUTime) float64 { return t.System }},
-		{"user", func(t CPUTime) float64 { return t.User }},
-	} {
-		modes[i].pair, modes[i].value = labelPair(&labelMode, m.name), m.value
-	}
-	return modes
-}()
+}{
+	{"user", func(t CPUTime) float64 { return t.User }},
+	{"nice", func(t CPUTime) float64 { return t.Nice }},
+	{"system", func(t CPUTime) float64 { return t.System }},
+	{"idle", func(t CPUTime) float64 { return t.Idle }},
+	{"iowait", func(t CPUTime) float64 { return t.Iowait }},
+	{"irq", func(t CPUTime) float64 { return t.IRQ }},
+	{"softirq", func(t CPUTime) float64 { return t.SoftIRQ }},
+	{"steal", func(t CPUTime) float64 { return t.Steal }},
+}
 
 func (c cpuTimeCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
 	return sendMatrices(c, snap, ch)
@@ -68,7 +59,8 @@ func (cpuTimeCollector) updateMatrices(snap *Snapshot, _ chan<- prometheus.Metri
 		for i, t := range snap.CPUTime {
 			values[i] = mode.value(t)
 		}
-		m.rows = append(m.rows, matrixRow{pairs: []*dto.LabelPair{mode.pair}, values: values})
+		m.rows = append(m.rows, matrixRow{pairs: []*dto.LabelPair{labelPair(&labelMode, mode.name)}, values: values})
 	}
+	sortRows(m.rows)
 	return []*cpuMatrix{m}, snap.CPUTimeErr
 }

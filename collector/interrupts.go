@@ -3,9 +3,7 @@ package collector
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -75,11 +73,7 @@ func (c *interruptsCollector) updateMatrices(snap *Snapshot, ch chan<- prometheu
 	cpus := newCPUColumns(t.CPUs)
 	var errs []error
 
-	type irqRow struct {
-		device, irq string
-		row         matrixRow
-	}
-	var irqRows []irqRow
+	cells := &cpuMatrix{desc: irqInterruptsDesc, name: irqInterruptsName, help: irqInterruptsHelp, cpus: cpus}
 	summed := make([]uint64, len(t.CPUs))
 	anySummed := false
 	for _, line := range t.IRQs {
@@ -107,29 +101,16 @@ func (c *interruptsCollector) updateMatrices(snap *Snapshot, ch chan<- prometheu
 		if !c.selector.All {
 			row.kept = c.kept(irq, t.CPUs, line.Counts)
 		}
-		irqRows = append(irqRows, irqRow{class.Device, irq, row})
+		cells.rows = append(cells.rows, row)
 	}
-	slices.SortStableFunc(irqRows, func(a, b irqRow) int {
-		if n := strings.Compare(a.device, b.device); n != 0 {
-			return n
-		}
-		return strings.Compare(a.irq, b.irq)
-	})
-	cells := &cpuMatrix{desc: irqInterruptsDesc, name: irqInterruptsName, help: irqInterruptsHelp, cpus: cpus}
-	for _, r := range irqRows {
-		cells.rows = append(cells.rows, r.row)
-	}
+	sortRows(cells.rows)
 	matrices := []*cpuMatrix{cells}
 	if anySummed {
 		matrices = append(matrices, &cpuMatrix{desc: irqSummedDesc, name: irqSummedName, help: irqSummedHelp,
 			cpus: cpus, rows: []matrixRow{{counts: summed}}})
 	}
 
-	type archRow struct {
-		name string
-		row  matrixRow
-	}
-	var archRows []archRow
+	arch := &cpuMatrix{desc: archInterruptsDesc, name: archInterruptsName, help: archInterruptsHelp, cpus: cpus}
 	for _, line := range t.Arch {
 		if line.Global {
 			if len(line.Counts) > 0 {
@@ -145,13 +126,9 @@ func (c *interruptsCollector) updateMatrices(snap *Snapshot, ch chan<- prometheu
 		if !c.selector.All {
 			row.kept = c.kept(line.Name, t.CPUs, line.Counts)
 		}
-		archRows = append(archRows, archRow{line.Name, row})
+		arch.rows = append(arch.rows, row)
 	}
-	slices.SortStableFunc(archRows, func(a, b archRow) int { return strings.Compare(a.name, b.name) })
-	arch := &cpuMatrix{desc: archInterruptsDesc, name: archInterruptsName, help: archInterruptsHelp, cpus: cpus}
-	for _, r := range archRows {
-		arch.rows = append(arch.rows, r.row)
-	}
+	sortRows(arch.rows)
 	matrices = append(matrices, arch)
 	return matrices, errors.Join(append([]error{snap.InterruptsErr}, errs...)...)
 }

@@ -3,8 +3,6 @@ package collector
 import (
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,11 +38,7 @@ func (c softirqsCollector) updateMatrices(snap *Snapshot, _ chan<- prometheus.Me
 	if t == nil {
 		return nil, orMissing(snap.SoftirqsErr, "/proc/softirqs")
 	}
-	type vectorRow struct {
-		name string
-		row  matrixRow
-	}
-	var vectors []vectorRow
+	m := &cpuMatrix{desc: softirqsDesc, name: softirqsName, help: softirqsHelp, cpus: newCPUColumns(t.CPUs)}
 	var errs []error
 	for _, v := range t.Vectors {
 		if !c.all && v.Name != "NET_RX" && v.Name != "NET_TX" {
@@ -54,12 +48,8 @@ func (c softirqsCollector) updateMatrices(snap *Snapshot, _ chan<- prometheus.Me
 			errs = append(errs, fmt.Errorf("softirq vector %q left out: not UTF-8", v.Name))
 			continue
 		}
-		vectors = append(vectors, vectorRow{v.Name, matrixRow{counts: v.Counts, pairs: []*dto.LabelPair{labelPair(&labelVector, v.Name)}}})
+		m.rows = append(m.rows, matrixRow{counts: v.Counts, pairs: []*dto.LabelPair{labelPair(&labelVector, v.Name)}})
 	}
-	slices.SortStableFunc(vectors, func(a, b vectorRow) int { return strings.Compare(a.name, b.name) })
-	m := &cpuMatrix{desc: softirqsDesc, name: softirqsName, help: softirqsHelp, cpus: newCPUColumns(t.CPUs)}
-	for _, v := range vectors {
-		m.rows = append(m.rows, v.row)
-	}
+	sortRows(m.rows)
 	return []*cpuMatrix{m}, errors.Join(append([]error{snap.SoftirqsErr}, errs...)...)
 }
