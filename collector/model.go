@@ -1,6 +1,9 @@
 package collector
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // This file is the data model: what the parsers produce and the collectors,
 // the findings and the report consume. Nothing here reads a file.
@@ -54,6 +57,20 @@ type Snapshot struct {
 	ThreadsErr    error
 	Tunables      *Tunables // /proc/sys/net/core and irqbalance
 	TunablesErr   error
+}
+
+// failPart adds err to the error of part p, which makes the collectors
+// that use p report failure.
+func (snap *Snapshot) failPart(p Part, err error) {
+	fields := map[Part]*error{
+		PartTopology: &snap.TopologyErr, PartNetDevices: &snap.NetDevicesErr, PartInterrupts: &snap.InterruptsErr,
+		PartAffinity: &snap.AffinityErr, PartSoftirqs: &snap.SoftirqsErr, PartSoftnet: &snap.SoftnetErr,
+		PartCPUTime: &snap.CPUTimeErr, PartEthtool: &snap.EthtoolErr, PartQueueStats: &snap.QueueStatsErr,
+		PartThreads: &snap.ThreadsErr, PartTunables: &snap.TunablesErr,
+	}
+	if f := fields[p]; f != nil {
+		*f = errors.Join(*f, err)
+	}
 }
 
 // InterruptTable is /proc/interrupts.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -144,6 +145,13 @@ func (s *Source) read() *Snapshot {
 	for i, p := range wanted {
 		wg.Go(func() {
 			defer close(done[p])
+			defer func() {
+				// A bug tripped by an odd file fails its part, not the
+				// process (collectors are guarded the same way).
+				if r := recover(); r != nil {
+					snap.failPart(p, fmt.Errorf("reading %s panicked: %v\n%s", p, r, debug.Stack()))
+				}
+			}()
 			var waited time.Duration
 			wait := func(dep Part) {
 				if dep >= p {

@@ -3,6 +3,7 @@ package collector
 import (
 	"reflect"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -80,6 +81,33 @@ func TestConcurrentReadEqualsSequential(t *testing.T) {
 		if len(sequential.Affinity) == 0 || len(sequential.IRQClasses) == 0 || len(sequential.Softnet) != 64 {
 			t.Fatalf("dense %v: fixture too thin: %d affinities, %d classes, %d softnet rows", dense,
 				len(sequential.Affinity), len(sequential.IRQClasses), len(sequential.Softnet))
+		}
+	}
+}
+
+// TestPanickingPartFailsItsCollectors: a part reader that panics fails the
+// collectors that use that part; the parts that wait for it still run, the
+// other collectors succeed and the process lives on.
+func TestPanickingPartFailsItsCollectors(t *testing.T) {
+	saved := partReaders[PartNetDevices]
+	partReaders[PartNetDevices] = func(*Source, *Snapshot, func(Part)) { panic("boom") }
+	defer func() { partReaders[PartNetDevices] = saved }()
+
+	e := newTestExporter(t, hostConfig("../testdata/hosts/bigiron-8cpu"))
+	snap := e.Source().Snapshot()
+	if snap.NetDevicesErr == nil || !strings.Contains(snap.NetDevicesErr.Error(), "reading net_devices panicked: boom") {
+		t.Fatalf("net devices error %v, want the panic", snap.NetDevicesErr)
+	}
+	if snap.Interrupts == nil || snap.Affinity == nil {
+		t.Fatal("the parts after the one that panicked were not read")
+	}
+	got := successes(gather(t, e))
+	if got["netqueues"] != 0 {
+		t.Errorf("netqueues success %v, want 0", got["netqueues"])
+	}
+	for _, name := range []string{"softirqs", "softnet", "cputime", "cputopology"} {
+		if got[name] != 1 {
+			t.Errorf("%s success %v, want 1", name, got[name])
 		}
 	}
 }
