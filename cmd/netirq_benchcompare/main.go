@@ -78,7 +78,7 @@ func main() {
 	flag.StringVar(&c.nePath, "node-exporter", "", "use this node_exporter binary instead of building one")
 	flag.IntVar(&c.scrapes, "scrapes", 20, "scrapes per exporter and host (after one warm-up scrape)")
 	flag.IntVar(&c.maxScrapes, "max-scrapes", 200, "at most this many scrapes while waiting for -min-cpu-ticks")
-	flag.IntVar(&c.minTicks, "min-cpu-ticks", 50, "keep scraping until the exporter used this many clock ticks (1/100 s), for a usable CPU figure")
+	flag.IntVar(&c.minTicks, "min-cpu-ticks", 200, "keep scraping until the exporter used this many clock ticks (1/100 s), for a usable CPU figure")
 	flag.DurationVar(&c.maxTime, "max-time", 2*time.Minute, "stop scraping one exporter on one host after this long (at least 3 scrapes)")
 	flag.BoolVar(&c.goBench, "gobench", true, "run the Go benchmarks and fit the per-CPU slope")
 	flag.IntVar(&c.benchCount, "bench-count", 3, "go test -count for the slope benchmarks (the median is used)")
