@@ -23,7 +23,7 @@ import (
 // the fixtures under ../testdata); crashers the fuzzer finds land there too
 // and then run as regression cases on every `go test`.
 //
-//	make fuzz-short                                              # 5 s per target, as CI does
+//	make fuzz-short                                              # 10,000 inputs per target, as CI does
 //	go test ./collector -run '^$' -fuzz '^FuzzParseCPUList$' -fuzztime 10m -parallel 1
 
 // fuzzMaxErr bounds the text of any parse error: garbage must not turn into
