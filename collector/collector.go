@@ -140,7 +140,7 @@ var (
 		"1 when the collector read all its files fully, 0 when it failed or exported partial results.",
 		[]string{"collector"}, nil)
 	sourceDurationDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "source_duration_seconds"),
-		"Time spent reading and parsing one group of files for the snapshot this scrape used.", []string{"source"}, nil)
+		"Time spent reading and parsing one group of files for the snapshot this scrape used. The groups are read concurrently; a group's time leaves out its wait for the groups it needs.", []string{"source"}, nil)
 	snapshotReadsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "snapshot_reads_total"),
 		"Snapshots read; concurrent scrapes share one, so this can grow slower than the scrape count.", nil, nil)
 )
