@@ -57,28 +57,8 @@ func xpBuild(t *testing.T) string {
 type xpProc struct {
 	cmd    *exec.Cmd
 	addr   string
-	logs   *xpLogBuf
+	logs   *promtest.LogBuffer
 	exited chan struct{}
-}
-
-type xpLogBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *xpLogBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() < 1<<20 {
-		l.b.Write(p)
-	}
-	return len(p), nil
-}
-
-func (l *xpLogBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // xpStart runs bin on a free 127.0.0.1 port with args, optionally with
@@ -87,7 +67,7 @@ func (l *xpLogBuf) String() string {
 func xpStart(t *testing.T, bin string, attr *syscall.SysProcAttr, ready func(addr string) error, args ...string) *xpProc {
 	t.Helper()
 	for attempt := 0; attempt < 3; attempt++ {
-		p := &xpProc{addr: promtest.FreeAddr(t), logs: &xpLogBuf{}, exited: make(chan struct{})}
+		p := &xpProc{addr: promtest.FreeAddr(t), logs: &promtest.LogBuffer{}, exited: make(chan struct{})}
 		p.cmd = exec.Command(bin, append([]string{"--web.listen-address=" + p.addr}, args...)...)
 		p.cmd.Dir = filepath.Dir(bin)
 		p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs

@@ -121,13 +121,14 @@ func FreeAddr(t testing.TB) string {
 	return addr
 }
 
-// tailBuffer is a concurrency-safe writer that keeps the first 1 MiB written.
-type tailBuffer struct {
+// LogBuffer is a concurrency-safe writer that keeps the first 1 MiB
+// written: a child process's output, for a failing test to show.
+type LogBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (w *tailBuffer) Write(p []byte) (int, error) {
+func (w *LogBuffer) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.b.Len() < 1<<20 {
@@ -136,7 +137,7 @@ func (w *tailBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (w *tailBuffer) String() string {
+func (w *LogBuffer) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.String()
@@ -154,7 +155,7 @@ type Process struct {
 	Name string
 	cmd  *exec.Cmd
 	done chan struct{}
-	logs *tailBuffer
+	logs *LogBuffer
 }
 
 // Logs returns what the process wrote to stdout and stderr (its first MiB).
@@ -199,7 +200,7 @@ func (p *Process) Stop() error {
 // of its output. The process gets SIGKILL if the test binary dies first.
 func StartProcess(t testing.TB, name, dir, bin string, args ...string) *Process {
 	t.Helper()
-	p := &Process{Name: name, done: make(chan struct{}), logs: &tailBuffer{}}
+	p := &Process{Name: name, done: make(chan struct{}), logs: &LogBuffer{}}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Dir = dir
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
