@@ -336,18 +336,40 @@ func StartPrometheus(t testing.TB, configYAML string, ruleFiles []string, extraA
 // Reload asks Prometheus to re-read its configuration and rule files
 // (POST /-/reload).
 func (p *Prometheus) Reload(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL+"/-/reload", nil)
+	resp, b, err := roundTrip(ctx, p.client, http.MethodPost, p.URL+"/-/reload", nil)
 	if err != nil {
 		return err
 	}
-	resp, err := p.client.Do(req)
+	return wantOK("reload", resp, b)
+}
+
+// roundTrip sends one request (a JSON body when body is not nil) and reads
+// at most maxBody of the answer.
+func roundTrip(ctx context.Context, client *http.Client, method, url string, body []byte) (*http.Response, []byte, error) {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, r)
 	if err != nil {
-		return err
+		return nil, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	return resp, b, err
+}
+
+// wantOK is the error for an answer other than 200 OK, naming what was asked.
+func wantOK(what string, resp *http.Response, body []byte) error {
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("reload: %s: %s", resp.Status, bytes.TrimSpace(b))
+		return fmt.Errorf("%s: %s: %s", what, resp.Status, bytes.TrimSpace(body))
 	}
 	return nil
 }
@@ -407,16 +429,7 @@ func (p *Prometheus) apiGet(ctx context.Context, path string, params url.Values,
 	if len(params) > 0 {
 		u += "?" + params.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	resp, b, err := roundTrip(ctx, p.client, http.MethodGet, u, nil)
 	if err != nil {
 		return err
 	}
@@ -684,21 +697,12 @@ type AMAlert struct {
 
 // Alerts lists the alerts Alertmanager holds (GET /api/v2/alerts).
 func (a *Alertmanager) Alerts(ctx context.Context) ([]AMAlert, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.URL+"/api/v2/alerts", nil)
+	resp, b, err := roundTrip(ctx, amClient, http.MethodGet, a.URL+"/api/v2/alerts", nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
+	if err := wantOK("alertmanager /api/v2/alerts", resp, b); err != nil {
 		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("alertmanager /api/v2/alerts: %s: %s", resp.Status, bytes.TrimSpace(b))
 	}
 	var out []AMAlert
 	return out, json.Unmarshal(b, &out)
@@ -721,22 +725,15 @@ func (a *Alertmanager) PostAlerts(ctx context.Context, alerts ...PostableAlert) 
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.URL+"/api/v2/alerts", bytes.NewReader(b))
+	resp, body, err := roundTrip(ctx, amClient, http.MethodPost, a.URL+"/api/v2/alerts", b)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("alertmanager POST /api/v2/alerts: %s: %s", resp.Status, bytes.TrimSpace(body))
-	}
-	return nil
+	return wantOK("alertmanager POST /api/v2/alerts", resp, body)
 }
+
+// amClient asks Alertmanager's API.
+var amClient = &http.Client{Timeout: 30 * time.Second}
 
 // WebhookMessage is Alertmanager's webhook payload (version "4"), plus the
 // request path it was posted to and when it arrived.
