@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 )
 
 // Checks is the table of misconfiguration checks Evaluate runs, in order.
@@ -110,19 +112,19 @@ func nicIRQs(snap *Snapshot) []nicIRQ {
 
 // firesOn is where an IRQ fires: its effective CPUs, or its only allowed
 // CPU when the kernel has no effective_affinity_list; empty when unknown.
-func firesOn(aff IRQAffinity) CPUSet {
+func firesOn(aff IRQAffinity) cpuset.CPUSet {
 	if aff.HasEffective && !aff.Effective.IsEmpty() {
 		return aff.Effective
 	}
 	if aff.SMPAffinity.Count() == 1 {
 		return aff.SMPAffinity
 	}
-	return CPUSet{}
+	return cpuset.CPUSet{}
 }
 
 // without returns the members of s not in o.
-func without(s, o CPUSet) CPUSet {
-	var out CPUSet
+func without(s, o cpuset.CPUSet) cpuset.CPUSet {
+	var out cpuset.CPUSet
 	for _, c := range s.List() {
 		if !o.Contains(c) {
 			out.Add(c)
@@ -132,26 +134,26 @@ func without(s, o CPUSet) CPUSet {
 }
 
 // subsetOf reports whether every member of s is in o.
-func subsetOf(s, o CPUSet) bool { return s.Intersect(o).Equal(s) }
+func subsetOf(s, o cpuset.CPUSet) bool { return s.Intersect(o).Equal(s) }
 
 // online is the online CPUs; empty when the topology was not read.
-func online(snap *Snapshot) CPUSet {
+func online(snap *Snapshot) cpuset.CPUSet {
 	if snap.Topology == nil {
-		return CPUSet{}
+		return cpuset.CPUSet{}
 	}
 	return snap.Topology.Online
 }
 
 // isolatedCPUs is isolated ∪ nohz_full.
-func isolatedCPUs(snap *Snapshot) CPUSet {
+func isolatedCPUs(snap *Snapshot) cpuset.CPUSet {
 	if snap.Topology == nil {
-		return CPUSet{}
+		return cpuset.CPUSet{}
 	}
 	return snap.Topology.Isolated.Union(snap.Topology.NohzFull)
 }
 
 // housekeeping is the online CPUs that are neither isolated nor nohz_full.
-func housekeeping(snap *Snapshot) CPUSet {
+func housekeeping(snap *Snapshot) cpuset.CPUSet {
 	return without(online(snap), isolatedCPUs(snap))
 }
 
@@ -168,8 +170,8 @@ func nodeOf(snap *Snapshot, cpu int) int {
 
 // nodeCPUs is the housekeeping CPUs of node (node -1: those without a
 // known node, which is all of them on a host without NUMA information).
-func nodeCPUs(snap *Snapshot, node int) CPUSet {
-	var out CPUSet
+func nodeCPUs(snap *Snapshot, node int) cpuset.CPUSet {
+	var out cpuset.CPUSet
 	for _, c := range housekeeping(snap).List() {
 		if nodeOf(snap, c) == node {
 			out.Add(c)
@@ -180,7 +182,7 @@ func nodeCPUs(snap *Snapshot, node int) CPUSet {
 
 // localCPUs is the housekeeping CPUs of a device on node devNode, or every
 // housekeeping CPU when the device's node is unknown.
-func localCPUs(snap *Snapshot, devNode int) CPUSet {
+func localCPUs(snap *Snapshot, devNode int) cpuset.CPUSet {
 	if devNode < 0 {
 		return housekeeping(snap)
 	}
@@ -188,8 +190,8 @@ func localCPUs(snap *Snapshot, devNode int) CPUSet {
 }
 
 // remoteCPUs is the members of cpus on a known node other than devNode.
-func remoteCPUs(snap *Snapshot, cpus CPUSet, devNode int) CPUSet {
-	var out CPUSet
+func remoteCPUs(snap *Snapshot, cpus cpuset.CPUSet, devNode int) cpuset.CPUSet {
+	var out cpuset.CPUSet
 	if devNode < 0 {
 		return out
 	}
@@ -223,7 +225,7 @@ func deviceNode(devs map[string]*NetDevice, name string) int {
 // else its current mask trimmed to local housekeeping CPUs, else all local
 // housekeeping CPUs, else all housekeeping CPUs. Empty when the host has no
 // housekeeping CPU (no topology).
-func irqTarget(snap *Snapshot, aff IRQAffinity, devNode int) CPUSet {
+func irqTarget(snap *Snapshot, aff IRQAffinity, devNode int) cpuset.CPUSet {
 	local := localCPUs(snap, devNode)
 	if aff.HasHint && !aff.Hint.IsEmpty() && subsetOf(aff.Hint, local) {
 		return aff.Hint
@@ -240,7 +242,7 @@ func irqTarget(snap *Snapshot, aff IRQAffinity, devNode int) CPUSet {
 // rpsTarget is the RPS mask an RX queue of a device on devNode should have:
 // its current mask trimmed to local housekeeping CPUs, else all local
 // housekeeping CPUs, else all housekeeping CPUs.
-func rpsTarget(snap *Snapshot, mask CPUSet, devNode int) CPUSet {
+func rpsTarget(snap *Snapshot, mask cpuset.CPUSet, devNode int) cpuset.CPUSet {
 	local := localCPUs(snap, devNode)
 	if trimmed := mask.Intersect(local); !trimmed.IsEmpty() {
 		return trimmed
@@ -254,7 +256,7 @@ func rpsTarget(snap *Snapshot, mask CPUSet, devNode int) CPUSet {
 // hexMask renders cpus in the kernel's mask format for rps_cpus and
 // xps_cpus: "f", "70", "1,00000000" (32-bit groups, most significant first);
 // "0" for the empty set.
-func hexMask(cpus CPUSet) string {
+func hexMask(cpus cpuset.CPUSet) string {
 	list := cpus.List()
 	if len(list) == 0 {
 		return "0"
@@ -274,15 +276,15 @@ func hexMask(cpus CPUSet) string {
 	return b.String()
 }
 
-func irqFix(irq int, cpus CPUSet) string {
+func irqFix(irq int, cpus cpuset.CPUSet) string {
 	return fmt.Sprintf("echo %s > /proc/irq/%d/smp_affinity_list", cpus, irq)
 }
 
-func rpsFix(dev string, queue int, cpus CPUSet) string {
+func rpsFix(dev string, queue int, cpus cpuset.CPUSet) string {
 	return fmt.Sprintf("echo %s > /sys/class/net/%s/queues/rx-%d/rps_cpus", hexMask(cpus), dev, queue)
 }
 
-func xpsFix(dev string, queue int, cpus CPUSet) string {
+func xpsFix(dev string, queue int, cpus cpuset.CPUSet) string {
 	return fmt.Sprintf("echo %s > /sys/class/net/%s/queues/tx-%d/xps_cpus", hexMask(cpus), dev, queue)
 }
 
@@ -301,7 +303,7 @@ func queueString(q int) string {
 	return strconv.Itoa(q)
 }
 
-func cpuWord(cpus CPUSet) string {
+func cpuWord(cpus cpuset.CPUSet) string {
 	if cpus.Count() == 1 {
 		return "CPU " + cpus.String()
 	}
@@ -344,7 +346,7 @@ func checkQueueIRQsShareCPU(snap *Snapshot) []Finding {
 		if g.tx {
 			side = "transmit"
 		}
-		var used CPUSet
+		var used cpuset.CPUSet
 		byCPU := map[int][]nicIRQ{}
 		for _, q := range byGroup[g] {
 			cpu := firesOn(q.Aff).List()[0]
@@ -363,7 +365,7 @@ func checkQueueIRQsShareCPU(snap *Snapshot) []Finding {
 				if free.IsEmpty() {
 					break
 				}
-				target := NewCPUSet(free.List()[0])
+				target := cpuset.NewCPUSet(free.List()[0])
 				used = used.Union(target)
 				others := make([]string, 0, len(stack)-1)
 				for _, o := range stack {
@@ -579,7 +581,7 @@ func checkSingleQueueNoRPS(snap *Snapshot) []Finding {
 				}
 			}
 		}
-		target := rpsTarget(snap, CPUSet{}, node)
+		target := rpsTarget(snap, cpuset.CPUSet{}, node)
 		if target.Count() < 2 {
 			target = hk
 		}
@@ -772,7 +774,7 @@ func checkNAPIThreadUnpinned(snap *Snapshot) []Finding {
 		byDev[t.Device] = append(byDev[t.Device], t)
 	}
 	for _, dev := range devOrder {
-		var union CPUSet
+		var union cpuset.CPUSet
 		pinned, seen := true, false
 		for _, q := range irqs {
 			if q.Class.Device != dev || !q.isQueue() {

@@ -8,15 +8,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
 
 // --- snapshot builders -----------------------------------------------------
 
-func cpus(t testing.TB, list string) CPUSet {
+func cpus(t testing.TB, list string) cpuset.CPUSet {
 	t.Helper()
-	s, err := ParseCPUList(list)
+	s, err := cpuset.ParseCPUList(list)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +156,7 @@ func TestHexMask(t *testing.T) {
 		if got := hexMask(cpus(t, list)); got != want {
 			t.Errorf("hexMask(%q) = %q, want %q", list, got, want)
 		}
-		if back, err := ParseCPUMask(want); err != nil || !back.Equal(cpus(t, list)) {
+		if back, err := cpuset.ParseCPUMask(want); err != nil || !back.Equal(cpus(t, list)) {
 			t.Errorf("ParseCPUMask(%q) = %v, %v; want %q", want, back, err, list)
 		}
 	}

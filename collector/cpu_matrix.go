@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -79,7 +80,7 @@ type matrixRow struct {
 	values []float64
 	// kept lists the CPU indexes exported (a cell that never counted is
 	// left out); nil keeps every CPU.
-	kept *CPUSet
+	kept *cpuset.CPUSet
 }
 
 // value returns the cell of CPU index i and whether it is exported.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -45,7 +46,7 @@ func FuzzMatrixTextEqualsRegistry(f *testing.F) {
 			out[0] = math.Float64frombits(seed)
 			return out
 		}
-		kept := &CPUSet{}
+		kept := &cpuset.CPUSet{}
 		for i := range n {
 			if keptBits&(1<<(i%64)) != 0 {
 				kept.Add(i)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 )
 
 // TestThisMachine runs the exporter on the real /proc and /sys: every
@@ -62,7 +64,7 @@ func TestThisMachine(t *testing.T) {
 	// The RPS mask the exporter reports equals the file's content.
 	raw, err := os.ReadFile(filepath.Join("/sys/class/net", nic.Name, "queues/rx-0/rps_cpus"))
 	if err == nil {
-		want, _ := ParseCPUMask(strings.TrimSpace(string(raw)))
+		want, _ := cpuset.ParseCPUMask(strings.TrimSpace(string(raw)))
 		got := find(mfs, "netirq_net_rx_queue_rps_info", map[string]string{"device": nic.Name, "queue": "0", "rps_cpus": want.String()})
 		if len(got) != 1 {
 			t.Errorf("rx-0 rps_cpus %q (%s) not reported", strings.TrimSpace(string(raw)), want)

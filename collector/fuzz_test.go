@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 )
 
 // Fuzz targets for every parser, with properties beyond "does not panic".
@@ -107,7 +109,7 @@ func FuzzParseInterruptsInvariants(f *testing.F) {
 			}
 		}
 		for _, c := range tab.CPUs {
-			if c < 0 || c >= maxCPUs {
+			if c < 0 || c >= cpuset.MaxCPUs {
 				t.Fatalf("CPU %d out of range", c)
 			}
 		}
@@ -160,7 +162,7 @@ func FuzzParseSoftirqsInvariants(f *testing.F) {
 		checkErrLen(t, err)
 		seenCPU := map[int]bool{}
 		for _, c := range tab.CPUs {
-			if c < 0 || c >= maxCPUs || seenCPU[c] {
+			if c < 0 || c >= cpuset.MaxCPUs || seenCPU[c] {
 				t.Fatalf("bad CPU list %v", tab.CPUs)
 			}
 			seenCPU[c] = true
@@ -223,7 +225,7 @@ func FuzzParseSoftnetInvariants(f *testing.F) {
 		byPosition := online != nil && len(online) == lines
 		seen := map[int]bool{}
 		for _, r := range rows {
-			if r.Columns < softnetMinColumns || r.CPU < 0 || r.CPU >= maxCPUs || seen[r.CPU] {
+			if r.Columns < softnetMinColumns || r.CPU < 0 || r.CPU >= cpuset.MaxCPUs || seen[r.CPU] {
 				t.Fatalf("bad or repeated row %+v", r)
 			}
 			seen[r.CPU] = true
@@ -245,7 +247,7 @@ func FuzzParseSoftnetInvariants(f *testing.F) {
 
 // formatCPUMask renders s in the kernel's mask format (32-bit groups, most
 // significant first), for the mask round trip.
-func formatCPUMask(s CPUSet) string {
+func formatCPUMask(s cpuset.CPUSet) string {
 	list := s.List()
 	if len(list) == 0 {
 		return "0"
@@ -262,21 +264,21 @@ func formatCPUMask(s CPUSet) string {
 }
 
 // checkCPUSet holds for every set a parser returns: members in range, the
-// list form round-trips through ParseCPUList, the mask form through
-// ParseCPUMask.
-func checkCPUSet(t *testing.T, s CPUSet) {
+// list form round-trips through cpuset.ParseCPUList, the mask form through
+// cpuset.ParseCPUMask.
+func checkCPUSet(t *testing.T, s cpuset.CPUSet) {
 	t.Helper()
 	list := s.List()
-	if len(list) != s.Count() || s.Count() > maxCPUs {
+	if len(list) != s.Count() || s.Count() > cpuset.MaxCPUs {
 		t.Fatalf("List has %d members, Count %d", len(list), s.Count())
 	}
 	for _, c := range list {
-		if c < 0 || c >= maxCPUs {
-			t.Fatalf("member %d out of range [0,%d)", c, maxCPUs)
+		if c < 0 || c >= cpuset.MaxCPUs {
+			t.Fatalf("member %d out of range [0,%d)", c, cpuset.MaxCPUs)
 		}
 	}
 	str := s.String()
-	back, err := ParseCPUList(str)
+	back, err := cpuset.ParseCPUList(str)
 	if err != nil {
 		t.Fatalf("ParseCPUList(String()=%q): %v", clip(str), err)
 	}
@@ -284,61 +286,13 @@ func checkCPUSet(t *testing.T, s CPUSet) {
 		t.Fatalf("list round trip: %q became %q", clip(str), clip(back.String()))
 	}
 	mask := formatCPUMask(s)
-	back, err = ParseCPUMask(mask)
+	back, err = cpuset.ParseCPUMask(mask)
 	if err != nil {
 		t.Fatalf("ParseCPUMask(%q): %v", clip(mask), err)
 	}
 	if !back.Equal(s) {
 		t.Fatalf("mask round trip: %q became %q", clip(str), clip(back.String()))
 	}
-}
-
-func FuzzParseCPUList(f *testing.F) {
-	for _, s := range []string{"0-3,8,10-11", "", "\n", "(null)", "0-7:2", "8191", "0-8191", "3-1", " 1 , 2 - 4 "} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, text string) {
-		s, err := ParseCPUList(text)
-		checkErrLen(t, err)
-		if err != nil {
-			if len(err.Error()) > 1024 {
-				t.Fatalf("error text is %d bytes: garbage must be clipped", len(err.Error()))
-			}
-			if !s.IsEmpty() {
-				t.Fatalf("error %v with a non-empty set %q", err, clip(s.String()))
-			}
-			return
-		}
-		checkCPUSet(t, s)
-		// Every number in the text is a member: nothing is dropped silently.
-		for part := range strings.SplitSeq(strings.TrimSpace(text), ",") {
-			lo, _, _ := strings.Cut(part, "-")
-			if n, err := strconv.Atoi(strings.TrimSpace(lo)); err == nil && !s.Contains(n) {
-				t.Fatalf("%d of %q is not in the set %q", n, clip(text), clip(s.String()))
-			}
-		}
-	})
-}
-
-func FuzzParseCPUMask(f *testing.F) {
-	for _, s := range []string{"3", "00000003\n", "ff,ffffffff", "00000000,00000000,00000001", "0x3", "-1", "3,", "",
-		strings.Repeat("ffffffff,", 255) + "ffffffff"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, text string) {
-		s, err := ParseCPUMask(text)
-		checkErrLen(t, err)
-		if err != nil {
-			if len(err.Error()) > 1024 {
-				t.Fatalf("error text is %d bytes: garbage must be clipped", len(err.Error()))
-			}
-			if !s.IsEmpty() {
-				t.Fatalf("error %v with a non-empty set", err)
-			}
-			return
-		}
-		checkCPUSet(t, s)
-	})
 }
 
 func FuzzParseSysfsInt(f *testing.F) {
@@ -389,7 +343,7 @@ func FuzzParseNodeName(f *testing.F) {
 		if !ok {
 			return
 		}
-		if n < 0 || n >= maxCPUs {
+		if n < 0 || n >= cpuset.MaxCPUs {
 			t.Fatalf("parseNodeName(%q) = %d out of range", name, n)
 		}
 		// readNodeCPUs reads "node"+n: it must be the directory listed.
@@ -447,19 +401,19 @@ func FuzzReadIRQAffinity(f *testing.F) {
 		if aff.IRQ != 42 {
 			t.Fatalf("IRQ %d", aff.IRQ)
 		}
-		parse := func(i int) (CPUSet, bool, error) {
+		parse := func(i int) (cpuset.CPUSet, bool, error) {
 			if !has(i) {
-				return CPUSet{}, false, nil
+				return cpuset.CPUSet{}, false, nil
 			}
 			if files[i].mask {
-				s, err := ParseCPUMask(strings.TrimRight(files[i].content, "\n"))
+				s, err := cpuset.ParseCPUMask(strings.TrimRight(files[i].content, "\n"))
 				return s, err == nil, err
 			}
-			s, err := ParseCPUList(strings.TrimRight(files[i].content, "\n"))
+			s, err := cpuset.ParseCPUList(strings.TrimRight(files[i].content, "\n"))
 			return s, err == nil, err
 		}
 		// The list file wins over the mask; a bad file is named in the error.
-		pick := func(list, mask int) (CPUSet, bool, int) {
+		pick := func(list, mask int) (cpuset.CPUSet, bool, int) {
 			if has(list) {
 				s, ok, _ := parse(list)
 				return s, ok, list
@@ -507,7 +461,7 @@ func FuzzReadIRQAffinity(f *testing.F) {
 		if aff.Node != wantNode {
 			t.Fatalf("Node %d, want %d", aff.Node, wantNode)
 		}
-		for _, s := range []CPUSet{aff.SMPAffinity, aff.Effective, aff.Hint} {
+		for _, s := range []cpuset.CPUSet{aff.SMPAffinity, aff.Effective, aff.Hint} {
 			checkCPUSet(t, s)
 		}
 	})
@@ -542,7 +496,7 @@ func FuzzReadCPUTopology(f *testing.F) {
 		if topo == nil {
 			t.Fatalf("nil topology with the cpu directory present: %v", err)
 		}
-		parsed := make([]CPUSet, len(files))
+		parsed := make([]cpuset.CPUSet, len(files))
 		for i, fl := range files {
 			if !has(i) {
 				if i < 2 && !errMentions(err, fl.name) {
@@ -550,13 +504,13 @@ func FuzzReadCPUTopology(f *testing.F) {
 				}
 				continue
 			}
-			s, perr := ParseCPUList(strings.TrimRight(fl.content, "\n"))
+			s, perr := cpuset.ParseCPUList(strings.TrimRight(fl.content, "\n"))
 			if perr != nil && !errMentions(err, filepath.Join(fl.dir, fl.name)) {
 				t.Fatalf("%s holds %q, which does not parse, but the error is %v", fl.name, clip(fl.content), err)
 			}
 			parsed[i] = s
 		}
-		for i, got := range []CPUSet{topo.Possible, topo.Online, topo.Isolated, topo.NohzFull} {
+		for i, got := range []cpuset.CPUSet{topo.Possible, topo.Online, topo.Isolated, topo.NohzFull} {
 			if !got.Equal(parsed[i]) {
 				t.Fatalf("%s = %q, want %q", files[i].name, got, parsed[i])
 			}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -19,7 +20,7 @@ func init() {
 		name: "interrupts", help: "Per-IRQ per-CPU interrupts from /proc/interrupts, NIC queue IRQs classified",
 		defaultEnabled: true, parts: PartInterrupts,
 		build: func(cfg *Config) Collector {
-			return &interruptsCollector{selector: cfg.Interrupts, seen: map[string]*CPUSet{}}
+			return &interruptsCollector{selector: cfg.Interrupts, seen: map[string]*cpuset.CPUSet{}}
 		},
 	})
 }
@@ -53,7 +54,7 @@ type interruptsCollector struct {
 	// left out (most of a 256-CPU matrix is zeros); once it counts it stays
 	// for the process's life so rate() stays right.
 	mu   sync.Mutex
-	seen map[string]*CPUSet
+	seen map[string]*cpuset.CPUSet
 }
 
 func (c *interruptsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
@@ -135,9 +136,9 @@ func (c *interruptsCollector) updateMatrices(snap *Snapshot, ch chan<- prometheu
 
 // kept returns the CPU indexes whose cell of the IRQ or arch line name is
 // exported: those that have counted at least once (see seen).
-func (c *interruptsCollector) kept(name string, cpus []int, counts []uint64) *CPUSet {
+func (c *interruptsCollector) kept(name string, cpus []int, counts []uint64) *cpuset.CPUSet {
 	seen := c.seenOf(name)
-	kept := &CPUSet{}
+	kept := &cpuset.CPUSet{}
 	for i, cpu := range cpus {
 		if i < len(counts) && keep(seen, cpu, counts[i]) {
 			kept.Add(i)
@@ -147,10 +148,10 @@ func (c *interruptsCollector) kept(name string, cpus []int, counts []uint64) *CP
 }
 
 // seenOf returns the set of CPUs whose cell of name has counted.
-func (c *interruptsCollector) seenOf(name string) *CPUSet {
+func (c *interruptsCollector) seenOf(name string) *cpuset.CPUSet {
 	s, ok := c.seen[name]
 	if !ok {
-		s = &CPUSet{}
+		s = &cpuset.CPUSet{}
 		c.seen[name] = s
 	}
 	return s
@@ -158,7 +159,7 @@ func (c *interruptsCollector) seenOf(name string) *CPUSet {
 
 // keep reports whether a cell is exported, adding it to seen when it
 // counts.
-func keep(seen *CPUSet, cpu int, v uint64) bool {
+func keep(seen *cpuset.CPUSet, cpu int, v uint64) bool {
 	if seen.Contains(cpu) {
 		return true
 	}

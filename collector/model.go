@@ -3,6 +3,8 @@ package collector
 import (
 	"errors"
 	"time"
+
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 )
 
 // This file is the data model: what the parsers produce and the collectors,
@@ -134,10 +136,10 @@ func (c IRQClass) IsNIC() bool { return c.Kind != KindNone }
 // some architectures).
 type IRQAffinity struct {
 	IRQ          int
-	SMPAffinity  CPUSet // smp_affinity_list
-	Effective    CPUSet // effective_affinity_list
+	SMPAffinity  cpuset.CPUSet // smp_affinity_list
+	Effective    cpuset.CPUSet // effective_affinity_list
 	HasEffective bool
-	Hint         CPUSet // affinity_hint (a mask)
+	Hint         cpuset.CPUSet // affinity_hint (a mask)
 	HasHint      bool
 	Node         int // node; -1 when unknown
 }
@@ -207,26 +209,26 @@ func (d NetDevice) IsVirtual() bool {
 // RxQueue is queues/rx-N.
 type RxQueue struct {
 	Index        int
-	RPSCPUs      CPUSet // rps_cpus; empty = RPS off
-	HasRPS       bool   // rps_cpus exists (CONFIG_RPS)
-	RPSFlowCount int64  // rps_flow_cnt; -1 when absent
+	RPSCPUs      cpuset.CPUSet // rps_cpus; empty = RPS off
+	HasRPS       bool          // rps_cpus exists (CONFIG_RPS)
+	RPSFlowCount int64         // rps_flow_cnt; -1 when absent
 }
 
 // TxQueue is queues/tx-N.
 type TxQueue struct {
 	Index      int
-	XPSCPUs    CPUSet // xps_cpus; the kernel omits it on single-queue devices
+	XPSCPUs    cpuset.CPUSet // xps_cpus; the kernel omits it on single-queue devices
 	HasXPSCPUs bool
-	XPSRxQs    CPUSet // xps_rxqs: a mask of RX queue indices, not CPUs
+	XPSRxQs    cpuset.CPUSet // xps_rxqs: a mask of RX queue indices, not CPUs
 	HasXPSRxQs bool
 }
 
 // CPUTopology is /sys/devices/system/cpu and /sys/devices/system/node.
 type CPUTopology struct {
-	Possible CPUSet
-	Online   CPUSet
-	Isolated CPUSet // empty when none (or the file is absent)
-	NohzFull CPUSet // empty when none (or the file is absent)
+	Possible cpuset.CPUSet
+	Online   cpuset.CPUSet
+	Isolated cpuset.CPUSet // empty when none (or the file is absent)
+	NohzFull cpuset.CPUSet // empty when none (or the file is absent)
 	// NodeOf maps CPU → NUMA node from nodeN/cpulist; a CPU missing here
 	// has no known node (-1).
 	NodeOf map[int]int

@@ -1,5 +1,7 @@
 package collector
 
+import "github.com/netirq/netirq_exporter/internal/cpuset"
+
 // The deep NIC view's data model: what ethtool, the netdev netlink family,
 // /proc/<pid> of kernel threads and /proc/sys/net/core tell. Filled by the
 // readers of PartEthtool, PartQueueStats, PartThreads and PartTunables.
@@ -70,8 +72,8 @@ type KernelThread struct {
 	CPU           int
 	UserSeconds   float64
 	SystemSeconds float64
-	LastCPU       int    // the CPU it last ran on (stat field 39)
-	Allowed       CPUSet // Cpus_allowed_list
+	LastCPU       int           // the CPU it last ran on (stat field 39)
+	Allowed       cpuset.CPUSet // Cpus_allowed_list
 }
 
 // Tunables are the host-wide knobs of the receive path.
@@ -81,7 +83,7 @@ type Tunables struct {
 	NetdevMaxBacklog  int64 // net.core.netdev_max_backlog
 	DevWeight         int64 // net.core.dev_weight
 	FlowLimitTableLen int64 // net.core.flow_limit_table_len
-	FlowLimitCPUs     CPUSet
+	FlowLimitCPUs     cpuset.CPUSet
 	HasFlowLimitCPUs  bool
 	IRQBalanceRunning bool
 	// Per device, from /sys/class/net/<dev>/: -1 when absent.

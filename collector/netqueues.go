@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -124,11 +125,11 @@ func (c netQueuesCollector) excluded(dev string) bool {
 }
 
 // nodesOf lists the NUMA nodes of cpus ("0", "0,1"); "" when unknown.
-func nodesOf(cpus CPUSet, topo *CPUTopology) string {
+func nodesOf(cpus cpuset.CPUSet, topo *CPUTopology) string {
 	if topo == nil || len(topo.NodeOf) == 0 {
 		return ""
 	}
-	var nodes CPUSet
+	var nodes cpuset.CPUSet
 	for _, cpu := range cpus.List() {
 		if n, ok := topo.NodeOf[cpu]; ok {
 			nodes.Add(n)

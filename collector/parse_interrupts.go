@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 )
 
 // intrMaxLine bounds one line of /proc/interrupts: 8192 CPUs x 11
@@ -242,8 +244,8 @@ func (p *intrParser) line(lineNo int, b []byte) {
 			p.scratch = counts
 			return
 		}
-		if len(counts) == maxCPUs {
-			p.problem(lineNo, fmt.Sprintf("%s: more than %d count columns, skipped", label, maxCPUs))
+		if len(counts) == cpuset.MaxCPUs {
+			p.problem(lineNo, fmt.Sprintf("%s: more than %d count columns, skipped", label, cpuset.MaxCPUs))
 			p.scratch = counts
 			return
 		}
@@ -289,7 +291,7 @@ func (p *intrParser) parseHeader(lineNo int, b []byte) {
 				n = n*10 + int(c-'0')
 			}
 		}
-		if !ok || n >= maxCPUs || n <= prev || len(cpus) == maxCPUs {
+		if !ok || n >= cpuset.MaxCPUs || n <= prev || len(cpus) == cpuset.MaxCPUs {
 			p.problem(lineNo, fmt.Sprintf("bad CPU header field %q; columns taken as CPU0..n-1", clip(string(f))))
 			return
 		}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 )
 
 // procfs's Softirqs() drops the header's CPUn names (it assumes column i is CPU i), so we parse /proc/softirqs ourselves.
@@ -150,7 +152,7 @@ func ParseSoftirqs(r io.Reader) (*SoftirqTable, error) {
 				errs.addf(lineNo, "vector %s has %d counts for %d CPUs (truncated row)", name, len(counts), len(t.CPUs))
 			}
 		} else if len(counts) > widest {
-			widest = min(len(counts), maxCPUs)
+			widest = min(len(counts), cpuset.MaxCPUs)
 			counts = counts[:widest]
 		}
 		t.Vectors = append(t.Vectors, SoftirqVector{Name: name, Counts: counts})
@@ -186,7 +188,7 @@ func parseSoftirqsHeader(line string) ([]int, error) {
 			return nil, fmt.Errorf("field %s is not CPUn", softProcQuote(f))
 		}
 		n, err := strconv.Atoi(num)
-		if err != nil || n < 0 || n >= maxCPUs || num != strconv.Itoa(n) {
+		if err != nil || n < 0 || n >= cpuset.MaxCPUs || num != strconv.Itoa(n) {
 			return nil, fmt.Errorf("field %s is not CPUn", softProcQuote(f))
 		}
 		if seen[n] {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 )
 
 // procfs's NetSoftnetStat() drops input_qlen/process_qlen and rejects the whole file on one bad row, so we parse it ourselves.
@@ -42,7 +44,7 @@ const (
 // online must be the online CPU numbers; it is sorted here (a copy).
 //
 // It never fails outright: a row with fewer than 9 columns, a non-hex
-// field, an index beyond maxCPUs or a CPU already taken by an earlier row is
+// field, an index beyond cpuset.MaxCPUs or a CPU already taken by an earlier row is
 // skipped and reported in the error (naming the line); other rows are kept.
 func ParseSoftnet(r io.Reader, online []int) ([]SoftnetRow, error) {
 	errs := &softProcErrs{file: "softnet_stat"}
@@ -122,7 +124,7 @@ func ParseSoftnet(r io.Reader, online []int) ([]SoftnetRow, error) {
 		switch {
 		case n > softnetColCPUIndex:
 			idx := vals[softnetColCPUIndex]
-			if idx >= maxCPUs {
+			if idx >= cpuset.MaxCPUs {
 				errs.addf(l.lineNo, "CPU index %d out of range: %s", idx, softProcQuote(l.text))
 				continue
 			}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 )
 
 func softnetOpen(t *testing.T, name string) *os.File {
@@ -328,7 +330,7 @@ func FuzzParseSoftnet(f *testing.F) {
 		rows, _ := ParseSoftnet(strings.NewReader(string(data)), []int{0, 2, 3})
 		seen := map[int]bool{}
 		for _, r := range rows {
-			if r.Columns < 9 || r.CPU < 0 || r.CPU >= maxCPUs || seen[r.CPU] {
+			if r.Columns < 9 || r.CPU < 0 || r.CPU >= cpuset.MaxCPUs || seen[r.CPU] {
 				t.Fatalf("bad row %+v", r)
 			}
 			seen[r.CPU] = true

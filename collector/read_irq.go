@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 )
 
 // ReadIRQAffinity reads <procRoot>/irq/<irq>/:
@@ -69,7 +71,7 @@ func ReadIRQAffinity(procRoot string, irq int) (IRQAffinity, error) {
 
 // readAffinityFile reads the list file, or the mask file when the list
 // file is absent.
-func readAffinityFile(dir, listName, maskName string) (CPUSet, bool, error) {
+func readAffinityFile(dir, listName, maskName string) (cpuset.CPUSet, bool, error) {
 	set, present, err := readSysfsList(filepath.Join(dir, listName))
 	if err != nil || present {
 		return set, present, err

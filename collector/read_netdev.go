@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 )
 
 // This file reads /sys/class/net/*: one NetDevice per entry with its bus
@@ -359,27 +361,27 @@ func readSmallFile(path string) (text string, tooLong bool, err error) {
 }
 
 // readSysfsMask reads a hex CPU mask file (rps_cpus, xps_cpus, affinity_hint).
-func readSysfsMask(path string, absentOnEINVAL bool) (CPUSet, bool, error) {
+func readSysfsMask(path string, absentOnEINVAL bool) (cpuset.CPUSet, bool, error) {
 	text, present, err := readSysfsText(path, absentOnEINVAL)
 	if err != nil || !present {
-		return CPUSet{}, false, err
+		return cpuset.CPUSet{}, false, err
 	}
-	set, err := ParseCPUMask(text)
+	set, err := cpuset.ParseCPUMask(text)
 	if err != nil {
-		return CPUSet{}, false, fmt.Errorf("%s: %w", path, err)
+		return cpuset.CPUSet{}, false, fmt.Errorf("%s: %w", path, err)
 	}
 	return set, true, nil
 }
 
 // readSysfsList reads a CPU list file (smp_affinity_list, online ...).
-func readSysfsList(path string) (CPUSet, bool, error) {
+func readSysfsList(path string) (cpuset.CPUSet, bool, error) {
 	text, present, err := readSysfsText(path, false)
 	if err != nil || !present {
-		return CPUSet{}, false, err
+		return cpuset.CPUSet{}, false, err
 	}
-	set, err := ParseCPUList(text)
+	set, err := cpuset.ParseCPUList(text)
 	if err != nil {
-		return CPUSet{}, false, fmt.Errorf("%s: %w", path, err)
+		return cpuset.CPUSet{}, false, fmt.Errorf("%s: %w", path, err)
 	}
 	return set, true, nil
 }

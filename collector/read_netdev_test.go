@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 )
 
 // Fixture trees: see testdata/hosts/*/SOURCE.md.
@@ -39,7 +41,7 @@ func summarizeNetDev(d NetDevice) netDevSummary {
 		NUMA: d.NUMANode, Legacy: d.LegacyIRQ, Threaded: d.Threaded,
 		MSI: d.MSIIRQs, Virtual: d.IsVirtual(),
 	}
-	set := func(c CPUSet, has bool) string {
+	set := func(c cpuset.CPUSet, has bool) string {
 		if !has {
 			return "-"
 		}

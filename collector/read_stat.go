@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/prometheus/procfs"
 )
 
@@ -15,7 +16,7 @@ import (
 // have no line, so the list may have gaps.
 //
 // procfs rejects the whole file on any malformed line, so then nothing is
-// returned. A CPU number beyond maxCPUs is dropped and reported.
+// returned. A CPU number beyond cpuset.MaxCPUs is dropped and reported.
 func ReadCPUTime(procRoot string) ([]CPUTime, error) {
 	fs, err := procfs.NewFS(procRoot)
 	if err != nil {
@@ -43,7 +44,7 @@ func ReadCPUTime(procRoot string) ([]CPUTime, error) {
 	out := make([]CPUTime, 0, len(st.CPU))
 	var bad []int64
 	for cpu, s := range st.CPU {
-		if cpu < 0 || cpu >= maxCPUs {
+		if cpu < 0 || cpu >= cpuset.MaxCPUs {
 			bad = append(bad, cpu)
 			continue
 		}

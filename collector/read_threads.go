@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"golang.org/x/sys/unix"
 )
 
@@ -100,7 +101,7 @@ func ParseKernelThreadName(name string) (t KernelThread, ok bool) {
 		return t, true
 	case strings.HasPrefix(name, ksoftirqdThreadPrefix):
 		cpu, ok := parseDecimal(name[len(ksoftirqdThreadPrefix):], 31)
-		if !ok || cpu >= maxCPUs {
+		if !ok || cpu >= cpuset.MaxCPUs {
 			return t, false
 		}
 		t.CPU = int(cpu)
@@ -163,7 +164,7 @@ func ParseThreadStat(r io.Reader) (ThreadStat, error) {
 	}
 	if len(fields) > processor {
 		cpu, ok := parseDecimal(fields[processor], 31)
-		if !ok || cpu >= maxCPUs {
+		if !ok || cpu >= cpuset.MaxCPUs {
 			return ThreadStat{}, fmt.Errorf("stat: bad processor %q", clip(fields[processor]))
 		}
 		st.Processor = int(cpu)
@@ -173,23 +174,23 @@ func ParseThreadStat(r io.Reader) (ThreadStat, error) {
 
 // ParseThreadAllowedCPUs returns the Cpus_allowed_list of a
 // /proc/<pid>/status file.
-func ParseThreadAllowedCPUs(r io.Reader) (CPUSet, error) {
+func ParseThreadAllowedCPUs(r io.Reader) (cpuset.CPUSet, error) {
 	sc := bufio.NewScanner(io.LimitReader(r, procThreadReadLimit))
 	sc.Buffer(make([]byte, 0, 4096), procThreadReadLimit)
 	for sc.Scan() {
 		key, val, found := strings.Cut(sc.Text(), ":")
 		if found && key == "Cpus_allowed_list" {
-			set, err := ParseCPUList(val)
+			set, err := cpuset.ParseCPUList(val)
 			if err != nil {
-				return CPUSet{}, fmt.Errorf("status: Cpus_allowed_list: %w", err)
+				return cpuset.CPUSet{}, fmt.Errorf("status: Cpus_allowed_list: %w", err)
 			}
 			return set, nil
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return CPUSet{}, fmt.Errorf("status: %w", err)
+		return cpuset.CPUSet{}, fmt.Errorf("status: %w", err)
 	}
-	return CPUSet{}, errors.New("status: no Cpus_allowed_list line")
+	return cpuset.CPUSet{}, errors.New("status: no Cpus_allowed_list line")
 }
 
 // ReadKernelThreads returns the napi/* and ksoftirqd/N threads below

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/prometheus/procfs"
 )
 
@@ -150,7 +151,7 @@ func TestParseThreadStatEdgeCases(t *testing.T) {
 }
 
 func TestParseThreadAllowedCPUs(t *testing.T) {
-	for pid, want := range map[string]CPUSet{"14": NewCPUSet(0), "14745": NewCPUSet(0, 1)} {
+	for pid, want := range map[string]cpuset.CPUSet{"14": cpuset.NewCPUSet(0), "14745": cpuset.NewCPUSet(0, 1)} {
 		got, err := ParseThreadAllowedCPUs(openFixture(t, pid+"/status"))
 		if err != nil || !got.Equal(want) {
 			t.Errorf("%s/status: %v, %v; want %v", pid, got, err, want)
@@ -243,10 +244,10 @@ func TestReadKernelThreadsChildren(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []KernelThread{
-		{PID: 301, Name: "napi/eth0-8193", Device: "eth0", NAPIID: 8193, CPU: -1, UserSeconds: 0, SystemSeconds: 0.99, LastCPU: 2, Allowed: NewCPUSet(0, 1, 2, 3)},
-		{PID: 300, Name: "napi/veth-a-b-8194", Device: "veth-a-b", NAPIID: 8194, CPU: -1, UserSeconds: 0.12, SystemSeconds: 3.45, LastCPU: 3, Allowed: NewCPUSet(2, 3)},
-		{PID: 14, Name: "ksoftirqd/0", CPU: 0, UserSeconds: 0.04, SystemSeconds: 0.18, LastCPU: 0, Allowed: NewCPUSet(0)},
-		{PID: 22, Name: "ksoftirqd/1", CPU: 1, UserSeconds: 0.07, SystemSeconds: 2.3, LastCPU: 1, Allowed: NewCPUSet(1)},
+		{PID: 301, Name: "napi/eth0-8193", Device: "eth0", NAPIID: 8193, CPU: -1, UserSeconds: 0, SystemSeconds: 0.99, LastCPU: 2, Allowed: cpuset.NewCPUSet(0, 1, 2, 3)},
+		{PID: 300, Name: "napi/veth-a-b-8194", Device: "veth-a-b", NAPIID: 8194, CPU: -1, UserSeconds: 0.12, SystemSeconds: 3.45, LastCPU: 3, Allowed: cpuset.NewCPUSet(2, 3)},
+		{PID: 14, Name: "ksoftirqd/0", CPU: 0, UserSeconds: 0.04, SystemSeconds: 0.18, LastCPU: 0, Allowed: cpuset.NewCPUSet(0)},
+		{PID: 22, Name: "ksoftirqd/1", CPU: 1, UserSeconds: 0.07, SystemSeconds: 2.3, LastCPU: 1, Allowed: cpuset.NewCPUSet(1)},
 	}
 	checkThreads(t, got, want)
 }
@@ -411,13 +412,13 @@ func TestReadKernelThreadsNAPIFromNetlink(t *testing.T) {
 	}
 }
 
-func onlineCPUs(t testing.TB) CPUSet {
+func onlineCPUs(t testing.TB) cpuset.CPUSet {
 	t.Helper()
 	b, err := os.ReadFile("/sys/devices/system/cpu/online")
 	if err != nil {
 		t.Skipf("no /sys/devices/system/cpu/online: %v", err)
 	}
-	set, err := ParseCPUList(string(b))
+	set, err := cpuset.ParseCPUList(string(b))
 	if err != nil || set.IsEmpty() {
 		t.Fatalf("online CPUs %q: %v", b, err)
 	}
@@ -454,7 +455,7 @@ func TestKernelThreadsLive(t *testing.T) {
 		if th.UserSeconds < 0 || th.SystemSeconds < 0 {
 			t.Errorf("%s: negative seconds %+v", th.Name, th)
 		}
-		if !th.Allowed.Equal(NewCPUSet(th.CPU)) {
+		if !th.Allowed.Equal(cpuset.NewCPUSet(th.CPU)) {
 			t.Errorf("%s: allowed %q, want %d", th.Name, th.Allowed, th.CPU)
 		}
 		if th.LastCPU != th.CPU {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 )
 
 // ReadCPUTopology reads <sysRoot>/devices/system/cpu/{possible,online,
@@ -25,7 +27,7 @@ import (
 //
 // procfs' sysfs.FS.IsolatedCPUs parses the isolated file too, but it fails
 // on "(null)" (node_exporter issues #3152, #3310) and expands a range
-// without bound; ParseCPUList handles both, so it is used for every list.
+// without bound; cpuset.ParseCPUList handles both, so it is used for every list.
 func ReadCPUTopology(sysRoot string) (*CPUTopology, error) {
 	cpuDir := filepath.Join(sysRoot, "devices", "system", "cpu")
 	fi, err := os.Stat(cpuDir)
@@ -40,7 +42,7 @@ func ReadCPUTopology(sysRoot string) (*CPUTopology, error) {
 
 	for _, f := range []struct {
 		name     string
-		set      *CPUSet
+		set      *cpuset.CPUSet
 		required bool
 	}{
 		{"possible", &topo.Possible, true},
@@ -110,7 +112,7 @@ func parseNodeName(name string) (int, bool) {
 		return 0, false
 	}
 	n, err := strconv.Atoi(num)
-	if err != nil || n >= maxCPUs {
+	if err != nil || n >= cpuset.MaxCPUs {
 		return 0, false
 	}
 	return n, true

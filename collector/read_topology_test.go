@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 )
 
 // topologySummary writes a CPUTopology as CPU lists, NodeOf as one list
@@ -19,7 +21,7 @@ type topologySummary struct {
 }
 
 func summarizeTopology(topo *CPUTopology) topologySummary {
-	byNode := map[int]CPUSet{}
+	byNode := map[int]cpuset.CPUSet{}
 	for cpu, node := range topo.NodeOf {
 		s := byNode[node]
 		s.Add(cpu)

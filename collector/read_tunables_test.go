@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 )
 
 // fakeTunables builds <root>/proc/sys/net/core and <root>/sys/class/net.
@@ -65,7 +67,7 @@ func TestReadTunablesFixture(t *testing.T) {
 	if got.NetdevBudget != 600 || got.NetdevBudgetUsecs != 8000 || got.NetdevMaxBacklog != 5000 || got.DevWeight != 64 || got.FlowLimitTableLen != 8192 {
 		t.Errorf("core: %+v", got)
 	}
-	if !got.HasFlowLimitCPUs || !got.FlowLimitCPUs.Equal(NewCPUSet(0, 2)) {
+	if !got.HasFlowLimitCPUs || !got.FlowLimitCPUs.Equal(cpuset.NewCPUSet(0, 2)) {
 		t.Errorf("flow_limit_cpu_bitmap: %v %v, want 0,2", got.HasFlowLimitCPUs, got.FlowLimitCPUs)
 	}
 	wantGRO := map[string]int64{"eth0": 200000, "veth-x": 0, "old0": 0}
@@ -251,7 +253,7 @@ func TestTunablesLive(t *testing.T) {
 		}
 	}
 	if b, err := os.ReadFile("/proc/sys/net/core/flow_limit_cpu_bitmap"); err == nil {
-		want, err := ParseCPUMask(string(b))
+		want, err := cpuset.ParseCPUMask(string(b))
 		if err != nil || !got.HasFlowLimitCPUs || !got.FlowLimitCPUs.Equal(want) {
 			t.Errorf("flow_limit_cpu_bitmap %q: read %v %v", b, got.HasFlowLimitCPUs, got.FlowLimitCPUs)
 		}

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -78,7 +79,7 @@ func (softnetCollector) updateMatrices(snap *Snapshot, _ chan<- prometheus.Metri
 	var matrices []*cpuMatrix
 	for _, col := range softnetColumns {
 		counts := make([]uint64, len(snap.Softnet))
-		kept := &CPUSet{} // rows of mixed widths: a CPU without the column has no series
+		kept := &cpuset.CPUSet{} // rows of mixed widths: a CPU without the column has no series
 		for i, row := range snap.Softnet {
 			if row.Columns >= col.minWidth {
 				counts[i] = col.valueFrom(row)

@@ -16,6 +16,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/netirq/netirq_exporter/collector"
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 )
 
 // `netirq_exporter report` takes two snapshots --interval apart and prints
@@ -294,11 +295,11 @@ func rate(prev, cur uint64, dt float64, wraps32 bool) *float64 {
 	return &v
 }
 
-func nodeList(cpus collector.CPUSet, topo *collector.CPUTopology) string {
+func nodeList(cpus cpuset.CPUSet, topo *collector.CPUTopology) string {
 	if topo == nil || len(topo.NodeOf) == 0 {
 		return ""
 	}
-	var nodes collector.CPUSet
+	var nodes cpuset.CPUSet
 	for _, c := range cpus.List() {
 		if n, ok := topo.NodeOf[c]; ok {
 			nodes.Add(n)
@@ -309,7 +310,7 @@ func nodeList(cpus collector.CPUSet, topo *collector.CPUTopology) string {
 
 // cpuRows builds the per-CPU table over every CPU either snapshot names.
 func cpuRows(prev, cur *collector.Snapshot, dt float64) []ReportCPU {
-	var all collector.CPUSet
+	var all cpuset.CPUSet
 	if cur.Topology != nil {
 		all = all.Union(cur.Topology.Online)
 	}

@@ -15,6 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/netirq/netirq_exporter/collector"
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/hostgen"
 )
 
@@ -122,8 +123,8 @@ func TestHostgenFormatMask(t *testing.T) {
 		if got != c.want {
 			t.Errorf("FormatMask(%v, %d) = %q, want %q", c.bits, c.nbits, got, c.want)
 		}
-		set, err := collector.ParseCPUMask(got)
-		if err != nil || !set.Equal(collector.NewCPUSet(c.bits...)) {
+		set, err := cpuset.ParseCPUMask(got)
+		if err != nil || !set.Equal(cpuset.NewCPUSet(c.bits...)) {
 			t.Errorf("ParseCPUMask(%q) = %v, %v", got, set, err)
 		}
 	}

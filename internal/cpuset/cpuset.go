@@ -1,4 +1,4 @@
-package collector
+package cpuset
 
 import (
 	"fmt"
@@ -7,10 +7,10 @@ import (
 	"strings"
 )
 
-// maxCPUs bounds the CPU numbers we accept from a mask or list, so that a
+// MaxCPUs bounds the CPU numbers we accept from a mask or list, so that a
 // garbage file cannot make us allocate gigabytes (the kernel's own
 // NR_CPUS limit is 8192).
-const maxCPUs = 8192
+const MaxCPUs = 8192
 
 // CPUSet is a set of CPU numbers (or, for xps_rxqs, queue numbers) as a
 // bitset. The zero value is the empty set.
@@ -165,8 +165,8 @@ func parseCPUNumber(text string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("bad cpu number %q", clip(text))
 	}
-	if n < 0 || n >= maxCPUs {
-		return 0, fmt.Errorf("cpu number %d out of range [0,%d)", n, maxCPUs)
+	if n < 0 || n >= MaxCPUs {
+		return 0, fmt.Errorf("cpu number %d out of range [0,%d)", n, MaxCPUs)
 	}
 	return n, nil
 }
@@ -180,8 +180,8 @@ func ParseCPUMask(text string) (CPUSet, error) {
 		return s, nil
 	}
 	groups := strings.Split(text, ",")
-	if len(groups)*32 > maxCPUs+32 {
-		return CPUSet{}, fmt.Errorf("cpu mask %q: wider than %d cpus", clip(text), maxCPUs)
+	if len(groups)*32 > MaxCPUs+32 {
+		return CPUSet{}, fmt.Errorf("cpu mask %q: wider than %d cpus", clip(text), MaxCPUs)
 	}
 	bit := 0
 	for i := len(groups) - 1; i >= 0; i-- {
@@ -195,8 +195,8 @@ func ParseCPUMask(text string) (CPUSet, error) {
 		}
 		for b := 0; b < 32; b++ {
 			if v&(1<<uint(b)) != 0 {
-				if bit+b >= maxCPUs { // the 257th group a leading zero group may take
-					return CPUSet{}, fmt.Errorf("cpu mask %q: cpu %d out of range [0,%d)", clip(text), bit+b, maxCPUs)
+				if bit+b >= MaxCPUs { // the 257th group a leading zero group may take
+					return CPUSet{}, fmt.Errorf("cpu mask %q: cpu %d out of range [0,%d)", clip(text), bit+b, MaxCPUs)
 				}
 				s.Add(bit + b)
 			}
