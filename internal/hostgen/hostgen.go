@@ -20,6 +20,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 )
 
 // The NIC drivers Generate knows, by their IRQ naming scheme.
@@ -676,9 +678,9 @@ func (h *host) writeProc(w *writer) {
 	for _, l := range h.irqs {
 		dir := "proc/irq/" + strconv.Itoa(l.num) + "/"
 		w.file(dir+"smp_affinity", FormatMask(l.smp, n)+"\n")
-		w.file(dir+"smp_affinity_list", FormatList(l.smp)+"\n")
+		w.file(dir+"smp_affinity_list", cpuset.NewCPUSet(l.smp...).String()+"\n")
 		w.file(dir+"effective_affinity", FormatMask(l.eff, n)+"\n")
-		w.file(dir+"effective_affinity_list", FormatList(l.eff)+"\n")
+		w.file(dir+"effective_affinity_list", cpuset.NewCPUSet(l.eff...).String()+"\n")
 		w.file(dir+"affinity_hint", FormatMask(l.hint, n)+"\n")
 		w.file(dir+"node", strconv.Itoa(l.node)+"\n")
 	}
@@ -887,13 +889,13 @@ func (h *host) writeSys(w *writer) {
 		}
 	}
 	cpu := "sys/devices/system/cpu/"
-	w.file(cpu+"possible", FormatList(all)+"\n")
-	w.file(cpu+"present", FormatList(all)+"\n")
-	w.file(cpu+"online", FormatList(h.online)+"\n")
-	w.file(cpu+"offline", FormatList(offline)+"\n")
-	w.file(cpu+"isolated", FormatList(isolated)+"\n")
+	w.file(cpu+"possible", cpuset.NewCPUSet(all...).String()+"\n")
+	w.file(cpu+"present", cpuset.NewCPUSet(all...).String()+"\n")
+	w.file(cpu+"online", cpuset.NewCPUSet(h.online...).String()+"\n")
+	w.file(cpu+"offline", cpuset.NewCPUSet(offline...).String()+"\n")
+	w.file(cpu+"isolated", cpuset.NewCPUSet(isolated...).String()+"\n")
 	if len(isolated) > 0 {
-		w.file(cpu+"nohz_full", FormatList(isolated)+"\n")
+		w.file(cpu+"nohz_full", cpuset.NewCPUSet(isolated...).String()+"\n")
 	}
 	nodes := make([]int, h.spec.NUMANodes)
 	for k := range nodes {
@@ -904,10 +906,10 @@ func (h *host) writeSys(w *writer) {
 				cpus = append(cpus, c)
 			}
 		}
-		w.file(fmt.Sprintf("sys/devices/system/node/node%d/cpulist", k), FormatList(cpus)+"\n")
+		w.file(fmt.Sprintf("sys/devices/system/node/node%d/cpulist", k), cpuset.NewCPUSet(cpus...).String()+"\n")
 	}
-	w.file("sys/devices/system/node/possible", FormatList(nodes)+"\n")
-	w.file("sys/devices/system/node/online", FormatList(nodes)+"\n")
+	w.file("sys/devices/system/node/possible", cpuset.NewCPUSet(nodes...).String()+"\n")
+	w.file("sys/devices/system/node/online", cpuset.NewCPUSet(nodes...).String()+"\n")
 
 	h.writeNetDev(w, "lo", "devices/virtual/net/lo", 1, 1, func(w *writer, dir string, q int, rx bool) {
 		if rx {
@@ -970,28 +972,6 @@ func (h *host) writeNIC(w *writer, p *nicPlan) {
 }
 
 // ---- formats ------------------------------------------------------------
-
-// FormatList renders CPUs in the kernel's list format ("0-3,8,10-11"); ""
-// for none. cpus must be sorted.
-func FormatList(cpus []int) string {
-	var b strings.Builder
-	for i := 0; i < len(cpus); {
-		j := i
-		for j+1 < len(cpus) && cpus[j+1] == cpus[j]+1 {
-			j++
-		}
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.Itoa(cpus[i]))
-		if j > i {
-			b.WriteByte('-')
-			b.WriteString(strconv.Itoa(cpus[j]))
-		}
-		i = j + 1
-	}
-	return b.String()
-}
 
 // FormatMask renders bits in the kernel's bitmap format for an nbits-wide
 // mask (%*pb): 32-bit groups, most significant first, separated by commas;
