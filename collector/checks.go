@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 )
 
 // Checks is the table of misconfiguration checks Evaluate runs, in order.
@@ -82,7 +83,7 @@ type nicIRQ struct {
 
 // isQueue reports whether the IRQ serves one data queue.
 func (q nicIRQ) isQueue() bool {
-	return q.Class.Queue >= 0 && (q.Class.Kind == KindRx || q.Class.Kind == KindTx || q.Class.Kind == KindCombined)
+	return q.Class.Queue >= 0 && (q.Class.Kind == kernel.KindRx || q.Class.Kind == kernel.KindTx || q.Class.Kind == kernel.KindCombined)
 }
 
 // describe is "IRQ 101 (ens1f0 queue 2, combined)".
@@ -334,7 +335,7 @@ func checkQueueIRQsShareCPU(snap *Snapshot) []Finding {
 		if !q.isQueue() || !q.HasAff || firesOn(q.Aff).Count() != 1 {
 			continue
 		}
-		g := group{q.Class.Device, q.Class.Kind == KindTx}
+		g := group{q.Class.Device, q.Class.Kind == kernel.KindTx}
 		if _, seen := byGroup[g]; !seen {
 			order = append(order, g)
 		}
@@ -552,7 +553,7 @@ func checkSingleQueueNoRPS(snap *Snapshot) []Finding {
 	}
 	rxIRQ := map[string]nicIRQ{}
 	for _, q := range nicIRQs(snap) {
-		if q.Class.Queue == 0 && (q.Class.Kind == KindRx || q.Class.Kind == KindCombined) {
+		if q.Class.Queue == 0 && (q.Class.Kind == kernel.KindRx || q.Class.Kind == kernel.KindCombined) {
 			if _, dup := rxIRQ[q.Class.Device]; !dup {
 				rxIRQ[q.Class.Device] = q
 			}

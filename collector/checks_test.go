@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -55,7 +56,7 @@ func testNIC(snap *Snapshot, name string, node, rx, tx int) *NetDevice {
 
 // testIRQ adds a NIC IRQ of dev's queue with its smp_affinity_list,
 // effective_affinity_list and affinity_hint ("" for none).
-func testIRQ(t testing.TB, snap *Snapshot, irq int, dev string, queue int, kind IRQKind, smp, eff, hint string) {
+func testIRQ(t testing.TB, snap *Snapshot, irq int, dev string, queue int, kind kernel.IRQKind, smp, eff, hint string) {
 	t.Helper()
 	snap.Interrupts.IRQs = append(snap.Interrupts.IRQs, IRQLine{IRQ: irq, Name: fmt.Sprintf("%s-%d", dev, queue)})
 	snap.IRQClasses[irq] = IRQClass{IRQ: irq, Device: dev, Queue: queue, Kind: kind, Driver: "test"}
@@ -168,10 +169,10 @@ func TestCheckQueueIRQsShareCPU(t *testing.T) {
 	build := func() *Snapshot {
 		s := testHost(t, []string{"0-3", "4-7"}, "")
 		testNIC(s, "eth0", 0, 4, 4)
-		testIRQ(t, s, 10, "eth0", 0, KindCombined, "0", "0", "")
-		testIRQ(t, s, 11, "eth0", 1, KindCombined, "0", "0", "")
-		testIRQ(t, s, 12, "eth0", 2, KindCombined, "1", "1", "")
-		testIRQ(t, s, 13, "eth0", 3, KindCombined, "0-3", "0", "")
+		testIRQ(t, s, 10, "eth0", 0, kernel.KindCombined, "0", "0", "")
+		testIRQ(t, s, 11, "eth0", 1, kernel.KindCombined, "0", "0", "")
+		testIRQ(t, s, 12, "eth0", 2, kernel.KindCombined, "1", "1", "")
+		testIRQ(t, s, 13, "eth0", 3, kernel.KindCombined, "0-3", "0", "")
 		return s
 	}
 	t.Run("fires", func(t *testing.T) {
@@ -198,25 +199,25 @@ func TestCheckQueueIRQsShareCPU(t *testing.T) {
 		// going remote (the bigiron-8cpu fixture's CPU 1).
 		s := build()
 		s.Affinity[12] = IRQAffinity{IRQ: 12, SMPAffinity: cpus(t, "2"), Effective: cpus(t, "2"), HasEffective: true}
-		testIRQ(t, s, 14, "eth0", 4, KindCombined, "3", "3", "")
-		testIRQ(t, s, 15, "eth0", 5, KindCombined, "1", "1", "")
+		testIRQ(t, s, 14, "eth0", 4, kernel.KindCombined, "3", "3", "")
+		testIRQ(t, s, 15, "eth0", 5, kernel.KindCombined, "1", "1", "")
 		expectNone(t, run(t, "queue_irqs_share_cpu", s))
 	})
 	t.Run("free CPU isolated or remote", func(t *testing.T) {
 		s := testHost(t, []string{"0-2", "3"}, "2")
 		testNIC(s, "eth0", 0, 3, 3)
-		testIRQ(t, s, 10, "eth0", 0, KindCombined, "0", "0", "")
-		testIRQ(t, s, 11, "eth0", 1, KindCombined, "1", "1", "")
-		testIRQ(t, s, 12, "eth0", 2, KindCombined, "1", "1", "")
+		testIRQ(t, s, 10, "eth0", 0, kernel.KindCombined, "0", "0", "")
+		testIRQ(t, s, 11, "eth0", 1, kernel.KindCombined, "1", "1", "")
+		testIRQ(t, s, 12, "eth0", 2, kernel.KindCombined, "1", "1", "")
 		expectNone(t, run(t, "queue_irqs_share_cpu", s))
 	})
 	t.Run("rx and tx of a pair", func(t *testing.T) {
 		s := testHost(t, []string{"0-1"}, "")
 		testNIC(s, "eth0", -1, 2, 2)
-		testIRQ(t, s, 38, "eth0", 0, KindRx, "0-1", "0", "")
-		testIRQ(t, s, 39, "eth0", 0, KindTx, "0-1", "0", "")
-		testIRQ(t, s, 40, "eth0", 1, KindRx, "0-1", "1", "")
-		testIRQ(t, s, 41, "eth0", 1, KindTx, "0-1", "1", "")
+		testIRQ(t, s, 38, "eth0", 0, kernel.KindRx, "0-1", "0", "")
+		testIRQ(t, s, 39, "eth0", 0, kernel.KindTx, "0-1", "0", "")
+		testIRQ(t, s, 40, "eth0", 1, kernel.KindRx, "0-1", "1", "")
+		testIRQ(t, s, 41, "eth0", 1, kernel.KindTx, "0-1", "1", "")
 		expectNone(t, run(t, "queue_irqs_share_cpu", s))
 	})
 }
@@ -225,8 +226,8 @@ func TestCheckIRQRemoteNUMA(t *testing.T) {
 	build := func(devNode int) *Snapshot {
 		s := testHost(t, []string{"0-1", "2-3"}, "")
 		testNIC(s, "eth0", devNode, 2, 2)
-		testIRQ(t, s, 20, "eth0", 0, KindCombined, "2-3", "2", "0")
-		testIRQ(t, s, 21, "eth0", 1, KindCombined, "1", "1", "1")
+		testIRQ(t, s, 20, "eth0", 0, kernel.KindCombined, "2-3", "2", "0")
+		testIRQ(t, s, 21, "eth0", 1, kernel.KindCombined, "1", "1", "1")
 		return s
 	}
 	t.Run("fires", func(t *testing.T) {
@@ -266,9 +267,9 @@ func TestCheckIRQOnIsolatedCPU(t *testing.T) {
 	build := func(isolated string) *Snapshot {
 		s := testHost(t, []string{"0-3"}, isolated)
 		testNIC(s, "eth0", -1, 2, 2)
-		testIRQ(t, s, 30, "eth0", 0, KindCombined, "0-3", "0", "")
-		testIRQ(t, s, 31, "eth0", 1, KindCombined, "2", "2", "")
-		testIRQ(t, s, 32, "eth0", -1, KindOther, "1", "1", "")
+		testIRQ(t, s, 30, "eth0", 0, kernel.KindCombined, "0-3", "0", "")
+		testIRQ(t, s, 31, "eth0", 1, kernel.KindCombined, "2", "2", "")
+		testIRQ(t, s, 32, "eth0", -1, kernel.KindOther, "1", "1", "")
 		return s
 	}
 	t.Run("fires", func(t *testing.T) {
@@ -341,8 +342,8 @@ func TestCheckSingleQueueNoRPS(t *testing.T) {
 	build := func(nodes []string) *Snapshot {
 		s := testHost(t, nodes, "")
 		testNIC(s, "eth0", -1, 1, 1)
-		testIRQ(t, s, 38, "eth0", 0, KindRx, "0-1", "1", "")
-		testIRQ(t, s, 39, "eth0", 0, KindTx, "0-1", "0", "")
+		testIRQ(t, s, 38, "eth0", 0, kernel.KindRx, "0-1", "1", "")
+		testIRQ(t, s, 39, "eth0", 0, kernel.KindTx, "0-1", "0", "")
 		return s
 	}
 	t.Run("fires", func(t *testing.T) {
@@ -461,8 +462,8 @@ func TestCheckAffinityDiffersFromHint(t *testing.T) {
 	build := func(hint string) *Snapshot {
 		s := testHost(t, []string{"0-3", "4-7"}, "7")
 		testNIC(s, "eth0", 0, 2, 2)
-		testIRQ(t, s, 50, "eth0", 0, KindCombined, "0-3", "0", hint)
-		testIRQ(t, s, 51, "eth0", 1, KindCombined, "2", "2", "2")
+		testIRQ(t, s, 50, "eth0", 0, kernel.KindCombined, "0-3", "0", hint)
+		testIRQ(t, s, 51, "eth0", 1, kernel.KindCombined, "2", "2", "2")
 		return s
 	}
 	t.Run("fires", func(t *testing.T) {
@@ -481,8 +482,8 @@ func TestCheckNAPIThreadUnpinned(t *testing.T) {
 	build := func(allowed string) *Snapshot {
 		s := testHost(t, []string{"0-3"}, "")
 		testNIC(s, "eth0", -1, 2, 2).Threaded = 1
-		testIRQ(t, s, 60, "eth0", 0, KindCombined, "2", "2", "")
-		testIRQ(t, s, 61, "eth0", 1, KindCombined, "3", "3", "")
+		testIRQ(t, s, 60, "eth0", 0, kernel.KindCombined, "2", "2", "")
+		testIRQ(t, s, 61, "eth0", 1, kernel.KindCombined, "3", "3", "")
 		s.Threads = []KernelThread{
 			{PID: 812, Name: "napi/eth0-8193", Device: "eth0", NAPIID: 8193, CPU: -1, Allowed: cpus(t, allowed)},
 			{PID: 813, Name: "napi/eth0-8194", Device: "eth0", NAPIID: 8194, CPU: -1, Allowed: cpus(t, "3")},

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/netirq/netirq_exporter/internal/kernel"
 )
 
 // ClassifyIRQs tells, for every numbered IRQ of t, whether it is a NIC data
@@ -24,7 +26,7 @@ import (
 //     name, decide which virtio devices are NICs, and classify IRQs whose
 //     names follow no known scheme (rule "msi_irqs"/"legacy_irq": the
 //     device's only IRQ is a single-vector NIC, combined queue 0; any IRQ of
-//     a device owning several is KindOther, since its role is unknown).
+//     a device owning several is kernel.KindOther, since its role is unknown).
 //
 // Without devs, Device is the handle the name gives: the interface name
 // ("eth0"), the PCI address ("0000:01:00.0") or the virtio device
@@ -71,7 +73,7 @@ func ClassifyIRQs(t *InterruptTable, devs []NetDevice) map[int]IRQClass {
 			cl, ok = c.bySysfs(line.IRQ)
 		}
 		if !ok {
-			cl = IRQClass{Queue: -1, Kind: KindNone}
+			cl = IRQClass{Queue: -1, Kind: kernel.KindNone}
 		}
 		cl.IRQ = line.IRQ
 		out[line.IRQ] = cl
@@ -111,7 +113,7 @@ type irqcRule struct {
 	digitEnd bool // the name ends with a digit
 	re       *regexp.Regexp
 	handle   irqcHandle
-	kind     IRQKind // when there is no k group
+	kind     kernel.IRQKind // when there is no k group
 	mode     irqcMode
 	ifName   bool // the dev group must look like an interface name
 
@@ -133,70 +135,70 @@ func irqcR(r irqcRule, expr string) irqcRule {
 // catch its names) and a test case.
 var irqcRules = []irqcRule{
 	// mlx5_core completion EQ = one channel (rx+tx): "mlx5_comp3@pci:0000:01:00.0".
-	irqcR(irqcRule{driver: "mlx5", prefixes: []string{"mlx5_comp"}, handle: irqcBDF, kind: KindCombined},
+	irqcR(irqcRule{driver: "mlx5", prefixes: []string{"mlx5_comp"}, handle: irqcBDF, kind: kernel.KindCombined},
 		`^mlx5_comp(?P<q>\d+)@pci:(?P<dev>BDF)$`),
 	// mlx5_core control EQs: "mlx5_async0@pci:0000:01:00.0" (new kernels),
 	// "mlx5_pages_eq@pci:…", "mlx5_cmd_eq@pci:…", "mlx5_async_eq@pci:…" (old).
-	irqcR(irqcRule{driver: "mlx5", prefixes: []string{"mlx5_"}, handle: irqcBDF, kind: KindOther},
+	irqcR(irqcRule{driver: "mlx5", prefixes: []string{"mlx5_"}, handle: irqcBDF, kind: kernel.KindOther},
 		`^mlx5_[a-z_]+\d*@pci:(?P<dev>BDF)$`),
 	// mlx4_core EQs "mlx4-comp-0@pci:0000:04:00.0", "mlx4-async@pci:…": the
 	// core's completion (RDMA) and async EQs, not the mlx4_en rings (those
 	// are "eth6-0", see the dev-N rule); the corpus lists them as NOT queues.
-	irqcR(irqcRule{driver: "mlx4", prefixes: []string{"mlx4-"}, handle: irqcBDF, kind: KindOther},
+	irqcR(irqcRule{driver: "mlx4", prefixes: []string{"mlx4-"}, handle: irqcBDF, kind: kernel.KindOther},
 		`^mlx4-(?:comp-\d+|async)@pci:(?P<dev>BDF)$`),
 	// Intel i40e/ice/iavf device vectors: "i40e-0000:01:00.0:misc",
 	// "i40e-0000:01:00.0:fdir-TxRx-0", "ice-0000:3b:00.0:misc", "iavf-0000:02:02.0:mbx".
-	irqcR(irqcRule{driver: "i40e/ice", prefixes: []string{"i40e-", "ice-", "iavf-"}, contains: []string{":"}, handle: irqcBDF, kind: KindOther},
+	irqcR(irqcRule{driver: "i40e/ice", prefixes: []string{"i40e-", "ice-", "iavf-"}, contains: []string{":"}, handle: irqcBDF, kind: kernel.KindOther},
 		`^(?:i40e|ice|iavf)-(?P<dev>BDF):.+$`),
 	// Intel i40e/ice/iavf queue vectors: "i40e-eth0-TxRx-0", "ice-ens1f0-TxRx-11",
 	// "-rx-N"/"-tx-N" when rx and tx have their own vectors.
 	irqcR(irqcRule{driver: "i40e/ice", prefixes: []string{"i40e-", "ice-", "iavf-"}, digitEnd: true, handle: irqcNetdev},
 		`^(?:i40e|ice|iavf)-(?P<dev>[^\s:]+)-(?P<k>TxRx|rx|tx)-(?P<q>\d+)$`),
 	// Amazon ena queue pair: "eth0-Tx-Rx-3".
-	irqcR(irqcRule{driver: "ena", contains: []string{"-Tx-Rx-"}, digitEnd: true, handle: irqcNetdev, kind: KindCombined},
+	irqcR(irqcRule{driver: "ena", contains: []string{"-Tx-Rx-"}, digitEnd: true, handle: irqcNetdev, kind: kernel.KindCombined},
 		`^(?P<dev>[^\s:]+)-Tx-Rx-(?P<q>\d+)$`),
 	// Amazon ena management/admin vector: "ena-mgmnt@pci:0000:00:05.0".
-	irqcR(irqcRule{driver: "ena", prefixes: []string{"ena-mgmnt@pci:"}, handle: irqcBDF, kind: KindOther},
+	irqcR(irqcRule{driver: "ena", prefixes: []string{"ena-mgmnt@pci:"}, handle: irqcBDF, kind: kernel.KindOther},
 		`^ena-mgmnt@pci:(?P<dev>BDF)$`),
 	// Google gve notification block: "gve-ntfy-blk3@pci:0000:00:04.0"; the
 	// first half of a device's blocks serve tx queues 0.., the second half rx.
 	irqcR(irqcRule{driver: "gve", prefixes: []string{"gve-ntfy-blk"}, handle: irqcBDF, mode: irqcGVE},
 		`^gve-ntfy-blk(?P<q>\d+)@pci:(?P<dev>BDF)$`),
 	// Google gve management vector: "gve-mgmnt@pci:0000:00:04.0".
-	irqcR(irqcRule{driver: "gve", prefixes: []string{"gve-mgmnt@pci:"}, handle: irqcBDF, kind: KindOther},
+	irqcR(irqcRule{driver: "gve", prefixes: []string{"gve-mgmnt@pci:"}, handle: irqcBDF, kind: kernel.KindOther},
 		`^gve-mgmnt@pci:(?P<dev>BDF)$`),
 	// Microsoft mana queue vector: "mana_q3@pci:7870:00:00.0".
-	irqcR(irqcRule{driver: "mana", prefixes: []string{"mana_q"}, handle: irqcBDF, kind: KindCombined},
+	irqcR(irqcRule{driver: "mana", prefixes: []string{"mana_q"}, handle: irqcBDF, kind: kernel.KindCombined},
 		`^mana_q(?P<q>\d+)@pci:(?P<dev>BDF)$`),
 	// Microsoft mana hardware channel: "mana_hwc@pci:7870:00:00.0".
-	irqcR(irqcRule{driver: "mana", prefixes: []string{"mana_hwc@pci:"}, handle: irqcBDF, kind: KindOther},
+	irqcR(irqcRule{driver: "mana", prefixes: []string{"mana_hwc@pci:"}, handle: irqcBDF, kind: kernel.KindOther},
 		`^mana_hwc@pci:(?P<dev>BDF)$`),
 	// virtio_net rx queue: "virtio2-input.0" (only for a virtio net device:
 	// virtio4-input of an input device has no ".N").
-	irqcR(irqcRule{driver: "virtio_net", prefixes: []string{"virtio"}, handle: irqcVirtio, kind: KindRx, mode: irqcVirtioNet},
+	irqcR(irqcRule{driver: "virtio_net", prefixes: []string{"virtio"}, handle: irqcVirtio, kind: kernel.KindRx, mode: irqcVirtioNet},
 		`^(?P<dev>virtio\d+)-input\.(?P<q>\d+)$`),
 	// virtio_net tx queue: "virtio2-output.0".
-	irqcR(irqcRule{driver: "virtio_net", prefixes: []string{"virtio"}, handle: irqcVirtio, kind: KindTx, mode: irqcVirtioNet},
+	irqcR(irqcRule{driver: "virtio_net", prefixes: []string{"virtio"}, handle: irqcVirtio, kind: kernel.KindTx, mode: irqcVirtioNet},
 		`^(?P<dev>virtio\d+)-output\.(?P<q>\d+)$`),
 	// virtio_net config change and control vectors: "virtio2-config", "virtio2-control".
-	irqcR(irqcRule{driver: "virtio_net", prefixes: []string{"virtio"}, handle: irqcVirtio, kind: KindOther, mode: irqcVirtioNet},
+	irqcR(irqcRule{driver: "virtio_net", prefixes: []string{"virtio"}, handle: irqcVirtio, kind: kernel.KindOther, mode: irqcVirtioNet},
 		`^(?P<dev>virtio\d+)-(?:config|control)$`),
 	// virtio_net with one vector shared by all virtqueues: "virtio0-virtqueues"
 	// (combined, queue -1), and legacy INTx named after the device: "virtio1".
-	irqcR(irqcRule{driver: "virtio_net", prefixes: []string{"virtio"}, handle: irqcVirtio, kind: KindCombined, mode: irqcVirtioNet},
+	irqcR(irqcRule{driver: "virtio_net", prefixes: []string{"virtio"}, handle: irqcVirtio, kind: kernel.KindCombined, mode: irqcVirtioNet},
 		`^(?P<dev>virtio\d+)(?:-virtqueues)?$`),
 	// VMware vmxnet3 queue pair: "eth0-rxtx-3".
-	irqcR(irqcRule{driver: "vmxnet3", contains: []string{"-rxtx-"}, digitEnd: true, handle: irqcNetdev, kind: KindCombined, ifName: true},
+	irqcR(irqcRule{driver: "vmxnet3", contains: []string{"-rxtx-"}, digitEnd: true, handle: irqcNetdev, kind: kernel.KindCombined, ifName: true},
 		`^(?P<dev>[^\s:]+)-rxtx-(?P<q>\d+)$`),
 	// VMware vmxnet3 event (link) vector: "eth0-event-8".
-	irqcR(irqcRule{driver: "vmxnet3", contains: []string{"-event-"}, digitEnd: true, handle: irqcNetdev, kind: KindOther, ifName: true},
+	irqcR(irqcRule{driver: "vmxnet3", contains: []string{"-event-"}, digitEnd: true, handle: irqcNetdev, kind: kernel.KindOther, ifName: true},
 		`^(?P<dev>[^\s:]+)-event-\d+$`),
 	// QLogic qede and Broadcom bnx2x fastpath: "eth0-fp-3".
-	irqcR(irqcRule{driver: "qede/bnx2x", contains: []string{"-fp-"}, digitEnd: true, handle: irqcNetdev, kind: KindCombined, ifName: true},
+	irqcR(irqcRule{driver: "qede/bnx2x", contains: []string{"-fp-"}, digitEnd: true, handle: irqcNetdev, kind: kernel.KindCombined, ifName: true},
 		`^(?P<dev>[^\s:]+)-fp-(?P<q>\d+)$`),
 	// igb, igc, ixgbe, ixgbevf, bnxt_en queue pair: "eth0-TxRx-3" (tg3 with
 	// tx+rx on one vector: "eth0-txrx-1").
-	irqcR(irqcRule{driver: "txrx", contains: []string{"-TxRx-", "-txrx-"}, digitEnd: true, handle: irqcNetdev, kind: KindCombined, ifName: true},
+	irqcR(irqcRule{driver: "txrx", contains: []string{"-TxRx-", "-txrx-"}, digitEnd: true, handle: irqcNetdev, kind: kernel.KindCombined, ifName: true},
 		`^(?P<dev>[^\s:]+)-(?:TxRx|txrx)-(?P<q>\d+)$`),
 	// Separate rx and tx vectors: igb/ixgbe "eth0-rx-0".."eth0-tx-3", e1000e
 	// MSI-X "eth2-rx-0"+"eth2-tx-0", tg3 "eth0-tx-0"+"eth0-rx-1..4" (rx 1-based).
@@ -204,7 +206,7 @@ var irqcRules = []irqcRule{
 		`^(?P<dev>[^\s:]+)-(?P<k>rx|tx)-(?P<q>\d+)$`),
 	// Numbered vectors of bnx2 ("em1-0".."em1-7"), mlx4_en ("eth6-0"), sfc
 	// ("eth0-3"): each serves one queue pair.
-	irqcR(irqcRule{driver: "dev-N", contains: []string{"-"}, digitEnd: true, handle: irqcNetdev, kind: KindCombined, ifName: true},
+	irqcR(irqcRule{driver: "dev-N", contains: []string{"-"}, digitEnd: true, handle: irqcNetdev, kind: kernel.KindCombined, ifName: true},
 		`^(?P<dev>[^\s:]+)-(?P<q>\d+)$`),
 	// Single-vector wired NIC named after its driver and PCI address:
 	// "skge@pci:0000:05:00.0" (only drivers in irqcSingleVectorDrivers).
@@ -397,9 +399,9 @@ func (c *irqClassifier) note(m irqcMatch) {
 	switch {
 	case r.mode == irqcGVE:
 		c.gveBlocks[m.handle]++
-	case r.mode == irqcVirtioNet && (r.kind == KindRx || r.kind == KindTx):
+	case r.mode == irqcVirtioNet && (r.kind == kernel.KindRx || r.kind == kernel.KindTx):
 		c.virtioNetIO[m.handle] = true
-	case r.handle == irqcNetdev && r.mode != irqcBare && r.kind != KindOther:
+	case r.handle == irqcNetdev && r.mode != irqcBare && r.kind != kernel.KindOther:
 		c.queueVec[m.handle] = true
 		if r.mode == irqcSplit && m.q == 0 {
 			if m.kw == "tx" {
@@ -411,14 +413,14 @@ func (c *irqClassifier) note(m irqcMatch) {
 	}
 }
 
-func irqcKindWord(w string) IRQKind {
+func irqcKindWord(w string) kernel.IRQKind {
 	switch w {
 	case "rx":
-		return KindRx
+		return kernel.KindRx
 	case "tx":
-		return KindTx
+		return kernel.KindTx
 	}
-	return KindCombined
+	return kernel.KindCombined
 }
 
 // resolve turns a match into a class; false when the match does not make
@@ -433,23 +435,23 @@ func (c *irqClassifier) resolve(irq int, m irqcMatch) (IRQClass, bool) {
 	switch r.mode {
 	case irqcBare:
 		if c.queueVec[m.handle] {
-			cl.Kind, cl.Queue = KindOther, -1
+			cl.Kind, cl.Queue = kernel.KindOther, -1
 		} else {
-			cl.Kind, cl.Queue = KindCombined, 0
+			cl.Kind, cl.Queue = kernel.KindCombined, 0
 		}
 	case irqcSplit:
-		if cl.Kind == KindRx && c.tx0[m.handle] && !c.rx0[m.handle] && m.q >= 1 {
+		if cl.Kind == kernel.KindRx && c.tx0[m.handle] && !c.rx0[m.handle] && m.q >= 1 {
 			cl.Queue, cl.Driver = m.q-1, "tg3"
 		}
 	case irqcGVE:
 		n := c.gveBlocks[m.handle]
 		switch half := n / 2; {
 		case n < 2:
-			cl.Kind = KindCombined
+			cl.Kind = kernel.KindCombined
 		case m.q < half:
-			cl.Kind = KindTx
+			cl.Kind = kernel.KindTx
 		default:
-			cl.Kind, cl.Queue = KindRx, m.q-half
+			cl.Kind, cl.Queue = kernel.KindRx, m.q-half
 		}
 	case irqcVirtioNet:
 		if !c.virtioIsNet(m.handle) {
@@ -459,9 +461,9 @@ func (c *irqClassifier) resolve(irq int, m irqcMatch) (IRQClass, bool) {
 		if !irqcSingleVectorDrivers[m.kw] {
 			return IRQClass{}, false
 		}
-		cl.Kind, cl.Queue = KindCombined, 0
+		cl.Kind, cl.Queue = kernel.KindCombined, 0
 	}
-	if cl.Kind == KindOther || cl.Kind == KindCombined && r.mode == irqcVirtioNet {
+	if cl.Kind == kernel.KindOther || cl.Kind == kernel.KindCombined && r.mode == irqcVirtioNet {
 		cl.Queue = -1
 	}
 	cl.Device = c.device(irq, r.handle, m.handle)
@@ -514,10 +516,10 @@ func (c *irqClassifier) bySysfs(irq int) (IRQClass, bool) {
 		name = d.BusAddress // one PCI function behind several netdevs
 	}
 	if len(d.MSIIRQs) == 0 {
-		return IRQClass{Device: name, Queue: 0, Kind: KindCombined, Driver: "legacy_irq"}, true
+		return IRQClass{Device: name, Queue: 0, Kind: kernel.KindCombined, Driver: "legacy_irq"}, true
 	}
 	if len(d.MSIIRQs) == 1 {
-		return IRQClass{Device: name, Queue: 0, Kind: KindCombined, Driver: "msi_irqs"}, true
+		return IRQClass{Device: name, Queue: 0, Kind: kernel.KindCombined, Driver: "msi_irqs"}, true
 	}
-	return IRQClass{Device: name, Queue: -1, Kind: KindOther, Driver: "msi_irqs"}, true
+	return IRQClass{Device: name, Queue: -1, Kind: kernel.KindOther, Driver: "msi_irqs"}, true
 }

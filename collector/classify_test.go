@@ -3,20 +3,22 @@ package collector
 import (
 	"strings"
 	"testing"
+
+	"github.com/netirq/netirq_exporter/internal/kernel"
 )
 
 // irqcWant is the expected (Device, Queue, Kind) of one IRQ.
 type irqcWant struct {
 	Device string
 	Queue  int
-	Kind   IRQKind
+	Kind   kernel.IRQKind
 }
 
 // irqcTruth builds a file's ground truth from INDEX.md's ranges.
 type irqcTruth map[int]irqcWant
 
 // rng adds first..last as queues q0.. of dev.
-func (m irqcTruth) rng(first, last int, dev string, q0 int, kind IRQKind) irqcTruth {
+func (m irqcTruth) rng(first, last int, dev string, q0 int, kind kernel.IRQKind) irqcTruth {
 	for irq := first; irq <= last; irq++ {
 		m[irq] = irqcWant{dev, q0 + irq - first, kind}
 	}
@@ -24,7 +26,7 @@ func (m irqcTruth) rng(first, last int, dev string, q0 int, kind IRQKind) irqcTr
 }
 
 // one adds a single IRQ; kind other gets queue -1.
-func (m irqcTruth) one(irq int, dev string, q int, kind IRQKind) irqcTruth {
+func (m irqcTruth) one(irq int, dev string, q int, kind kernel.IRQKind) irqcTruth {
 	m[irq] = irqcWant{dev, q, kind}
 	return m
 }
@@ -32,7 +34,7 @@ func (m irqcTruth) one(irq int, dev string, q int, kind IRQKind) irqcTruth {
 // single adds single-vector NICs (combined queue 0).
 func (m irqcTruth) single(dev string, irqs ...int) irqcTruth {
 	for _, irq := range irqs {
-		m[irq] = irqcWant{dev, 0, KindCombined}
+		m[irq] = irqcWant{dev, 0, kernel.KindCombined}
 	}
 	return m
 }
@@ -40,7 +42,7 @@ func (m irqcTruth) single(dev string, irqs ...int) irqcTruth {
 // other adds non-queue vectors of dev.
 func (m irqcTruth) other(dev string, irqs ...int) irqcTruth {
 	for _, irq := range irqs {
-		m[irq] = irqcWant{dev, -1, KindOther}
+		m[irq] = irqcWant{dev, -1, kernel.KindOther}
 	}
 	return m
 }
@@ -54,7 +56,7 @@ func irqcRangeList(first, last int) []int {
 }
 
 // irqcCheck asserts that every IRQ of want has its class and every other
-// IRQ of tab is not a NIC's; none lists IRQs that must exist and be KindNone.
+// IRQ of tab is not a NIC's; none lists IRQs that must exist and be kernel.KindNone.
 func irqcCheck(t *testing.T, tab *InterruptTable, got map[int]IRQClass, want irqcTruth, none []int) {
 	t.Helper()
 	names := map[int]string{}
@@ -97,10 +99,10 @@ func irqcCheck(t *testing.T, tab *InterruptTable, got map[int]IRQClass, want irq
 
 // TestClassifyIRQsCorpus checks every interrupts sample of the corpus
 // against INDEX.md's reading, without sysfs. Every IRQ INDEX.md does not
-// list as a NIC queue or NIC vector must come out KindNone.
+// list as a NIC queue or NIC vector must come out kernel.KindNone.
 func TestClassifyIRQsCorpus(t *testing.T) {
 	const (
-		rx, tx, comb, oth = KindRx, KindTx, KindCombined, KindOther
+		rx, tx, comb, oth = kernel.KindRx, kernel.KindTx, kernel.KindCombined, kernel.KindOther
 	)
 	cases := []struct {
 		file  string
@@ -272,7 +274,7 @@ func TestClassifyIRQsThisMachineWithSysfs(t *testing.T) {
 	}
 	got := ClassifyIRQs(tab, devs)
 	irqcCheck(t, tab, got,
-		irqcTruth{}.one(38, "eth0", 0, KindRx).one(39, "eth0", 0, KindTx).other("eth0", 37),
+		irqcTruth{}.one(38, "eth0", 0, kernel.KindRx).one(39, "eth0", 0, kernel.KindTx).other("eth0", 37),
 		[]int{41, 42, 43, 28, 29, 30, 31, 32, 33, 34, 35, 36})
 	if got[38].Driver != "virtio_net" {
 		t.Errorf("IRQ 38 rule %q", got[38].Driver)
@@ -289,7 +291,7 @@ func TestClassifyIRQsWithSysfs(t *testing.T) {
 			{Name: "eth3", Driver: "igb", BusAddress: "0000:03:00.0", MSIIRQs: irqcRangeList(61, 65)},
 		}
 		irqcCheck(t, tab, ClassifyIRQs(tab, devs),
-			irqcTruth{}.rng(33, 36, "eth0", 0, KindCombined).rng(62, 65, "eth3", 0, KindCombined).single("eth2", 60).
+			irqcTruth{}.rng(33, 36, "eth0", 0, kernel.KindCombined).rng(62, 65, "eth3", 0, kernel.KindCombined).single("eth2", 60).
 				other("eth0", 32, 37).other("eth1", 46, 51).other("eth3", 61), nil)
 	})
 	t.Run("mlx5 channels named by PCI address", func(t *testing.T) {
@@ -299,8 +301,8 @@ func TestClassifyIRQsWithSysfs(t *testing.T) {
 			{Name: "enp1s0f1np1", Driver: "mlx5_core", BusAddress: "0000:01:00.1", MSIIRQs: []int{101, 102}},
 		}
 		irqcCheck(t, tab, ClassifyIRQs(tab, devs),
-			irqcTruth{}.one(99, "enp1s0f0np0", 0, KindCombined).rng(109, 119, "enp1s0f0np0", 1, KindCombined).
-				one(102, "enp1s0f1np1", 0, KindCombined).other("enp1s0f0np0", 98).other("enp1s0f1np1", 101), nil)
+			irqcTruth{}.one(99, "enp1s0f0np0", 0, kernel.KindCombined).rng(109, 119, "enp1s0f0np0", 1, kernel.KindCombined).
+				one(102, "enp1s0f1np1", 0, kernel.KindCombined).other("enp1s0f0np0", 98).other("enp1s0f1np1", 101), nil)
 	})
 	t.Run("two ports on one PCI function keep the address", func(t *testing.T) {
 		tab, _ := intrLoad(t, "netutils-16cpu-mlx4-tg3.txt")
@@ -310,10 +312,10 @@ func TestClassifyIRQsWithSysfs(t *testing.T) {
 			{Name: "eth7", Driver: "mlx4_en", BusAddress: "0000:04:00.0", MSIIRQs: mlx},
 		}
 		got := ClassifyIRQs(tab, devs)
-		if c := got[112]; c.Device != "0000:04:00.0" || c.Kind != KindOther {
+		if c := got[112]; c.Device != "0000:04:00.0" || c.Kind != kernel.KindOther {
 			t.Errorf("112 = %+v", c)
 		}
-		if c := got[122]; c.Device != "eth7" || c.Queue != 1 || c.Kind != KindCombined {
+		if c := got[122]; c.Device != "eth7" || c.Queue != 1 || c.Kind != kernel.KindCombined {
 			t.Errorf("122 = %+v", c)
 		}
 	})
@@ -325,10 +327,10 @@ func TestClassifyIRQsWithSysfs(t *testing.T) {
 		}}
 		devs := []NetDevice{{Name: "enp3s0", Driver: "igb", BusAddress: "0000:03:00.0", MSIIRQs: []int{40, 41, 42}}}
 		irqcCheck(t, tab, ClassifyIRQs(tab, devs),
-			irqcTruth{}.other("enp3s0", 40).rng(41, 42, "enp3s0", 0, KindCombined), nil)
+			irqcTruth{}.other("enp3s0", 40).rng(41, 42, "enp3s0", 0, kernel.KindCombined), nil)
 	})
 	t.Run("names follow no pattern: msi_irqs decide", func(t *testing.T) {
-		// A device with several vectors of unknown names: each is KindOther
+		// A device with several vectors of unknown names: each is kernel.KindOther
 		// (its role cannot be told). A device with one MSI vector, or a
 		// legacy INTx line, is a single-vector NIC (combined queue 0).
 		tab := &InterruptTable{CPUs: []int{0}, IRQs: []IRQLine{
@@ -364,7 +366,7 @@ func TestClassifyIRQsWithSysfs(t *testing.T) {
 			{Name: "eth1", Driver: "virtio_net", VirtioName: "virtio1", BusAddress: "0000:00:05.0", LegacyIRQ: 10},
 		}
 		irqcCheck(t, tab, ClassifyIRQs(tab, devs),
-			irqcTruth{}.other("eth0", 25).one(26, "eth0", -1, KindCombined).one(10, "eth1", -1, KindCombined), []int{27})
+			irqcTruth{}.other("eth0", 25).one(26, "eth0", -1, kernel.KindCombined).one(10, "eth1", -1, kernel.KindCombined), []int{27})
 	})
 }
 
@@ -390,32 +392,32 @@ func TestClassifyIRQsNamingRules(t *testing.T) {
 		irqcWant
 		driver string
 	}{
-		"gve-mgmnt@pci:0000:00:04.0":     {irqcWant{"0000:00:04.0", -1, KindOther}, "gve"},
-		"gve-ntfy-blk0@pci:0000:00:04.0": {irqcWant{"0000:00:04.0", 0, KindTx}, "gve"},
-		"gve-ntfy-blk1@pci:0000:00:04.0": {irqcWant{"0000:00:04.0", 1, KindTx}, "gve"},
-		"gve-ntfy-blk2@pci:0000:00:04.0": {irqcWant{"0000:00:04.0", 0, KindRx}, "gve"},
-		"gve-ntfy-blk3@pci:0000:00:04.0": {irqcWant{"0000:00:04.0", 1, KindRx}, "gve"},
-		"mana_hwc@pci:7870:00:00.0":      {irqcWant{"7870:00:00.0", -1, KindOther}, "mana"},
-		"mana_q0@pci:7870:00:00.0":       {irqcWant{"7870:00:00.0", 0, KindCombined}, "mana"},
-		"mana_q1@pci:7870:00:00.0":       {irqcWant{"7870:00:00.0", 1, KindCombined}, "mana"},
-		"ena-mgmnt@pci:0000:00:05.0":     {irqcWant{"0000:00:05.0", -1, KindOther}, "ena"},
-		"ens5-Tx-Rx-0":                   {irqcWant{"ens5", 0, KindCombined}, "ena"},
-		"ens5-Tx-Rx-1":                   {irqcWant{"ens5", 1, KindCombined}, "ena"},
-		"eth4-fp-0":                      {irqcWant{"eth4", 0, KindCombined}, "qede/bnx2x"},
-		"eth4-fp-1":                      {irqcWant{"eth4", 1, KindCombined}, "qede/bnx2x"},
-		"eth4":                           {irqcWant{"eth4", -1, KindOther}, "netdev"},
-		"ice-0000:3b:00.0:misc":          {irqcWant{"0000:3b:00.0", -1, KindOther}, "i40e/ice"},
-		"ice-ens2f0-rx-0":                {irqcWant{"ens2f0", 0, KindRx}, "i40e/ice"},
-		"ice-ens2f0-tx-0":                {irqcWant{"ens2f0", 0, KindTx}, "i40e/ice"},
-		"iavf-0000:02:02.0:mbx":          {irqcWant{"0000:02:02.0", -1, KindOther}, "i40e/ice"},
-		"iavf-ens1f0v0-TxRx-0":           {irqcWant{"ens1f0v0", 0, KindCombined}, "i40e/ice"},
-		"sky2@pci:0000:02:00.0":          {irqcWant{"0000:02:00.0", 0, KindCombined}, "pci-driver"},
-		"virtio7-output.0":               {irqcWant{"virtio7", 0, KindTx}, "virtio_net"},
-		"mlx5_comp0@pci:0000:08:00.0":    {irqcWant{"0000:08:00.0", 0, KindCombined}, "mlx5"},
-		"mlx5_async0@pci:0000:08:00.0":   {irqcWant{"0000:08:00.0", -1, KindOther}, "mlx5"},
-		"p1p1-TxRx-2":                    {irqcWant{"p1p1", 2, KindCombined}, "txrx"},
-		"bond0":                          {irqcWant{"bond0", 0, KindCombined}, "netdev"},
-		"eno1":                           {irqcWant{"eno1", 0, KindCombined}, "netdev"},
+		"gve-mgmnt@pci:0000:00:04.0":     {irqcWant{"0000:00:04.0", -1, kernel.KindOther}, "gve"},
+		"gve-ntfy-blk0@pci:0000:00:04.0": {irqcWant{"0000:00:04.0", 0, kernel.KindTx}, "gve"},
+		"gve-ntfy-blk1@pci:0000:00:04.0": {irqcWant{"0000:00:04.0", 1, kernel.KindTx}, "gve"},
+		"gve-ntfy-blk2@pci:0000:00:04.0": {irqcWant{"0000:00:04.0", 0, kernel.KindRx}, "gve"},
+		"gve-ntfy-blk3@pci:0000:00:04.0": {irqcWant{"0000:00:04.0", 1, kernel.KindRx}, "gve"},
+		"mana_hwc@pci:7870:00:00.0":      {irqcWant{"7870:00:00.0", -1, kernel.KindOther}, "mana"},
+		"mana_q0@pci:7870:00:00.0":       {irqcWant{"7870:00:00.0", 0, kernel.KindCombined}, "mana"},
+		"mana_q1@pci:7870:00:00.0":       {irqcWant{"7870:00:00.0", 1, kernel.KindCombined}, "mana"},
+		"ena-mgmnt@pci:0000:00:05.0":     {irqcWant{"0000:00:05.0", -1, kernel.KindOther}, "ena"},
+		"ens5-Tx-Rx-0":                   {irqcWant{"ens5", 0, kernel.KindCombined}, "ena"},
+		"ens5-Tx-Rx-1":                   {irqcWant{"ens5", 1, kernel.KindCombined}, "ena"},
+		"eth4-fp-0":                      {irqcWant{"eth4", 0, kernel.KindCombined}, "qede/bnx2x"},
+		"eth4-fp-1":                      {irqcWant{"eth4", 1, kernel.KindCombined}, "qede/bnx2x"},
+		"eth4":                           {irqcWant{"eth4", -1, kernel.KindOther}, "netdev"},
+		"ice-0000:3b:00.0:misc":          {irqcWant{"0000:3b:00.0", -1, kernel.KindOther}, "i40e/ice"},
+		"ice-ens2f0-rx-0":                {irqcWant{"ens2f0", 0, kernel.KindRx}, "i40e/ice"},
+		"ice-ens2f0-tx-0":                {irqcWant{"ens2f0", 0, kernel.KindTx}, "i40e/ice"},
+		"iavf-0000:02:02.0:mbx":          {irqcWant{"0000:02:02.0", -1, kernel.KindOther}, "i40e/ice"},
+		"iavf-ens1f0v0-TxRx-0":           {irqcWant{"ens1f0v0", 0, kernel.KindCombined}, "i40e/ice"},
+		"sky2@pci:0000:02:00.0":          {irqcWant{"0000:02:00.0", 0, kernel.KindCombined}, "pci-driver"},
+		"virtio7-output.0":               {irqcWant{"virtio7", 0, kernel.KindTx}, "virtio_net"},
+		"mlx5_comp0@pci:0000:08:00.0":    {irqcWant{"0000:08:00.0", 0, kernel.KindCombined}, "mlx5"},
+		"mlx5_async0@pci:0000:08:00.0":   {irqcWant{"0000:08:00.0", -1, kernel.KindOther}, "mlx5"},
+		"p1p1-TxRx-2":                    {irqcWant{"p1p1", 2, kernel.KindCombined}, "txrx"},
+		"bond0":                          {irqcWant{"bond0", 0, kernel.KindCombined}, "netdev"},
+		"eno1":                           {irqcWant{"eno1", 0, kernel.KindCombined}, "netdev"},
 	}
 	got := ClassifyIRQs(tab, nil)
 	for _, l := range tab.IRQs {

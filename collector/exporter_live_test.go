@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 )
 
 // TestThisMachine runs the exporter on the real /proc and /sys: every
@@ -51,7 +52,7 @@ func TestThisMachine(t *testing.T) {
 		if class.Device != nic.Name {
 			t.Errorf("IRQ %d is in %s's msi_irqs but classified as %+v", irq, nic.Name, class)
 		}
-		if class.Queue == 0 && (class.Kind == KindRx || class.Kind == KindCombined) {
+		if class.Queue == 0 && (class.Kind == kernel.KindRx || class.Kind == kernel.KindCombined) {
 			rxFound = true
 			if len(find(mfs, "netirq_net_queue_irq_info", map[string]string{"device": nic.Name, "queue": "0", "irq": strconv.Itoa(irq)})) != 1 {
 				t.Errorf("queue 0 → IRQ %d of %s missing from netirq_net_queue_irq_info", irq, nic.Name)

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 )
 
 // Fuzz targets for every parser, with properties beyond "does not panic".
@@ -280,18 +281,18 @@ func checkCPUSet(t *testing.T, s cpuset.CPUSet) {
 	str := s.String()
 	back, err := cpuset.ParseCPUList(str)
 	if err != nil {
-		t.Fatalf("ParseCPUList(String()=%q): %v", clip(str), err)
+		t.Fatalf("ParseCPUList(String()=%q): %v", kernel.Clip(str), err)
 	}
 	if !back.Equal(s) || back.String() != str {
-		t.Fatalf("list round trip: %q became %q", clip(str), clip(back.String()))
+		t.Fatalf("list round trip: %q became %q", kernel.Clip(str), kernel.Clip(back.String()))
 	}
 	mask := formatCPUMask(s)
 	back, err = cpuset.ParseCPUMask(mask)
 	if err != nil {
-		t.Fatalf("ParseCPUMask(%q): %v", clip(mask), err)
+		t.Fatalf("ParseCPUMask(%q): %v", kernel.Clip(mask), err)
 	}
 	if !back.Equal(s) {
-		t.Fatalf("mask round trip: %q became %q", clip(str), clip(back.String()))
+		t.Fatalf("mask round trip: %q became %q", kernel.Clip(str), kernel.Clip(back.String()))
 	}
 }
 
@@ -423,7 +424,7 @@ func FuzzReadIRQAffinity(f *testing.F) {
 		}
 		mustName := func(i int) {
 			if !errMentions(err, files[i].name) {
-				t.Fatalf("%s holds %q, which does not parse, but the error is %v", files[i].name, clip(files[i].content), err)
+				t.Fatalf("%s holds %q, which does not parse, but the error is %v", files[i].name, kernel.Clip(files[i].content), err)
 			}
 		}
 		smp, smpOK, smpFile := pick(0, 1)
@@ -506,7 +507,7 @@ func FuzzReadCPUTopology(f *testing.F) {
 			}
 			s, perr := cpuset.ParseCPUList(strings.TrimRight(fl.content, "\n"))
 			if perr != nil && !errMentions(err, filepath.Join(fl.dir, fl.name)) {
-				t.Fatalf("%s holds %q, which does not parse, but the error is %v", fl.name, clip(fl.content), err)
+				t.Fatalf("%s holds %q, which does not parse, but the error is %v", fl.name, kernel.Clip(fl.content), err)
 			}
 			parsed[i] = s
 		}

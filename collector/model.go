@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 )
 
 // This file is the data model: what the parsers produce and the collectors,
@@ -103,17 +104,6 @@ type ArchLine struct {
 	Description string // "Local timer interrupts"
 }
 
-// IRQKind says what a NIC IRQ serves.
-type IRQKind string
-
-const (
-	KindNone     IRQKind = ""         // not a NIC IRQ
-	KindRx       IRQKind = "rx"       // one RX queue
-	KindTx       IRQKind = "tx"       // one TX queue
-	KindCombined IRQKind = "combined" // an RX+TX queue pair (TxRx, virtio-less single vector ...)
-	KindOther    IRQKind = "other"    // a NIC vector that serves no data queue (misc, async, config, link)
-)
-
 // IRQClass is the classification of one IRQ.
 type IRQClass struct {
 	IRQ int
@@ -122,14 +112,14 @@ type IRQClass struct {
 	// for IRQs that are not a NIC's.
 	Device string
 	Queue  int // queue index; -1 when the IRQ serves no single queue
-	Kind   IRQKind
+	Kind   kernel.IRQKind
 	// Driver names the naming rule that matched ("mlx5", "i40e", "virtio_net",
 	// "msi_irqs" ...), for debugging classification.
 	Driver string
 }
 
 // IsNIC reports whether the IRQ belongs to a network device.
-func (c IRQClass) IsNIC() bool { return c.Kind != KindNone }
+func (c IRQClass) IsNIC() bool { return c.Kind != kernel.KindNone }
 
 // IRQAffinity is /proc/irq/N/. A Has* flag is false when the kernel does
 // not provide that file (effective_affinity before 4.15, affinity_hint on

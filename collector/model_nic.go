@@ -1,6 +1,9 @@
 package collector
 
-import "github.com/netirq/netirq_exporter/internal/cpuset"
+import (
+	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
+)
 
 // The deep NIC view's data model: what ethtool, the netdev netlink family,
 // /proc/<pid> of kernel threads and /proc/sys/net/core tell. Filled by the
@@ -36,7 +39,7 @@ func (t RSSTable) QueueShare() map[uint32]int {
 type QueueStats struct {
 	Device  string
 	Queue   int
-	Kind    IRQKind // KindRx or KindTx
+	Kind    kernel.IRQKind // kernel.KindRx or kernel.KindTx
 	Packets uint64
 	Bytes   uint64
 	// Source says where the numbers came from: "netlink" (netdev qstats)
@@ -48,8 +51,8 @@ type QueueStats struct {
 type QueueNAPI struct {
 	Device string
 	Queue  int
-	Kind   IRQKind // KindRx or KindTx
-	NAPIID uint32  // 0 when the queue has no NAPI instance
+	Kind   kernel.IRQKind // kernel.KindRx or kernel.KindTx
+	NAPIID uint32         // 0 when the queue has no NAPI instance
 }
 
 // NAPI is one NAPI instance (napi-get): its IRQ and, in threaded mode, the

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -107,7 +108,7 @@ func (c netQueuesCollector) queueIRQs(snap *Snapshot, ch chan<- prometheus.Metri
 	}
 	for _, line := range snap.Interrupts.IRQs {
 		class := snap.IRQClasses[line.IRQ]
-		if class.Queue < 0 || !class.IsNIC() || class.Kind == KindOther || c.excluded(class.Device) {
+		if class.Queue < 0 || !class.IsNIC() || class.Kind == kernel.KindOther || c.excluded(class.Device) {
 			continue
 		}
 		var cpus, nodes string

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 )
 
 // intrMaxLine bounds one line of /proc/interrupts: 8192 CPUs x 11
@@ -190,12 +191,12 @@ func (p *intrParser) line(lineNo int, b []byte) {
 			p.parseHeader(lineNo, b[i:])
 			return
 		}
-		p.problem(lineNo, fmt.Sprintf("not a \"NAME: counts\" line: %q", clip(string(b[i:]))))
+		p.problem(lineNo, fmt.Sprintf("not a \"NAME: counts\" line: %q", kernel.Clip(string(b[i:]))))
 		return
 	}
 	label := b[i:j]
 	if len(label) == 0 || len(label) > intrMaxLabel {
-		p.problem(lineNo, fmt.Sprintf("bad label %q", clip(string(label))))
+		p.problem(lineNo, fmt.Sprintf("bad label %q", kernel.Clip(string(label))))
 		return
 	}
 	numbered := true
@@ -204,7 +205,7 @@ func (p *intrParser) line(lineNo int, b []byte) {
 			numbered = false
 		}
 		if c <= ' ' || c > '~' {
-			p.problem(lineNo, fmt.Sprintf("bad label %q", clip(string(label))))
+			p.problem(lineNo, fmt.Sprintf("bad label %q", kernel.Clip(string(label))))
 			return
 		}
 	}
@@ -292,7 +293,7 @@ func (p *intrParser) parseHeader(lineNo int, b []byte) {
 			}
 		}
 		if !ok || n >= cpuset.MaxCPUs || n <= prev || len(cpus) == cpuset.MaxCPUs {
-			p.problem(lineNo, fmt.Sprintf("bad CPU header field %q; columns taken as CPU0..n-1", clip(string(f))))
+			p.problem(lineNo, fmt.Sprintf("bad CPU header field %q; columns taken as CPU0..n-1", kernel.Clip(string(f))))
 			return
 		}
 		prev = n
@@ -448,7 +449,7 @@ func (p *intrParser) arch(lineNo int, label []byte, counts []uint64, tail []byte
 		// "FIQ:              fiq_glue" (Android) has no counts; other
 		// count-less rows are garbage.
 		if len(tail) == 0 || !intrUpperAlnum(name) {
-			p.problem(lineNo, fmt.Sprintf("%s: no counts", clip(name)))
+			p.problem(lineNo, fmt.Sprintf("%s: no counts", kernel.Clip(name)))
 			return
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 
+	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -107,7 +108,7 @@ func queueIRQMismatch(q QueueNAPI, irq int, classes map[int]IRQClass) bool {
 	if !ok || class.Device != q.Device {
 		return true
 	}
-	if class.Kind != q.Kind && class.Kind != KindCombined {
+	if class.Kind != q.Kind && class.Kind != kernel.KindCombined {
 		return true
 	}
 	return class.Queue >= 0 && class.Queue != q.Queue

@@ -9,26 +9,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/netlab"
 )
 
 func TestQueueStatsCollector(t *testing.T) {
 	snap := &Snapshot{
 		QueueStats: []QueueStats{
-			{Device: "eth0", Queue: 0, Kind: KindRx, Packets: 19626, Bytes: 315299743, Source: "netlink"},
-			{Device: "eth0", Queue: 0, Kind: KindTx, Packets: 13749, Bytes: 1483981, Source: "netlink"},
-			{Device: "ifb0", Queue: 1, Kind: KindRx, Packets: 5, Bytes: 320, Source: "ethtool"},
+			{Device: "eth0", Queue: 0, Kind: kernel.KindRx, Packets: 19626, Bytes: 315299743, Source: "netlink"},
+			{Device: "eth0", Queue: 0, Kind: kernel.KindTx, Packets: 13749, Bytes: 1483981, Source: "netlink"},
+			{Device: "ifb0", Queue: 1, Kind: kernel.KindRx, Packets: 5, Bytes: 320, Source: "ethtool"},
 		},
 		QueueNAPIs: []QueueNAPI{
-			{Device: "eth0", Queue: 0, Kind: KindRx, NAPIID: 257},
-			{Device: "eth0", Queue: 0, Kind: KindTx},
-			{Device: "lo", Queue: 0, Kind: KindRx},
+			{Device: "eth0", Queue: 0, Kind: kernel.KindRx, NAPIID: 257},
+			{Device: "eth0", Queue: 0, Kind: kernel.KindTx},
+			{Device: "lo", Queue: 0, Kind: kernel.KindRx},
 			// mlx5-like: one combined vector per channel, RX and TX share it.
-			{Device: "ens1", Queue: 0, Kind: KindRx, NAPIID: 8193},
-			{Device: "ens1", Queue: 0, Kind: KindTx, NAPIID: 8193},
-			{Device: "ens1", Queue: 1, Kind: KindRx, NAPIID: 8194},
-			{Device: "ens1", Queue: 2, Kind: KindRx, NAPIID: 8195},
-			{Device: "ens1", Queue: 3, Kind: KindRx, NAPIID: 8196},
+			{Device: "ens1", Queue: 0, Kind: kernel.KindRx, NAPIID: 8193},
+			{Device: "ens1", Queue: 0, Kind: kernel.KindTx, NAPIID: 8193},
+			{Device: "ens1", Queue: 1, Kind: kernel.KindRx, NAPIID: 8194},
+			{Device: "ens1", Queue: 2, Kind: kernel.KindRx, NAPIID: 8195},
+			{Device: "ens1", Queue: 3, Kind: kernel.KindRx, NAPIID: 8196},
 		},
 		NAPIs: []NAPI{
 			{ID: 257, Device: "eth0"}, // virtio_net: no IRQ reported
@@ -39,9 +40,9 @@ func TestQueueStatsCollector(t *testing.T) {
 		},
 		Interrupts: &InterruptTable{},
 		IRQClasses: map[int]IRQClass{
-			130: {IRQ: 130, Device: "ens1", Queue: 0, Kind: KindCombined},
-			131: {IRQ: 131, Device: "ens1", Queue: 1, Kind: KindCombined},
-			132: {IRQ: 132, Device: "ens1", Queue: 3, Kind: KindCombined}, // the naming rule got the index wrong
+			130: {IRQ: 130, Device: "ens1", Queue: 0, Kind: kernel.KindCombined},
+			131: {IRQ: 131, Device: "ens1", Queue: 1, Kind: kernel.KindCombined},
+			132: {IRQ: 132, Device: "ens1", Queue: 3, Kind: kernel.KindCombined}, // the naming rule got the index wrong
 			// 140 is not a NIC IRQ per /proc/interrupts.
 		},
 	}
@@ -88,27 +89,27 @@ netirq_net_queue_stats_info{device="ifb0",source="ethtool"} 1
 
 func TestQueueStatsIRQMismatch(t *testing.T) {
 	classes := map[int]IRQClass{
-		10: {Device: "eth0", Queue: 0, Kind: KindRx},
-		11: {Device: "eth0", Queue: 0, Kind: KindTx},
-		12: {Device: "eth1", Queue: 2, Kind: KindCombined},
-		13: {Device: "eth2", Queue: -1, Kind: KindCombined}, // one vector for all queues
-		14: {Device: "eth3", Queue: -1, Kind: KindOther},
-		15: {Device: "virtio3", Queue: 0, Kind: KindRx}, // netdev name unknown to the classifier
+		10: {Device: "eth0", Queue: 0, Kind: kernel.KindRx},
+		11: {Device: "eth0", Queue: 0, Kind: kernel.KindTx},
+		12: {Device: "eth1", Queue: 2, Kind: kernel.KindCombined},
+		13: {Device: "eth2", Queue: -1, Kind: kernel.KindCombined}, // one vector for all queues
+		14: {Device: "eth3", Queue: -1, Kind: kernel.KindOther},
+		15: {Device: "virtio3", Queue: 0, Kind: kernel.KindRx}, // netdev name unknown to the classifier
 	}
 	for _, c := range []struct {
 		q    QueueNAPI
 		irq  int
 		want bool
 	}{
-		{QueueNAPI{Device: "eth0", Queue: 0, Kind: KindRx}, 10, false},
-		{QueueNAPI{Device: "eth0", Queue: 0, Kind: KindTx}, 10, true},
-		{QueueNAPI{Device: "eth0", Queue: 0, Kind: KindTx}, 11, false},
-		{QueueNAPI{Device: "eth1", Queue: 2, Kind: KindTx}, 12, false},
-		{QueueNAPI{Device: "eth1", Queue: 3, Kind: KindRx}, 12, true},
-		{QueueNAPI{Device: "eth2", Queue: 5, Kind: KindRx}, 13, false},
-		{QueueNAPI{Device: "eth3", Queue: 0, Kind: KindRx}, 14, true},
-		{QueueNAPI{Device: "eth9", Queue: 0, Kind: KindRx}, 15, true},
-		{QueueNAPI{Device: "eth0", Queue: 0, Kind: KindRx}, 99, true},
+		{QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindRx}, 10, false},
+		{QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindTx}, 10, true},
+		{QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindTx}, 11, false},
+		{QueueNAPI{Device: "eth1", Queue: 2, Kind: kernel.KindTx}, 12, false},
+		{QueueNAPI{Device: "eth1", Queue: 3, Kind: kernel.KindRx}, 12, true},
+		{QueueNAPI{Device: "eth2", Queue: 5, Kind: kernel.KindRx}, 13, false},
+		{QueueNAPI{Device: "eth3", Queue: 0, Kind: kernel.KindRx}, 14, true},
+		{QueueNAPI{Device: "eth9", Queue: 0, Kind: kernel.KindRx}, 15, true},
+		{QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindRx}, 99, true},
 	} {
 		if got := queueIRQMismatch(c.q, c.irq, classes); got != c.want {
 			t.Errorf("queueIRQMismatch(%+v, %d) = %v, want %v", c.q, c.irq, got, c.want)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 )
 
 // ReadIRQAffinity reads <procRoot>/irq/<irq>/:
@@ -36,28 +37,28 @@ func ReadIRQAffinity(procRoot string, irq int) (IRQAffinity, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return aff, fmt.Errorf("irq %d: %w", irq, err)
 	}
-	problems := newReadProblems("irq " + strconv.Itoa(irq))
+	problems := kernel.NewProblems("irq " + strconv.Itoa(irq))
 
 	set, present, err := readAffinityFile(dir, "smp_affinity_list", "smp_affinity")
-	problems.add(err)
+	problems.Add(err)
 	if err == nil && !present {
-		problems.add(errors.New("neither smp_affinity_list nor smp_affinity exists"))
+		problems.Add(errors.New("neither smp_affinity_list nor smp_affinity exists"))
 	}
 	aff.SMPAffinity = set
 
 	aff.Effective, aff.HasEffective, err = readAffinityFile(dir, "effective_affinity_list", "effective_affinity")
-	problems.add(err)
+	problems.Add(err)
 
 	aff.Hint, aff.HasHint, err = readSysfsMask(filepath.Join(dir, "affinity_hint"), false)
-	problems.add(err)
+	problems.Add(err)
 
 	if v, present, err := readSysfsInt(filepath.Join(dir, "node")); err != nil {
-		problems.add(err)
+		problems.Add(err)
 	} else if present {
 		aff.Node = int(v)
 	}
 
-	err = problems.err()
+	err = problems.Err()
 	if err == nil {
 		return aff, nil
 	}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 )
 
 // This file reads /sys/class/net/*: one NetDevice per entry with its bus
@@ -54,7 +55,7 @@ func ReadNetDevices(sysRoot string) ([]NetDevice, error) {
 		return nil, fmt.Errorf("net devices: %w", err)
 	}
 	var devices []NetDevice
-	problems := newReadProblems("net devices")
+	problems := kernel.NewProblems("net devices")
 	for _, e := range entries { // os.ReadDir sorts by name
 		name := e.Name()
 		// The errors name the file that failed, so the device too.
@@ -63,7 +64,7 @@ func ReadNetDevices(sysRoot string) ([]NetDevice, error) {
 			// A device that went away (a stopped container's veth) is
 			// not a failure: it is simply no longer there to export.
 			if !errors.Is(err, errNetDeviceVanished) {
-				problems.add(err)
+				problems.Add(err)
 			}
 		}
 		if ok {
@@ -71,7 +72,7 @@ func ReadNetDevices(sysRoot string) ([]NetDevice, error) {
 		}
 	}
 	slices.SortFunc(devices, func(a, b NetDevice) int { return strings.Compare(a.Name, b.Name) })
-	return devices, problems.err()
+	return devices, problems.Err()
 }
 
 // readNetDevice reads one class/net entry. ok is false when the entry is no
@@ -179,7 +180,7 @@ func readMSIIRQs(dir string) (irqs []int, errs []error) {
 	for _, e := range entries {
 		n, err := strconv.Atoi(e.Name())
 		if err != nil || n < 0 {
-			errs = append(errs, fmt.Errorf("%s: entry %q is not an IRQ number", dir, clip(e.Name())))
+			errs = append(errs, fmt.Errorf("%s: entry %q is not an IRQ number", dir, kernel.Clip(e.Name())))
 			continue
 		}
 		irqs = append(irqs, n)
@@ -404,63 +405,7 @@ func readSysfsInt(path string) (int64, bool, error) {
 func parseSysfsInt(text string) (int64, error) {
 	v, err := strconv.ParseInt(strings.TrimSpace(text), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("not an integer: %q", clip(strings.TrimSpace(text)))
+		return 0, fmt.Errorf("not an integer: %q", kernel.Clip(strings.TrimSpace(text)))
 	}
 	return v, nil
 }
-
-// readProblemsShown is how many problems a readProblems error spells out;
-// the rest are counted (and still reachable with errors.Is/As).
-const readProblemsShown = 5
-
-// readProblems collects the failures of a read that goes on past them.
-type readProblems struct {
-	what string
-	errs []error
-}
-
-func newReadProblems(what string) *readProblems { return &readProblems{what: what} }
-
-func (p *readProblems) add(err error) {
-	if err != nil {
-		p.errs = append(p.errs, err)
-	}
-}
-
-// err returns nil when nothing failed, otherwise one error whose message
-// is a single line and which unwraps to every failure.
-func (p *readProblems) err() error {
-	if len(p.errs) == 0 {
-		return nil
-	}
-	return &readProblemsError{what: p.what, errs: slices.Clone(p.errs)}
-}
-
-// readProblemsError is the combined error of a partial read.
-type readProblemsError struct {
-	what string
-	errs []error
-}
-
-func (e *readProblemsError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.what)
-	if len(e.errs) == 1 {
-		b.WriteString(": ")
-	} else {
-		fmt.Fprintf(&b, ": %d problems: ", len(e.errs))
-	}
-	for i, err := range e.errs {
-		if i == readProblemsShown {
-			fmt.Fprintf(&b, "; and %d more", len(e.errs)-i)
-			break
-		}
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(strings.ReplaceAll(err.Error(), "\n", "; "))
-	}
-	return b.String()
-}
-
-func (e *readProblemsError) Unwrap() []error { return e.errs }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 	"golang.org/x/sys/unix"
 )
 
@@ -88,7 +89,7 @@ var netdevFamily = &genlFamilyCache{name: netdevGenlName}
 type netlinkQueue struct {
 	Ifindex int
 	Queue   int
-	Kind    IRQKind // "" for queue types other than rx and tx
+	Kind    kernel.IRQKind // "" for queue types other than rx and tx
 	NAPIID  uint32
 }
 
@@ -116,14 +117,14 @@ func decodeNetdevQueue(b []byte) (netlinkQueue, error) {
 	return q, nil
 }
 
-func netdevQueueKind(t uint32) IRQKind {
+func netdevQueueKind(t uint32) kernel.IRQKind {
 	switch t {
 	case netdevQueueTypeRx:
-		return KindRx
+		return kernel.KindRx
 	case netdevQueueTypeTx:
-		return KindTx
+		return kernel.KindTx
 	}
-	return KindNone
+	return kernel.KindNone
 }
 
 // netlinkNAPI is one NAPI_GET reply.
@@ -164,7 +165,7 @@ func decodeNetdevNAPI(b []byte) (netlinkNAPI, error) {
 type netlinkQStats struct {
 	Ifindex              int
 	Queue                int
-	Kind                 IRQKind
+	Kind                 kernel.IRQKind
 	Packets, Bytes       uint64
 	HasPackets, HasBytes bool
 }
@@ -205,7 +206,7 @@ func decodeNetdevQStats(b []byte) (netlinkQStats, error) {
 		return s, fmt.Errorf("qstats reply: %w", err)
 	}
 	p, by := rxP, rxB
-	if s.Kind == KindTx {
+	if s.Kind == kernel.KindTx {
 		p, by = txP, txB
 	}
 	if p != nil {
@@ -334,7 +335,7 @@ func readNetdevQStats(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([
 		dev, ok := sess.byIndex[s.Ifindex]
 		// A queue is kept only with both counters, so that a missing one
 		// is never exported as 0.
-		if !ok || s.Kind == KindNone || !s.HasPackets || !s.HasBytes {
+		if !ok || s.Kind == kernel.KindNone || !s.HasPackets || !s.HasBytes {
 			continue
 		}
 		out = append(out, QueueStats{Device: dev, Queue: s.Queue, Kind: s.Kind,
@@ -358,7 +359,7 @@ func readNetdevQueues(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([
 			return out, err
 		}
 		dev, ok := sess.byIndex[q.Ifindex]
-		if !ok || q.Kind == KindNone {
+		if !ok || q.Kind == kernel.KindNone {
 			continue
 		}
 		out = append(out, QueueNAPI{Device: dev, Queue: q.Queue, Kind: q.Kind, NAPIID: q.NAPIID})
@@ -619,7 +620,7 @@ func queueStatLayout(driver string, names []string) []queueStatIndex {
 // exported only when the driver has both its packets and bytes.
 func applyQueueStatLayout(dev string, fields []queueStatIndex, vals []uint64) []QueueStats {
 	type qk struct {
-		kind  IRQKind
+		kind  kernel.IRQKind
 		queue int
 	}
 	type acc struct {
@@ -663,8 +664,8 @@ func applyQueueStatLayout(dev string, fields []queueStatIndex, vals []uint64) []
 // queueStatName is what one ethtool -S counter name means.
 type queueStatName struct {
 	Queue int
-	Kind  IRQKind // KindRx or KindTx
-	Bytes bool    // false: packets
+	Kind  kernel.IRQKind // kernel.KindRx or kernel.KindTx
+	Bytes bool           // false: packets
 }
 
 // queueStatPattern is one driver family's per-queue counter naming. The
@@ -712,7 +713,7 @@ func parseQueueStatName(driver, name string) (queueStatName, bool) {
 		for i, g := range p.re.SubexpNames() {
 			switch g {
 			case "kind":
-				f.Kind = IRQKind(m[i])
+				f.Kind = kernel.IRQKind(m[i])
 			case "queue":
 				q, err := strconv.Atoi(m[i])
 				if err != nil || q > 1<<20 {

@@ -22,6 +22,7 @@ import (
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/netlab"
 )
 
@@ -180,18 +181,18 @@ func TestNetdevnlDecodeQueue(t *testing.T) {
 			ae.Uint32(netdevAQueueType, netdevQueueTypeRx)
 			ae.Uint32(netdevAQueueNAPIID, 8197)
 			ae.Uint32(netdevAQueueIfindex, 3)
-		}), netlinkQueue{Ifindex: 3, Queue: 5, Kind: KindRx, NAPIID: 8197}},
+		}), netlinkQueue{Ifindex: 3, Queue: 5, Kind: kernel.KindRx, NAPIID: 8197}},
 		{"tx queue without NAPI", encodeAttrs(t, func(ae *netlink.AttributeEncoder) {
 			ae.Uint32(netdevAQueueID, 0)
 			ae.Uint32(netdevAQueueType, netdevQueueTypeTx)
 			ae.Uint32(netdevAQueueIfindex, 1)
-		}), netlinkQueue{Ifindex: 1, Queue: 0, Kind: KindTx}},
+		}), netlinkQueue{Ifindex: 1, Queue: 0, Kind: kernel.KindTx}},
 		{"xsk queue and an unknown attribute", encodeAttrs(t, func(ae *netlink.AttributeEncoder) {
 			ae.Uint32(netdevAQueueID, 2)
 			ae.Uint32(netdevAQueueType, 2) // NETDEV_QUEUE_TYPE_XSK
 			ae.Uint32(netdevAQueueIfindex, 7)
 			ae.Bytes(99, []byte{1, 2, 3})
-		}), netlinkQueue{Ifindex: 7, Queue: 2, Kind: KindNone}},
+		}), netlinkQueue{Ifindex: 7, Queue: 2, Kind: kernel.KindNone}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := decodeNetdevQueue(tc.b)
@@ -236,20 +237,20 @@ func TestNetdevnlDecodeQStats(t *testing.T) {
 			ae.Uint64(netdevAQStatsRxPackets, 1<<40)
 			ae.Uint64(netdevAQStatsRxBytes, 1<<41)
 			ae.Uint64(netdevAQStatsRxAllocFailForTest, 9)
-		}), netlinkQStats{Ifindex: 4, Queue: 3, Kind: KindRx, Packets: 1 << 40, Bytes: 1 << 41, HasPackets: true, HasBytes: true}},
+		}), netlinkQStats{Ifindex: 4, Queue: 3, Kind: kernel.KindRx, Packets: 1 << 40, Bytes: 1 << 41, HasPackets: true, HasBytes: true}},
 		{"tx queue, 4-byte counters (NLA_UINT)", encodeAttrs(t, func(ae *netlink.AttributeEncoder) {
 			ae.Uint32(netdevAQStatsIfindex, 4)
 			ae.Uint32(netdevAQStatsQueueType, netdevQueueTypeTx)
 			ae.Uint32(netdevAQStatsQueueID, 0)
 			ae.Uint32(netdevAQStatsTxPackets, 12)
 			ae.Uint32(netdevAQStatsTxBytes, 3400)
-		}), netlinkQStats{Ifindex: 4, Kind: KindTx, Packets: 12, Bytes: 3400, HasPackets: true, HasBytes: true}},
+		}), netlinkQStats{Ifindex: 4, Kind: kernel.KindTx, Packets: 12, Bytes: 3400, HasPackets: true, HasBytes: true}},
 		{"rx queue reporting packets only", encodeAttrs(t, func(ae *netlink.AttributeEncoder) {
 			ae.Uint32(netdevAQStatsIfindex, 4)
 			ae.Uint32(netdevAQStatsQueueType, netdevQueueTypeRx)
 			ae.Uint32(netdevAQStatsQueueID, 1)
 			ae.Uint64(netdevAQStatsRxPackets, 5)
-		}), netlinkQStats{Ifindex: 4, Queue: 1, Kind: KindRx, Packets: 5, HasPackets: true}},
+		}), netlinkQStats{Ifindex: 4, Queue: 1, Kind: kernel.KindRx, Packets: 5, HasPackets: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := decodeNetdevQStats(tc.b)
@@ -331,7 +332,7 @@ func TestNetdevnlCapturedReplies(t *testing.T) {
 		}
 		qs = append(qs, s)
 	}
-	if len(qs) != 2 || qs[0].Kind != KindRx || qs[1].Kind != KindTx || qs[0].Queue != 0 || qs[1].Queue != 0 ||
+	if len(qs) != 2 || qs[0].Kind != kernel.KindRx || qs[1].Kind != kernel.KindTx || qs[0].Queue != 0 || qs[1].Queue != 0 ||
 		!qs[0].HasPackets || !qs[0].HasBytes || qs[0].Packets == 0 || qs[0].Bytes < qs[0].Packets || qs[0].Ifindex != qs[1].Ifindex {
 		t.Errorf("virtio qstats: %+v", qs)
 	}
@@ -354,7 +355,7 @@ func TestNetdevnlCapturedReplies(t *testing.T) {
 	// virtio_net links its RX queue to a NAPI but reports no IRQ for it.
 	var rx0 *netlinkQueue
 	for i, q := range queues {
-		if q.Ifindex == qs[0].Ifindex && q.Kind == KindRx && q.Queue == 0 {
+		if q.Ifindex == qs[0].Ifindex && q.Kind == kernel.KindRx && q.Queue == 0 {
 			rx0 = &queues[i]
 		}
 	}
@@ -387,9 +388,9 @@ func TestNetdevnlCapturedReplies(t *testing.T) {
 	rx, tx := 0, 0
 	for _, q := range vq {
 		switch q.Kind {
-		case KindRx:
+		case kernel.KindRx:
 			rx++
-		case KindTx:
+		case kernel.KindTx:
 			tx++
 		}
 		if q.NAPIID != 0 {
@@ -438,48 +439,48 @@ func TestNetdevnlParseQueueStatName(t *testing.T) {
 	}{
 		// virtio_net before 6.10 (since 6.10 packets/bytes are netdev qstats;
 		// on 6.18 ethtool -S only has rx0_drops, rx0_xdp_packets, rx0_kicks...).
-		{"virtio_net", "rx_queue_0_packets", r{0, KindRx, false}, true},
-		{"virtio_net", "rx_queue_0_bytes", r{0, KindRx, true}, true},
-		{"virtio_net", "tx_queue_3_packets", r{3, KindTx, false}, true},
+		{"virtio_net", "rx_queue_0_packets", r{0, kernel.KindRx, false}, true},
+		{"virtio_net", "rx_queue_0_bytes", r{0, kernel.KindRx, true}, true},
+		{"virtio_net", "tx_queue_3_packets", r{3, kernel.KindTx, false}, true},
 		{"virtio_net", "rx_queue_0_kicks", r{}, false},
 		{"virtio_net", "rx0_xdp_packets", r{}, false},
 		{"virtio_net", "rx0_drops", r{}, false},
 		// ixgbe, igb, igc, ice, hv_netvsc, ifb.
-		{"ixgbe", "tx_queue_15_bytes", r{15, KindTx, true}, true},
-		{"ixgbe", "rx_queue_2_packets", r{2, KindRx, false}, true},
+		{"ixgbe", "tx_queue_15_bytes", r{15, kernel.KindTx, true}, true},
+		{"ixgbe", "rx_queue_2_packets", r{2, kernel.KindRx, false}, true},
 		{"ixgbe", "rx_pkts_nic", r{}, false},
-		{"ice", "rx_queue_7_packets", r{7, KindRx, false}, true},
+		{"ice", "rx_queue_7_packets", r{7, kernel.KindRx, false}, true},
 		{"ice", "rx_unicast", r{}, false},
-		{"ifb", "tx_queue_1_bytes", r{1, KindTx, true}, true},
+		{"ifb", "tx_queue_1_bytes", r{1, kernel.KindTx, true}, true},
 		// i40e, iavf.
-		{"i40e", "rx-3.packets", r{3, KindRx, false}, true},
-		{"i40e", "tx-12.bytes", r{12, KindTx, true}, true},
+		{"i40e", "rx-3.packets", r{3, kernel.KindRx, false}, true},
+		{"i40e", "tx-12.bytes", r{12, kernel.KindTx, true}, true},
 		{"i40e", "rx-3.rx_packets", r{}, false},
 		{"i40e", "port.rx_bytes", r{}, false},
-		{"iavf", "tx-0.packets", r{0, KindTx, false}, true},
+		{"iavf", "tx-0.packets", r{0, kernel.KindTx, false}, true},
 		// mlx5, mlx4.
-		{"mlx5_core", "rx0_packets", r{0, KindRx, false}, true},
-		{"mlx5_core", "rx63_bytes", r{63, KindRx, true}, true},
-		{"mlx5_core", "tx7_packets", r{7, KindTx, false}, true},
+		{"mlx5_core", "rx0_packets", r{0, kernel.KindRx, false}, true},
+		{"mlx5_core", "rx63_bytes", r{63, kernel.KindRx, true}, true},
+		{"mlx5_core", "tx7_packets", r{7, kernel.KindTx, false}, true},
 		{"mlx5_core", "rx0_xdp_tx_xmit", r{}, false},
 		{"mlx5_core", "rx_packets", r{}, false},
 		{"mlx5_core", "rx_vport_unicast_packets", r{}, false},
 		{"mlx5_core", "ch0_events", r{}, false},
 		{"mlx5_core", "tx0_xdp_packets", r{}, false},
-		{"mlx4_en", "rx3_packets", r{3, KindRx, false}, true},
+		{"mlx4_en", "rx3_packets", r{3, kernel.KindRx, false}, true},
 		// mana.
-		{"mana", "rx_2_packets", r{2, KindRx, false}, true},
-		{"mana", "tx_2_bytes", r{2, KindTx, true}, true},
+		{"mana", "rx_2_packets", r{2, kernel.KindRx, false}, true},
+		{"mana", "tx_2_bytes", r{2, kernel.KindTx, true}, true},
 		{"mana", "tx_2_xdp_xmit", r{}, false},
 		// ena.
-		{"ena", "queue_0_rx_cnt", r{0, KindRx, false}, true},
-		{"ena", "queue_5_tx_bytes", r{5, KindTx, true}, true},
+		{"ena", "queue_0_rx_cnt", r{0, kernel.KindRx, false}, true},
+		{"ena", "queue_5_tx_bytes", r{5, kernel.KindTx, true}, true},
 		{"ena", "queue_0_tx_queue_stop", r{}, false},
 		{"ena", "queue_0_rx_bad_csum", r{}, false},
 		// bnxt_en: [N]: rx_{u,m,b}cast_{packets,bytes}, summed per queue.
-		{"bnxt_en", "[0]: rx_ucast_packets", r{0, KindRx, false}, true},
-		{"bnxt_en", "[0]: rx_mcast_packets", r{0, KindRx, false}, true},
-		{"bnxt_en", "[4]: tx_bcast_bytes", r{4, KindTx, true}, true},
+		{"bnxt_en", "[0]: rx_ucast_packets", r{0, kernel.KindRx, false}, true},
+		{"bnxt_en", "[0]: rx_mcast_packets", r{0, kernel.KindRx, false}, true},
+		{"bnxt_en", "[4]: tx_bcast_bytes", r{4, kernel.KindTx, true}, true},
 		{"bnxt_en", "[0]: rx_discards", r{}, false},
 		{"bnxt_en", "[0]: rx_tpa_packets", r{}, false},
 		{"mlx5_core", "[0]: rx_ucast_packets", r{}, false}, // the bnxt pattern is bnxt's only
@@ -509,15 +510,15 @@ func TestNetdevnlQueueStatLayout(t *testing.T) {
 	vals := []uint64{999, 10, 2, 1, 1000, 200, 100, 7, 700, 3, 300}
 	got := applyQueueStatLayout("eth1", queueStatLayout("bnxt_en", names), vals)
 	want := []QueueStats{
-		{Device: "eth1", Queue: 0, Kind: KindRx, Packets: 13, Bytes: 1300, Source: "ethtool"},
-		{Device: "eth1", Queue: 1, Kind: KindRx, Packets: 3, Bytes: 300, Source: "ethtool"},
-		{Device: "eth1", Queue: 0, Kind: KindTx, Packets: 7, Bytes: 700, Source: "ethtool"},
+		{Device: "eth1", Queue: 0, Kind: kernel.KindRx, Packets: 13, Bytes: 1300, Source: "ethtool"},
+		{Device: "eth1", Queue: 1, Kind: kernel.KindRx, Packets: 3, Bytes: 300, Source: "ethtool"},
+		{Device: "eth1", Queue: 0, Kind: kernel.KindTx, Packets: 7, Bytes: 700, Source: "ethtool"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("bnxt layout:\n got %+v\nwant %+v", got, want)
 	}
 	got = applyQueueStatLayout("eth2", queueStatLayout("ena", []string{"queue_0_tx_cnt", "queue_1_tx_cnt", "queue_1_tx_bytes"}), []uint64{5, 6, 600})
-	want = []QueueStats{{Device: "eth2", Queue: 1, Kind: KindTx, Packets: 6, Bytes: 600, Source: "ethtool"}}
+	want = []QueueStats{{Device: "eth2", Queue: 1, Kind: kernel.KindTx, Packets: 6, Bytes: 600, Source: "ethtool"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("partial layout:\n got %+v\nwant %+v", got, want)
 	}
@@ -638,7 +639,7 @@ func TestNetdevnlLiveHost(t *testing.T) {
 	}
 	rx0 := func(r queueStatsResult) *QueueStats {
 		for i, s := range r.stats {
-			if s.Device == virtio && s.Kind == KindRx && s.Queue == 0 {
+			if s.Device == virtio && s.Kind == kernel.KindRx && s.Queue == 0 {
 				return &r.stats[i]
 			}
 		}
@@ -653,7 +654,7 @@ func TestNetdevnlLiveHost(t *testing.T) {
 	}
 	var napiID uint32
 	for _, q := range r1.queues {
-		if q.Device == virtio && q.Kind == KindRx && q.Queue == 0 {
+		if q.Device == virtio && q.Kind == kernel.KindRx && q.Queue == 0 {
 			napiID = q.NAPIID
 		}
 	}
@@ -718,9 +719,9 @@ func TestNetdevnlLiveVeth(t *testing.T) {
 			t.Errorf("veth queue with a NAPI before GRO: %+v", q)
 		}
 		switch q.Kind {
-		case KindRx:
+		case kernel.KindRx:
 			rx++
-		case KindTx:
+		case kernel.KindTx:
 			tx++
 		}
 	}
@@ -771,7 +772,7 @@ func TestNetdevnlLiveVeth(t *testing.T) {
 		t.Fatal(err)
 	}
 	after := read()
-	sum := func(r queueStatsResult, kind IRQKind) (total uint64, queues map[int]uint64) {
+	sum := func(r queueStatsResult, kind kernel.IRQKind) (total uint64, queues map[int]uint64) {
 		queues = map[int]uint64{}
 		for _, s := range r.stats {
 			if s.Device == ifb && s.Kind == kind {
@@ -784,8 +785,8 @@ func TestNetdevnlLiveVeth(t *testing.T) {
 		}
 		return
 	}
-	b, bq := sum(before, KindRx)
-	a, aq := sum(after, KindRx)
+	b, bq := sum(before, kernel.KindRx)
+	a, aq := sum(after, kernel.KindRx)
 	t.Logf("flood: sent %d, received %d; ifb rx per queue before %v after %v", res.Sent, res.Received, bq, aq)
 	if len(aq) != 4 {
 		t.Errorf("ifb rx queues with stats: %v, want 4", aq)
@@ -793,8 +794,8 @@ func TestNetdevnlLiveVeth(t *testing.T) {
 	if a-b < res.Sent*9/10 {
 		t.Errorf("ifb rx packets rose by %d, want about the %d sent", a-b, res.Sent)
 	}
-	if bt, _ := sum(before, KindTx); bt != 0 {
-		if at, _ := sum(after, KindTx); at <= bt {
+	if bt, _ := sum(before, kernel.KindTx); bt != 0 {
+		if at, _ := sum(after, kernel.KindTx); at <= bt {
 			t.Errorf("ifb tx packets did not rise: %d → %d", bt, at)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 	"golang.org/x/sys/unix"
 )
 
@@ -142,12 +143,12 @@ func ParseThreadStat(r io.Reader) (ThreadStat, error) {
 	}
 	l, rp := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
 	if l < 0 || rp < l {
-		return ThreadStat{}, fmt.Errorf("stat: no (comm) in %q", clip(string(b)))
+		return ThreadStat{}, fmt.Errorf("stat: no (comm) in %q", kernel.Clip(string(b)))
 	}
 	st := ThreadStat{Comm: string(b[l+1 : rp]), Processor: -1}
 	pid, ok := parseDecimal(string(bytes.TrimSpace(b[:l])), 31)
 	if !ok {
-		return ThreadStat{}, fmt.Errorf("stat: bad pid %q", clip(string(bytes.TrimSpace(b[:l]))))
+		return ThreadStat{}, fmt.Errorf("stat: bad pid %q", kernel.Clip(string(bytes.TrimSpace(b[:l]))))
 	}
 	st.PID = int(pid)
 	// fields[0] is field 3 (state): field N is fields[N-3].
@@ -160,12 +161,12 @@ func ParseThreadStat(r io.Reader) (ThreadStat, error) {
 	st.UTime, okU = parseDecimal(fields[utime], 64)
 	st.STime, okS = parseDecimal(fields[stime], 64)
 	if !okU || !okS {
-		return ThreadStat{}, fmt.Errorf("stat: bad utime/stime %q %q", clip(fields[utime]), clip(fields[stime]))
+		return ThreadStat{}, fmt.Errorf("stat: bad utime/stime %q %q", kernel.Clip(fields[utime]), kernel.Clip(fields[stime]))
 	}
 	if len(fields) > processor {
 		cpu, ok := parseDecimal(fields[processor], 31)
 		if !ok || cpu >= cpuset.MaxCPUs {
-			return ThreadStat{}, fmt.Errorf("stat: bad processor %q", clip(fields[processor]))
+			return ThreadStat{}, fmt.Errorf("stat: bad processor %q", kernel.Clip(fields[processor]))
 		}
 		st.Processor = int(cpu)
 	}
@@ -207,17 +208,17 @@ func ReadKernelThreads(procRoot string, napiByPID map[int]NAPI) ([]KernelThread,
 	if err != nil {
 		return nil, fmt.Errorf("kernel threads: %w", err)
 	}
-	problems := newReadProblems("kernel threads")
+	problems := kernel.NewProblems("kernel threads")
 	var out []KernelThread
 	for _, pid := range pids {
 		t, ok, err := readKernelThread(procRoot, pid, napiByPID)
-		problems.add(err)
+		problems.Add(err)
 		if ok {
 			out = append(out, t)
 		}
 	}
 	slices.SortFunc(out, compareKernelThreads)
-	return out, problems.err()
+	return out, problems.Err()
 }
 
 // compareKernelThreads orders napi threads (by device, NAPI ID) before

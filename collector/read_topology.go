@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 )
 
 // ReadCPUTopology reads <sysRoot>/devices/system/cpu/{possible,online,
@@ -38,7 +39,7 @@ func ReadCPUTopology(sysRoot string) (*CPUTopology, error) {
 		return nil, fmt.Errorf("cpu topology: %s is not a directory", cpuDir)
 	}
 	topo := &CPUTopology{NodeOf: map[int]int{}}
-	problems := newReadProblems("cpu topology")
+	problems := kernel.NewProblems("cpu topology")
 
 	for _, f := range []struct {
 		name     string
@@ -54,18 +55,18 @@ func ReadCPUTopology(sysRoot string) (*CPUTopology, error) {
 		set, present, err := readSysfsList(path)
 		switch {
 		case err != nil:
-			problems.add(err)
+			problems.Add(err)
 		case !present && f.required:
-			problems.add(fmt.Errorf("%s: missing", path))
+			problems.Add(fmt.Errorf("%s: missing", path))
 		default:
 			*f.set = set
 		}
 	}
 
 	for _, err := range readNodeCPUs(filepath.Join(sysRoot, "devices", "system", "node"), topo.NodeOf) {
-		problems.add(err)
+		problems.Add(err)
 	}
-	return topo, problems.err()
+	return topo, problems.Err()
 }
 
 // readNodeCPUs fills nodeOf from nodeN/cpulist, in node order (a CPU in

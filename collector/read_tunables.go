@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/netirq/netirq_exporter/internal/kernel"
 )
 
 // This file reads the host-wide knobs of the receive path:
@@ -59,7 +61,7 @@ func ReadTunables(procRoot, sysRoot string) (*Tunables, error) {
 		NetdevBudget: -1, NetdevBudgetUsecs: -1, NetdevMaxBacklog: -1, DevWeight: -1, FlowLimitTableLen: -1,
 		GROFlushTimeout: map[string]int64{}, NAPIDeferHardIRQs: map[string]int64{},
 	}
-	problems := newReadProblems("tunables")
+	problems := kernel.NewProblems("tunables")
 	core := filepath.Join(procRoot, "sys", "net", "core")
 	for _, f := range []struct {
 		name string
@@ -72,7 +74,7 @@ func ReadTunables(procRoot, sysRoot string) (*Tunables, error) {
 		{"flow_limit_table_len", &t.FlowLimitTableLen},
 	} {
 		v, present, err := readSysfsInt(filepath.Join(core, f.name))
-		problems.add(err)
+		problems.Add(err)
 		if present {
 			*f.dst = v
 		}
@@ -81,14 +83,14 @@ func ReadTunables(procRoot, sysRoot string) (*Tunables, error) {
 	switch {
 	case errors.Is(err, fs.ErrPermission):
 	case err != nil:
-		problems.add(err)
+		problems.Add(err)
 	case present:
 		t.FlowLimitCPUs, t.HasFlowLimitCPUs = set, true
 	}
 	for _, err := range readDeviceTunables(filepath.Join(sysRoot, "class", "net"), t) {
-		problems.add(err)
+		problems.Add(err)
 	}
-	return t, problems.err()
+	return t, problems.Err()
 }
 
 // readDeviceTunables fills the per-device maps from every class/net entry.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/netirq/netirq_exporter/collector"
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 )
 
 // `netirq_exporter report` takes two snapshots --interval apart and prints
@@ -124,7 +125,7 @@ func BuildReport(prev, cur *collector.Snapshot) Report {
 				continue
 			}
 			row := ReportQueue{Queue: class.Queue, Kind: string(class.Kind), IRQ: line.IRQ}
-			if class.Kind == collector.KindOther {
+			if class.Kind == kernel.KindOther {
 				row.Queue = -1
 			}
 			if aff, ok := cur.Affinity[line.IRQ]; ok {
@@ -150,7 +151,7 @@ func BuildReport(prev, cur *collector.Snapshot) Report {
 		return out
 	}
 	prevStats, curStats := stats(prev), stats(cur)
-	pps := func(dev string, queue int, kind collector.IRQKind) *float64 {
+	pps := func(dev string, queue int, kind kernel.IRQKind) *float64 {
 		k := statKey{dev, queue, kind}
 		c, okc := curStats[k]
 		p, okp := prevStats[k]
@@ -189,13 +190,13 @@ func BuildReport(prev, cur *collector.Snapshot) Report {
 				if rq, ok := findRx(d, q.Queue); ok {
 					q.RPSCPUs = rq.RPSCPUs.String()
 				}
-				q.RxPacketsPerSecond = pps(d.Name, q.Queue, collector.KindRx)
+				q.RxPacketsPerSecond = pps(d.Name, q.Queue, kernel.KindRx)
 			}
 			if q.Kind == "tx" || q.Kind == "combined" {
 				if tq, ok := findTx(d, q.Queue); ok {
 					q.XPSCPUs = tq.XPSCPUs.String()
 				}
-				q.TxPacketsPerSecond = pps(d.Name, q.Queue, collector.KindTx)
+				q.TxPacketsPerSecond = pps(d.Name, q.Queue, kernel.KindTx)
 			}
 			busy = busy || q.RPSCPUs != "" || q.XPSCPUs != "" ||
 				(q.RxPacketsPerSecond != nil && *q.RxPacketsPerSecond > 0) ||
@@ -219,7 +220,7 @@ func BuildReport(prev, cur *collector.Snapshot) Report {
 type statKey struct {
 	dev   string
 	queue int
-	kind  collector.IRQKind
+	kind  kernel.IRQKind
 }
 
 func findRx(d collector.NetDevice, index int) (collector.RxQueue, bool) {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/netirq/netirq_exporter/collector"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 )
 
 // copyHost copies a fixture host tree into a temp dir, symlinks as symlinks.
@@ -154,8 +155,8 @@ func TestBuildReportFixture(t *testing.T) {
 	cur := *exporter.Source().Snapshot()
 	cur.Time = prev.Time.Add(2 * time.Second)
 	// Per-queue statistics come from netlink, which a tree cannot fake.
-	prev.QueueStats = []collector.QueueStats{{Device: "ens1f0", Queue: 1, Kind: collector.KindRx, Packets: 1000}}
-	cur.QueueStats = []collector.QueueStats{{Device: "ens1f0", Queue: 1, Kind: collector.KindRx, Packets: 5000}}
+	prev.QueueStats = []collector.QueueStats{{Device: "ens1f0", Queue: 1, Kind: kernel.KindRx, Packets: 1000}}
+	cur.QueueStats = []collector.QueueStats{{Device: "ens1f0", Queue: 1, Kind: kernel.KindRx, Packets: 5000}}
 
 	r := BuildReport(&prev, &cur)
 	if r.IntervalSeconds != 2 {
@@ -281,7 +282,7 @@ func TestReportBinaryThisMachine(t *testing.T) {
 	if snap.Interrupts != nil {
 		for _, line := range snap.Interrupts.IRQs {
 			c := snap.IRQClasses[line.IRQ]
-			if c.IsNIC() && c.Queue >= 0 && c.Kind != collector.KindOther {
+			if c.IsNIC() && c.Queue >= 0 && c.Kind != kernel.KindOther {
 				want = append(want, irqRow{c.Device, string(c.Kind), line.IRQ})
 			}
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/netirq/netirq_exporter/collector"
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/hostgen"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 )
 
 // mixed has every driver, an offline and an isolated CPU, and enough CPUs
@@ -277,7 +278,7 @@ func TestHostgenExporterReads(t *testing.T) {
 					continue
 				}
 				nicIRQs++
-				if c.Kind != collector.KindOther {
+				if c.Kind != kernel.KindOther {
 					queues[c.Device+"/"+string(c.Kind)]++
 				}
 				if c.Device == "" || strings.Contains(c.Device, ":") || strings.HasPrefix(c.Device, "virtio") {
