@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/netirq/netirq_exporter/internal/hostgen"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
 // Benchmarks over synthetic hosts (internal/hostgen) of 8, 64, 256 and 1024
@@ -117,14 +118,14 @@ func BenchmarkHostParse(b *testing.B) {
 		}},
 		{"ReadCPUTopology", func(b *testing.B, _, sys string) {
 			for b.Loop() {
-				if _, err := ReadCPUTopology(sys); err != nil {
+				if _, err := sysfs.ReadCPUTopology(sys); err != nil {
 					b.Fatal(err)
 				}
 			}
 		}},
 		{"ReadNetDevices", func(b *testing.B, _, sys string) {
 			for b.Loop() {
-				if _, err := ReadNetDevices(sys); err != nil {
+				if _, err := sysfs.ReadNetDevices(sys); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -142,7 +143,7 @@ func BenchmarkHostParse(b *testing.B) {
 		}},
 		{"ClassifyIRQs", func(b *testing.B, proc, sys string) {
 			tab := benchTable(b, proc)
-			devs, err := ReadNetDevices(sys)
+			devs, err := sysfs.ReadNetDevices(sys)
 			if err != nil {
 				b.Fatal(err)
 			}

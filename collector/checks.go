@@ -9,6 +9,7 @@ import (
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
 // Checks is the table of misconfiguration checks Evaluate runs, in order.
@@ -205,8 +206,8 @@ func remoteCPUs(snap *Snapshot, cpus cpuset.CPUSet, devNode int) cpuset.CPUSet {
 }
 
 // devices maps device name → device.
-func devices(snap *Snapshot) map[string]*NetDevice {
-	out := make(map[string]*NetDevice, len(snap.NetDevices))
+func devices(snap *Snapshot) map[string]*sysfs.NetDevice {
+	out := make(map[string]*sysfs.NetDevice, len(snap.NetDevices))
 	for i := range snap.NetDevices {
 		out[snap.NetDevices[i].Name] = &snap.NetDevices[i]
 	}
@@ -214,7 +215,7 @@ func devices(snap *Snapshot) map[string]*NetDevice {
 }
 
 // deviceNode is the NUMA node of a device by name; -1 when unknown.
-func deviceNode(devs map[string]*NetDevice, name string) int {
+func deviceNode(devs map[string]*sysfs.NetDevice, name string) int {
 	if d, ok := devs[name]; ok {
 		return d.NUMANode
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -29,7 +30,7 @@ func cpus(t testing.TB, list string) cpuset.CPUSet {
 // nodes[i], all online, with isolated (isolcpus) CPUs and nothing else.
 func testHost(t testing.TB, nodes []string, isolated string) *Snapshot {
 	t.Helper()
-	topo := &CPUTopology{NodeOf: map[int]int{}, Isolated: cpus(t, isolated)}
+	topo := &sysfs.CPUTopology{NodeOf: map[int]int{}, Isolated: cpus(t, isolated)}
 	for n, list := range nodes {
 		for _, c := range cpus(t, list).List() {
 			topo.Online.Add(c)
@@ -42,13 +43,13 @@ func testHost(t testing.TB, nodes []string, isolated string) *Snapshot {
 }
 
 // testNIC adds a PCI NIC with rx RX and tx TX queues, RPS and XPS off.
-func testNIC(snap *Snapshot, name string, node, rx, tx int) *NetDevice {
-	d := NetDevice{Name: name, Driver: "mlx5_core", BusAddress: "0000:3b:00.0", NUMANode: node, Threaded: 0}
+func testNIC(snap *Snapshot, name string, node, rx, tx int) *sysfs.NetDevice {
+	d := sysfs.NetDevice{Name: name, Driver: "mlx5_core", BusAddress: "0000:3b:00.0", NUMANode: node, Threaded: 0}
 	for i := range rx {
-		d.RxQueues = append(d.RxQueues, RxQueue{Index: i, HasRPS: true, RPSFlowCount: 0})
+		d.RxQueues = append(d.RxQueues, sysfs.RxQueue{Index: i, HasRPS: true, RPSFlowCount: 0})
 	}
 	for i := range tx {
-		d.TxQueues = append(d.TxQueues, TxQueue{Index: i, HasXPSCPUs: true})
+		d.TxQueues = append(d.TxQueues, sysfs.TxQueue{Index: i, HasXPSCPUs: true})
 	}
 	snap.NetDevices = append(snap.NetDevices, d)
 	return &snap.NetDevices[len(snap.NetDevices)-1]

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
 // ClassifyIRQs tells, for every numbered IRQ of t, whether it is a NIC data
@@ -41,7 +42,7 @@ import (
 // hv_netvsc (Hyper-V) has no per-queue IRQs: its channels signal through the
 // hypervisor callback vector (the HYP arch line), so nothing here names it;
 // Azure accelerated networking shows up as mana.
-func ClassifyIRQs(t *InterruptTable, devs []NetDevice) map[int]IRQClass {
+func ClassifyIRQs(t *InterruptTable, devs []sysfs.NetDevice) map[int]IRQClass {
 	if t == nil {
 		return map[int]IRQClass{}
 	}
@@ -259,7 +260,7 @@ type irqcMatch struct {
 // irqClassifier holds the sysfs indexes and the per-device facts of one
 // ClassifyIRQs call.
 type irqClassifier struct {
-	devs        []NetDevice
+	devs        []sysfs.NetDevice
 	byName      map[string]int
 	byVirtio    map[string]int
 	byBus       map[string][]int
@@ -272,7 +273,7 @@ type irqClassifier struct {
 	virtioNetIO map[string]bool // virtio handle has input.N/output.N vectors
 }
 
-func newIRQClassifier(devs []NetDevice) *irqClassifier {
+func newIRQClassifier(devs []sysfs.NetDevice) *irqClassifier {
 	c := &irqClassifier{
 		devs: devs, byName: map[string]int{}, byVirtio: map[string]int{}, byBus: map[string][]int{}, owner: map[int][]int{},
 		queueVec: map[string]bool{}, tx0: map[string]bool{}, rx0: map[string]bool{}, gveBlocks: map[string]int{}, virtioNetIO: map[string]bool{},

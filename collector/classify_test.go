@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
 // irqcWant is the expected (Device, Queue, Kind) of one IRQ.
@@ -267,7 +268,7 @@ func TestClassifyIRQsThisMachineWithSysfs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	devs := []NetDevice{
+	devs := []sysfs.NetDevice{
 		{Name: "lo"},
 		{Name: "ifb0"},
 		{Name: "eth0", Driver: "virtio_net", VirtioName: "virtio2", BusAddress: "0000:00:03.0", MSIIRQs: []int{37, 38, 39}},
@@ -284,7 +285,7 @@ func TestClassifyIRQsThisMachineWithSysfs(t *testing.T) {
 func TestClassifyIRQsWithSysfs(t *testing.T) {
 	t.Run("PCI addresses map to netdevs", func(t *testing.T) {
 		tab, _ := intrLoad(t, "netutils-4cpu-i40e-igb-e1000e.txt")
-		devs := []NetDevice{
+		devs := []sysfs.NetDevice{
 			{Name: "eth0", Driver: "i40e", BusAddress: "0000:01:00.0", MSIIRQs: irqcRangeList(32, 45)},
 			{Name: "eth1", Driver: "i40e", BusAddress: "0000:01:00.1", MSIIRQs: irqcRangeList(46, 59)},
 			{Name: "eth2", Driver: "e1000e", BusAddress: "0000:00:19.0", MSIIRQs: []int{60}},
@@ -296,7 +297,7 @@ func TestClassifyIRQsWithSysfs(t *testing.T) {
 	})
 	t.Run("mlx5 channels named by PCI address", func(t *testing.T) {
 		tab, _ := intrLoad(t, "100gbe-lab-12cpu-mlx5-pcimsix-fragment.txt")
-		devs := []NetDevice{
+		devs := []sysfs.NetDevice{
 			{Name: "enp1s0f0np0", Driver: "mlx5_core", BusAddress: "0000:01:00.0", MSIIRQs: append([]int{98, 99}, irqcRangeList(109, 119)...)},
 			{Name: "enp1s0f1np1", Driver: "mlx5_core", BusAddress: "0000:01:00.1", MSIIRQs: []int{101, 102}},
 		}
@@ -307,7 +308,7 @@ func TestClassifyIRQsWithSysfs(t *testing.T) {
 	t.Run("two ports on one PCI function keep the address", func(t *testing.T) {
 		tab, _ := intrLoad(t, "netutils-16cpu-mlx4-tg3.txt")
 		mlx := irqcRangeList(109, 128)
-		devs := []NetDevice{
+		devs := []sysfs.NetDevice{
 			{Name: "eth6", Driver: "mlx4_en", BusAddress: "0000:04:00.0", MSIIRQs: mlx},
 			{Name: "eth7", Driver: "mlx4_en", BusAddress: "0000:04:00.0", MSIIRQs: mlx},
 		}
@@ -325,7 +326,7 @@ func TestClassifyIRQsWithSysfs(t *testing.T) {
 			{IRQ: 41, Counts: []uint64{1}, Name: "eth0-TxRx-0"},
 			{IRQ: 42, Counts: []uint64{1}, Name: "eth0-TxRx-1"},
 		}}
-		devs := []NetDevice{{Name: "enp3s0", Driver: "igb", BusAddress: "0000:03:00.0", MSIIRQs: []int{40, 41, 42}}}
+		devs := []sysfs.NetDevice{{Name: "enp3s0", Driver: "igb", BusAddress: "0000:03:00.0", MSIIRQs: []int{40, 41, 42}}}
 		irqcCheck(t, tab, ClassifyIRQs(tab, devs),
 			irqcTruth{}.other("enp3s0", 40).rng(41, 42, "enp3s0", 0, kernel.KindCombined), nil)
 	})
@@ -341,7 +342,7 @@ func TestClassifyIRQsWithSysfs(t *testing.T) {
 			{IRQ: 70, Counts: []uint64{1}, Name: "iwlwifi"},
 			{IRQ: 80, Counts: []uint64{1}, Name: "ahci"},
 		}}
-		devs := []NetDevice{
+		devs := []sysfs.NetDevice{
 			{Name: "lan0", Driver: "acme", BusAddress: "0000:05:00.0", MSIIRQs: []int{50, 51}},
 			{Name: "lan1", Driver: "zz", BusAddress: "0000:06:00.0", MSIIRQs: []int{60}},
 			{Name: "lan2", Driver: "weird", BusAddress: "0000:07:00.0", LegacyIRQ: 11},
@@ -361,7 +362,7 @@ func TestClassifyIRQsWithSysfs(t *testing.T) {
 			{IRQ: 26, Counts: []uint64{1}, Name: "virtio0-virtqueues"},
 			{IRQ: 27, Counts: []uint64{1}, Name: "virtio3-virtqueues"},
 		}}
-		devs := []NetDevice{
+		devs := []sysfs.NetDevice{
 			{Name: "eth0", Driver: "virtio_net", VirtioName: "virtio0", BusAddress: "0000:00:04.0", MSIIRQs: []int{25, 26}},
 			{Name: "eth1", Driver: "virtio_net", VirtioName: "virtio1", BusAddress: "0000:00:05.0", LegacyIRQ: 10},
 		}
@@ -439,7 +440,7 @@ func TestClassifyIRQsEmpty(t *testing.T) {
 	if got := ClassifyIRQs(nil, nil); len(got) != 0 {
 		t.Errorf("nil table: %v", got)
 	}
-	if got := ClassifyIRQs(&InterruptTable{}, []NetDevice{{Name: "eth0"}}); len(got) != 0 {
+	if got := ClassifyIRQs(&InterruptTable{}, []sysfs.NetDevice{{Name: "eth0"}}); len(got) != 0 {
 		t.Errorf("empty table: %v", got)
 	}
 }

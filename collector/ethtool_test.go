@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/netlab"
 )
 
@@ -108,7 +109,7 @@ func TestEthtoolExporterLive(t *testing.T) {
 	if s := successes(mfs)["ethtool"]; s != 1 {
 		t.Errorf("ethtool collector failed on the host")
 	}
-	devs, _ := ReadNetDevices("/sys")
+	devs, _ := sysfs.ReadNetDevices("/sys")
 	for _, d := range devs {
 		if d.Driver == "virtio_net" {
 			got := find(mfs, "netirq_net_channels", map[string]string{"device": d.Name, "type": "combined"})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
 // TestThisMachine runs the exporter on the real /proc and /sys: every
@@ -31,7 +32,7 @@ func TestThisMachine(t *testing.T) {
 	t.Logf("this machine: %d series in one scrape, %v", seriesCount(mfs), elapsed)
 
 	snap := e.Source().Snapshot()
-	var nic *NetDevice
+	var nic *sysfs.NetDevice
 	for i, d := range snap.NetDevices {
 		if len(d.MSIIRQs) > 0 && d.Driver != "" {
 			nic = &snap.NetDevices[i]

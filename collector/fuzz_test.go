@@ -3,7 +3,6 @@ package collector
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"math/bits"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
 // Fuzz targets for every parser, with properties beyond "does not panic".
@@ -28,39 +28,6 @@ import (
 //
 //	make fuzz-short                                              # 10,000 inputs per target, as CI does
 //	go test ./collector -run '^$' -fuzz '^FuzzParseCPUList$' -fuzztime 10m -parallel 1
-
-// fuzzMaxErr bounds the text of any parse error: garbage must not turn into
-// a flood of log text (the parsers clip what they quote).
-const fuzzMaxErr = 16 << 10
-
-func checkErrLen(t *testing.T, err error) {
-	t.Helper()
-	if err != nil && len(err.Error()) > fuzzMaxErr {
-		t.Fatalf("error text is %d bytes (limit %d): %.200q…", len(err.Error()), fuzzMaxErr, err.Error())
-	}
-}
-
-// errMentions reports whether err, or any error it wraps (a combined
-// error spells out only the first few), has s in its text.
-func errMentions(err error, s string) bool {
-	if err == nil {
-		return false
-	}
-	if strings.Contains(err.Error(), s) {
-		return true
-	}
-	switch u := err.(type) {
-	case interface{ Unwrap() []error }:
-		for _, e := range u.Unwrap() {
-			if errMentions(e, s) {
-				return true
-			}
-		}
-	case interface{ Unwrap() error }:
-		return errMentions(u.Unwrap(), s)
-	}
-	return false
-}
 
 // nonBlankLines counts the lines (split at '\n') that hold more than the
 // blanks isBlank accepts.
@@ -99,7 +66,7 @@ func FuzzParseInterruptsInvariants(f *testing.F) {
 		if tab == nil {
 			t.Fatal("nil table")
 		}
-		checkErrLen(t, err)
+		testutil.CheckErrLen(t, err)
 		var perr *InterruptsParseError
 		if err != nil && !errors.As(err, &perr) {
 			t.Fatalf("error %T is not an *InterruptsParseError: %v", err, err)
@@ -160,7 +127,7 @@ func FuzzParseSoftirqsInvariants(f *testing.F) {
 		if tab == nil {
 			t.Fatal("nil table")
 		}
-		checkErrLen(t, err)
+		testutil.CheckErrLen(t, err)
 		seenCPU := map[int]bool{}
 		for _, c := range tab.CPUs {
 			if c < 0 || c >= cpuset.MaxCPUs || seenCPU[c] {
@@ -212,7 +179,7 @@ func FuzzParseSoftnetInvariants(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, onlineMask uint64) {
 		online := onlineFromMask(onlineMask)
 		rows, err := ParseSoftnet(bytes.NewReader(data), online)
-		checkErrLen(t, err)
+		testutil.CheckErrLen(t, err)
 		lines := nonBlankLines(data, scannerBlank)
 		if len(rows) > lines {
 			t.Fatalf("%d rows from %d non-blank lines", len(rows), lines)
@@ -246,129 +213,6 @@ func FuzzParseSoftnetInvariants(f *testing.F) {
 	})
 }
 
-// formatCPUMask renders s in the kernel's mask format (32-bit groups, most
-// significant first), for the mask round trip.
-func formatCPUMask(s cpuset.CPUSet) string {
-	list := s.List()
-	if len(list) == 0 {
-		return "0"
-	}
-	groups := make([]uint32, list[len(list)-1]/32+1)
-	for _, c := range list {
-		groups[c/32] |= 1 << uint(c%32)
-	}
-	parts := make([]string, len(groups))
-	for i, g := range groups {
-		parts[len(groups)-1-i] = fmt.Sprintf("%08x", g)
-	}
-	return strings.Join(parts, ",")
-}
-
-// checkCPUSet holds for every set a parser returns: members in range, the
-// list form round-trips through cpuset.ParseCPUList, the mask form through
-// cpuset.ParseCPUMask.
-func checkCPUSet(t *testing.T, s cpuset.CPUSet) {
-	t.Helper()
-	list := s.List()
-	if len(list) != s.Count() || s.Count() > cpuset.MaxCPUs {
-		t.Fatalf("List has %d members, Count %d", len(list), s.Count())
-	}
-	for _, c := range list {
-		if c < 0 || c >= cpuset.MaxCPUs {
-			t.Fatalf("member %d out of range [0,%d)", c, cpuset.MaxCPUs)
-		}
-	}
-	str := s.String()
-	back, err := cpuset.ParseCPUList(str)
-	if err != nil {
-		t.Fatalf("ParseCPUList(String()=%q): %v", kernel.Clip(str), err)
-	}
-	if !back.Equal(s) || back.String() != str {
-		t.Fatalf("list round trip: %q became %q", kernel.Clip(str), kernel.Clip(back.String()))
-	}
-	mask := formatCPUMask(s)
-	back, err = cpuset.ParseCPUMask(mask)
-	if err != nil {
-		t.Fatalf("ParseCPUMask(%q): %v", kernel.Clip(mask), err)
-	}
-	if !back.Equal(s) {
-		t.Fatalf("mask round trip: %q became %q", kernel.Clip(str), kernel.Clip(back.String()))
-	}
-}
-
-func FuzzParseSysfsInt(f *testing.F) {
-	for _, s := range []string{"0\n", "-1\n", "1", " 42 ", "9223372036854775807", "9223372036854775808", "0x10", "", "1 2"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, text string) {
-		v, err := parseSysfsInt(text)
-		want, wantErr := strconv.ParseInt(strings.TrimSpace(text), 10, 64)
-		if (err != nil) != (wantErr != nil) || err == nil && v != want {
-			t.Fatalf("parseSysfsInt(%q) = %d, %v; strconv says %d, %v", text, v, err, want, wantErr)
-		}
-		if err != nil && len(err.Error()) > 512 {
-			t.Fatalf("error text is %d bytes: garbage must be clipped", len(err.Error()))
-		}
-	})
-}
-
-func FuzzParseQueueName(f *testing.F) {
-	for _, s := range []string{"rx-0", "tx-15", "rx-", "rx", "xx-1", "rx-1a", "rx--1", "tx-99999999999999999999", "rx-007"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, name string) {
-		kind, index, ok := parseQueueName(name)
-		if !ok {
-			if kind != "" || index != 0 {
-				t.Fatalf("parseQueueName(%q) = %q, %d, false", name, kind, index)
-			}
-			return
-		}
-		if kind != "rx" && kind != "tx" || index < 0 {
-			t.Fatalf("parseQueueName(%q) = %q, %d", name, kind, index)
-		}
-		// The name is exactly what the kernel prints ("rx-%u"): no two
-		// directory names can give the same queue (and series) twice.
-		if want := kind + "-" + strconv.Itoa(index); want != name {
-			t.Fatalf("parseQueueName(%q) = %q, %d: the kernel's name for that is %q", name, kind, index, want)
-		}
-	})
-}
-
-func FuzzParseNodeName(f *testing.F) {
-	for _, s := range []string{"node0", "node3", "node", "online", "possible", "has_cpu", "node8191", "node8192", "node-1", "node01"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, name string) {
-		n, ok := parseNodeName(name)
-		if !ok {
-			return
-		}
-		if n < 0 || n >= cpuset.MaxCPUs {
-			t.Fatalf("parseNodeName(%q) = %d out of range", name, n)
-		}
-		// readNodeCPUs reads "node"+n: it must be the directory listed.
-		if want := "node" + strconv.Itoa(n); want != name {
-			t.Fatalf("parseNodeName(%q) = %d, but the reader then opens %q", name, n, want)
-		}
-	})
-}
-
-// fuzzFile writes content to dir/name when present, removes it otherwise.
-func fuzzFile(t *testing.T, dir, name string, present bool, content string) {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if !present {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			t.Fatal(err)
-		}
-		return
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // FuzzReadIRQAffinity fuzzes the contents (and presence, one bit per file)
 // of /proc/irq/N/*: whatever they hold, each field is what its own parser
 // makes of its file, and each file that does not parse is named in the error.
@@ -392,10 +236,10 @@ func FuzzReadIRQAffinity(f *testing.F) {
 		}
 		has := func(i int) bool { return present&(1<<uint(i)) != 0 }
 		for i, fl := range files {
-			fuzzFile(t, dir, fl.name, has(i), fl.content)
+			testutil.FuzzFile(t, dir, fl.name, has(i), fl.content)
 		}
 		aff, err := ReadIRQAffinity(root, 42)
-		checkErrLen(t, err)
+		testutil.CheckErrLen(t, err)
 		if errors.Is(err, os.ErrNotExist) {
 			t.Fatalf("IRQ reported gone while its directory exists: %v", err)
 		}
@@ -423,7 +267,7 @@ func FuzzReadIRQAffinity(f *testing.F) {
 			return s, ok, mask
 		}
 		mustName := func(i int) {
-			if !errMentions(err, files[i].name) {
+			if !testutil.ErrMentions(err, files[i].name) {
 				t.Fatalf("%s holds %q, which does not parse, but the error is %v", files[i].name, kernel.Clip(files[i].content), err)
 			}
 		}
@@ -463,74 +307,7 @@ func FuzzReadIRQAffinity(f *testing.F) {
 			t.Fatalf("Node %d, want %d", aff.Node, wantNode)
 		}
 		for _, s := range []cpuset.CPUSet{aff.SMPAffinity, aff.Effective, aff.Hint} {
-			checkCPUSet(t, s)
-		}
-	})
-}
-
-// FuzzReadCPUTopology fuzzes devices/system/cpu/{possible,online,isolated,
-// nohz_full} and node{0,1}/cpulist (presence one bit per file).
-func FuzzReadCPUTopology(f *testing.F) {
-	f.Add("0-7\n", "0-7\n", "\n", "(null)\n", "0-3\n", "4-7\n", uint8(0xff))
-	f.Add("0-1\n", "0\n", "1\n", "", "0-1\n", "", uint8(0b010011))
-	f.Add("0-\n", "x\n", "1-0\n", "\x00\n", ",\n", "8192\n", uint8(0xff))
-	root := f.TempDir()
-	cpuDir := filepath.Join(root, "devices", "system", "cpu")
-	nodeDir := filepath.Join(root, "devices", "system", "node")
-	for _, d := range []string{cpuDir, filepath.Join(nodeDir, "node0"), filepath.Join(nodeDir, "node1")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			f.Fatal(err)
-		}
-	}
-	f.Fuzz(func(t *testing.T, possible, online, isolated, nohzFull, node0, node1 string, present uint8) {
-		files := []struct{ dir, name, content string }{
-			{cpuDir, "possible", possible}, {cpuDir, "online", online},
-			{cpuDir, "isolated", isolated}, {cpuDir, "nohz_full", nohzFull},
-			{filepath.Join(nodeDir, "node0"), "cpulist", node0}, {filepath.Join(nodeDir, "node1"), "cpulist", node1},
-		}
-		has := func(i int) bool { return present&(1<<uint(i)) != 0 }
-		for i, fl := range files {
-			fuzzFile(t, fl.dir, fl.name, has(i), fl.content)
-		}
-		topo, err := ReadCPUTopology(root)
-		checkErrLen(t, err)
-		if topo == nil {
-			t.Fatalf("nil topology with the cpu directory present: %v", err)
-		}
-		parsed := make([]cpuset.CPUSet, len(files))
-		for i, fl := range files {
-			if !has(i) {
-				if i < 2 && !errMentions(err, fl.name) {
-					t.Fatalf("%s missing but the error is %v", fl.name, err)
-				}
-				continue
-			}
-			s, perr := cpuset.ParseCPUList(strings.TrimRight(fl.content, "\n"))
-			if perr != nil && !errMentions(err, filepath.Join(fl.dir, fl.name)) {
-				t.Fatalf("%s holds %q, which does not parse, but the error is %v", fl.name, kernel.Clip(fl.content), err)
-			}
-			parsed[i] = s
-		}
-		for i, got := range []cpuset.CPUSet{topo.Possible, topo.Online, topo.Isolated, topo.NohzFull} {
-			if !got.Equal(parsed[i]) {
-				t.Fatalf("%s = %q, want %q", files[i].name, got, parsed[i])
-			}
-			checkCPUSet(t, got)
-		}
-		for cpu, node := range topo.NodeOf {
-			want := -1
-			if parsed[5].Contains(cpu) {
-				want = 1
-			}
-			if parsed[4].Contains(cpu) {
-				want = 0 // the lower node wins
-			}
-			if node != want {
-				t.Fatalf("CPU %d on node %d, want %d", cpu, node, want)
-			}
-		}
-		if n := parsed[4].Union(parsed[5]).Count(); len(topo.NodeOf) != n {
-			t.Fatalf("NodeOf has %d CPUs, node cpulists %d", len(topo.NodeOf), n)
+			testutil.CheckCPUSet(t, s)
 		}
 	})
 }

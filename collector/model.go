@@ -6,6 +6,7 @@ import (
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
 // This file is the data model: what the parsers produce and the collectors,
@@ -39,12 +40,12 @@ type Snapshot struct {
 	CPUTime    []CPUTime // the cpuN lines of /proc/stat
 	CPUTimeErr error
 
-	NetDevices    []NetDevice // /sys/class/net/*
+	NetDevices    []sysfs.NetDevice // /sys/class/net/*
 	NetDevicesErr error
 	// RPSSockFlowEntries is /proc/sys/net/core/rps_sock_flow_entries; -1 when unreadable.
 	RPSSockFlowEntries int64
 
-	Topology    *CPUTopology // /sys/devices/system/cpu and node
+	Topology    *sysfs.CPUTopology // /sys/devices/system/cpu and node
 	TopologyErr error
 
 	// The deep NIC view (model_nic.go). A device that does not support a
@@ -167,61 +168,6 @@ type SoftnetRow struct {
 type CPUTime struct {
 	CPU                                                   int
 	User, Nice, System, Idle, Iowait, IRQ, SoftIRQ, Steal float64
-}
-
-// NetDevice is one /sys/class/net/<name> entry with its queues.
-type NetDevice struct {
-	Name string
-	// Driver is the basename of device/driver ("virtio_net", "mlx5_core");
-	// empty for virtual devices (veth, bridge, lo).
-	Driver string
-	// BusAddress is the PCI address of the device, or of the PCI parent of
-	// a virtio device ("0000:00:03.0"); empty for virtual devices.
-	BusAddress string
-	// VirtioName is "virtio2" when the netdev sits on a virtio device, whose
-	// IRQs are named after it rather than after the netdev.
-	VirtioName string
-	NUMANode   int   // device/numa_node; -1 when absent or unknown
-	MSIIRQs    []int // device/msi_irqs (the PCI parent's for virtio), sorted
-	LegacyIRQ  int   // device/irq when no MSI is in use; 0 when none
-	// Threaded is /sys/class/net/<dev>/threaded (0 off, 1 on, newer kernels
-	// may print other modes); -1 when the file is absent.
-	Threaded int
-	RxQueues []RxQueue
-	TxQueues []TxQueue
-}
-
-// IsVirtual reports whether the device has no bus device behind it.
-func (d NetDevice) IsVirtual() bool {
-	return d.BusAddress == "" && d.VirtioName == "" && d.Driver == ""
-}
-
-// RxQueue is queues/rx-N.
-type RxQueue struct {
-	Index        int
-	RPSCPUs      cpuset.CPUSet // rps_cpus; empty = RPS off
-	HasRPS       bool          // rps_cpus exists (CONFIG_RPS)
-	RPSFlowCount int64         // rps_flow_cnt; -1 when absent
-}
-
-// TxQueue is queues/tx-N.
-type TxQueue struct {
-	Index      int
-	XPSCPUs    cpuset.CPUSet // xps_cpus; the kernel omits it on single-queue devices
-	HasXPSCPUs bool
-	XPSRxQs    cpuset.CPUSet // xps_rxqs: a mask of RX queue indices, not CPUs
-	HasXPSRxQs bool
-}
-
-// CPUTopology is /sys/devices/system/cpu and /sys/devices/system/node.
-type CPUTopology struct {
-	Possible cpuset.CPUSet
-	Online   cpuset.CPUSet
-	Isolated cpuset.CPUSet // empty when none (or the file is absent)
-	NohzFull cpuset.CPUSet // empty when none (or the file is absent)
-	// NodeOf maps CPU → NUMA node from nodeN/cpulist; a CPU missing here
-	// has no known node (-1).
-	NodeOf map[int]int
 }
 
 // PartDuration is the read time of one snapshot part.

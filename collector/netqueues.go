@@ -7,6 +7,7 @@ import (
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -126,7 +127,7 @@ func (c netQueuesCollector) excluded(dev string) bool {
 }
 
 // nodesOf lists the NUMA nodes of cpus ("0", "0,1"); "" when unknown.
-func nodesOf(cpus cpuset.CPUSet, topo *CPUTopology) string {
+func nodesOf(cpus cpuset.CPUSet, topo *sysfs.CPUTopology) string {
 	if topo == nil || len(topo.NodeOf) == 0 {
 		return ""
 	}

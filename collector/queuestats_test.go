@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/netlab"
 )
 
@@ -126,7 +127,7 @@ func TestQueueStatsExporterLive(t *testing.T) {
 	if s := successes(mfs)["queuestats"]; s != 1 {
 		t.Errorf("queuestats collector failed on the host")
 	}
-	devs, _ := ReadNetDevices("/sys")
+	devs, _ := sysfs.ReadNetDevices("/sys")
 	for _, d := range devs {
 		if d.Driver != "virtio_net" {
 			continue

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -216,7 +217,7 @@ func ethtoolRequestHeader(headerAttr uint16, dev string) ([]byte, error) {
 // sysfs lists (and netlink answers for, see nicSession). Devices and kernels
 // that do not support a request are left out without an error; so is
 // everything when the request needs a capability the exporter lacks.
-func readEthtoolPart(sysPath string, devs []NetDevice) (map[string]Channels, map[string]RSSTable, error) {
+func readEthtoolPart(sysPath string, devs []sysfs.NetDevice) (map[string]Channels, map[string]RSSTable, error) {
 	if len(devs) == 0 || ethtoolFamily.unavailable() {
 		return nil, nil, nil
 	}
@@ -592,7 +593,7 @@ type nicSession struct {
 	closers []func()
 }
 
-func openNICSession(sysPath string, devs []NetDevice) (*nicSession, error) {
+func openNICSession(sysPath string, devs []sysfs.NetDevice) (*nicSession, error) {
 	s := &nicSession{ioctlFD: -1, byName: map[string]int{}, byIndex: map[int]string{},
 		virtual: map[string]bool{}, drivers: map[string]string{}}
 	nsPath := "/proc/thread-self/ns/net"

@@ -11,6 +11,7 @@ import (
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/netlab"
 )
 
@@ -183,7 +184,7 @@ func TestEthtoolCapturedReplies(t *testing.T) {
 // namespace (no root needed): the virtio_net NIC of the build VM has one
 // combined channel and no RSS, which is left out without an error.
 func TestEthtoolLiveHost(t *testing.T) {
-	devs, err := ReadNetDevices("/sys")
+	devs, err := sysfs.ReadNetDevices("/sys")
 	if err != nil || len(devs) == 0 {
 		t.Skipf("no /sys/class/net: %v", err)
 	}
@@ -247,7 +248,7 @@ func TestEthtoolLiveVeth(t *testing.T) {
 	nicNeedRoot(t)
 	lab := netlab.New(t, netlab.Options{Queues: 4})
 	useLabNetNS(t, lab)
-	devs, err := ReadNetDevices(lab.SysfsRoot())
+	devs, err := sysfs.ReadNetDevices(lab.SysfsRoot())
 	if err != nil {
 		t.Fatal(err)
 	}

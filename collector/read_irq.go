@@ -10,6 +10,7 @@ import (
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
 // ReadIRQAffinity reads <procRoot>/irq/<irq>/:
@@ -49,10 +50,10 @@ func ReadIRQAffinity(procRoot string, irq int) (IRQAffinity, error) {
 	aff.Effective, aff.HasEffective, err = readAffinityFile(dir, "effective_affinity_list", "effective_affinity")
 	problems.Add(err)
 
-	aff.Hint, aff.HasHint, err = readSysfsMask(filepath.Join(dir, "affinity_hint"), false)
+	aff.Hint, aff.HasHint, err = sysfs.ReadMask(filepath.Join(dir, "affinity_hint"), false)
 	problems.Add(err)
 
-	if v, present, err := readSysfsInt(filepath.Join(dir, "node")); err != nil {
+	if v, present, err := sysfs.ReadInt(filepath.Join(dir, "node")); err != nil {
 		problems.Add(err)
 	} else if present {
 		aff.Node = int(v)
@@ -73,11 +74,11 @@ func ReadIRQAffinity(procRoot string, irq int) (IRQAffinity, error) {
 // readAffinityFile reads the list file, or the mask file when the list
 // file is absent.
 func readAffinityFile(dir, listName, maskName string) (cpuset.CPUSet, bool, error) {
-	set, present, err := readSysfsList(filepath.Join(dir, listName))
+	set, present, err := sysfs.ReadList(filepath.Join(dir, listName))
 	if err != nil || present {
 		return set, present, err
 	}
-	return readSysfsMask(filepath.Join(dir, maskName), false)
+	return sysfs.ReadMask(filepath.Join(dir, maskName), false)
 }
 
 // ReadRPSSockFlowEntries reads <procRoot>/sys/net/core/rps_sock_flow_entries,
@@ -86,14 +87,14 @@ func readAffinityFile(dir, listName, maskName string) (cpuset.CPUSet, bool, erro
 // fs.ErrNotExist when the kernel has no CONFIG_RPS.
 func ReadRPSSockFlowEntries(procRoot string) (int64, error) {
 	path := filepath.Join(procRoot, "sys", "net", "core", "rps_sock_flow_entries")
-	text, present, err := readSysfsText(path, false)
+	text, present, err := sysfs.ReadText(path, false)
 	if err != nil {
 		return -1, err
 	}
 	if !present {
 		return -1, &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
 	}
-	v, err := parseSysfsInt(text)
+	v, err := sysfs.ParseInt(text)
 	if err != nil {
 		return -1, fmt.Errorf("%s: %w", path, err)
 	}

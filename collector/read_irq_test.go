@@ -1,11 +1,19 @@
 package collector
 
 import (
+	"bufio"
 	"errors"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
+	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
 // affinitySummary writes an IRQAffinity with CPU lists; "-" for a set the
@@ -67,18 +75,17 @@ func TestAffinityFixtures(t *testing.T) {
 
 // irqDir writes /proc/irq/<n>/ files of a fake host; an empty value leaves
 // the file out.
-func irqDir(h hostTree, irq string, files map[string]string) {
-	h.t.Helper()
-	h.dir("proc/irq/" + irq)
+func irqDir(h testutil.HostTree, irq string, files map[string]string) {
+	h.Dir("proc/irq/" + irq)
 	for name, content := range files {
 		if content != "" {
-			h.file("proc/irq/"+irq+"/"+name, content)
+			h.File("proc/irq/"+irq+"/"+name, content)
 		}
 	}
 }
 
 func TestAffinityFallbacksAndAbsentFiles(t *testing.T) {
-	h := newHostTree(t)
+	h := testutil.NewHostTree(t)
 	// Kernel before 4.15: no effective_affinity* files; no node (no
 	// CONFIG_NUMA); no affinity_hint.
 	irqDir(h, "10", map[string]string{"smp_affinity_list": "0-3\n", "smp_affinity": "f\n"})
@@ -94,7 +101,7 @@ func TestAffinityFallbacksAndAbsentFiles(t *testing.T) {
 		{11, affinitySummary{"4-5", "5", "", 1}},
 		{12, affinitySummary{"2", "2", "-", 0}},
 	} {
-		aff, err := ReadIRQAffinity(h.path("proc"), tc.irq)
+		aff, err := ReadIRQAffinity(h.Path("proc"), tc.irq)
 		if err != nil {
 			t.Errorf("irq %d: %v", tc.irq, err)
 		}
@@ -105,22 +112,22 @@ func TestAffinityFallbacksAndAbsentFiles(t *testing.T) {
 }
 
 func TestAffinityVanishedIRQ(t *testing.T) {
-	h := newHostTree(t)
-	h.dir("proc/irq/5")
-	aff, err := ReadIRQAffinity(h.path("proc"), 77)
+	h := testutil.NewHostTree(t)
+	h.Dir("proc/irq/5")
+	aff, err := ReadIRQAffinity(h.Path("proc"), 77)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("error %v, want one wrapping fs.ErrNotExist", err)
 	}
 	if aff.IRQ != 77 || aff.Node != -1 || aff.HasEffective || aff.HasHint {
 		t.Errorf("affinity %+v", aff)
 	}
-	if _, err := ReadIRQAffinity(h.path("proc"), -1); err == nil {
+	if _, err := ReadIRQAffinity(h.Path("proc"), -1); err == nil {
 		t.Error("no error for IRQ -1")
 	}
 }
 
 func TestAffinityBrokenFiles(t *testing.T) {
-	h := newHostTree(t)
+	h := testutil.NewHostTree(t)
 	irqDir(h, "20", map[string]string{
 		"smp_affinity_list":       "0-3\n",
 		"effective_affinity_list": "3-1\n", // garbage
@@ -130,7 +137,7 @@ func TestAffinityBrokenFiles(t *testing.T) {
 	// An IRQ directory without any smp_affinity file.
 	irqDir(h, "21", map[string]string{"effective_affinity_list": "1\n", "node": "-1\n"})
 
-	aff, err := ReadIRQAffinity(h.path("proc"), 20)
+	aff, err := ReadIRQAffinity(h.Path("proc"), 20)
 	if err == nil {
 		t.Fatal("no error for garbage files")
 	}
@@ -146,7 +153,7 @@ func TestAffinityBrokenFiles(t *testing.T) {
 		t.Errorf("irq 20 = %+v, want %+v", got, want)
 	}
 
-	aff, err = ReadIRQAffinity(h.path("proc"), 21)
+	aff, err = ReadIRQAffinity(h.Path("proc"), 21)
 	if err == nil || errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "smp_affinity") {
 		t.Errorf("irq 21: error %v, want a non-ErrNotExist error naming smp_affinity", err)
 	}
@@ -156,12 +163,12 @@ func TestAffinityBrokenFiles(t *testing.T) {
 }
 
 func TestAffinityUnreadable(t *testing.T) {
-	h := newHostTree(t)
+	h := testutil.NewHostTree(t)
 	irqDir(h, "30", map[string]string{"smp_affinity_list": "0\n", "effective_affinity_list": "0\n", "node": "0\n"})
-	if !h.unreadable("proc/irq/30/smp_affinity_list") {
+	if !h.Unreadable("proc/irq/30/smp_affinity_list") {
 		t.Skip("running as root (euid 0): permissions do not stop root, so EACCES cannot be produced; run the tests as a normal user to cover this case")
 	}
-	aff, err := ReadIRQAffinity(h.path("proc"), 30)
+	aff, err := ReadIRQAffinity(h.Path("proc"), 30)
 	if err == nil || !errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("error %v, want fs.ErrPermission", err)
 	}
@@ -184,17 +191,93 @@ func TestRPSSockFlowEntries(t *testing.T) {
 		}
 	}
 
-	h := newHostTree(t)
-	h.dir("proc")
-	n, err := ReadRPSSockFlowEntries(h.path("proc"))
+	h := testutil.NewHostTree(t)
+	h.Dir("proc")
+	n, err := ReadRPSSockFlowEntries(h.Path("proc"))
 	if n != -1 || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("absent file: %d, %v; want -1 and fs.ErrNotExist (no CONFIG_RPS)", n, err)
 	}
 	for _, content := range []string{"lots\n", "-5\n", "\n"} {
-		h.file("proc/sys/net/core/rps_sock_flow_entries", content)
-		n, err := ReadRPSSockFlowEntries(h.path("proc"))
+		h.File("proc/sys/net/core/rps_sock_flow_entries", content)
+		n, err := ReadRPSSockFlowEntries(h.Path("proc"))
 		if n != -1 || err == nil || errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("content %q: %d, %v; want -1 and a parse error", content, n, err)
 		}
 	}
 }
+
+// TestIRQAffinityLiveHost reads the affinity of this machine's eth0 RX
+// IRQ (split from the sysfs package's TestNetDevLiveHost, which cannot
+// import the /proc readers). It expects the Firecracker VM of
+// testdata/hosts/fc-2cpu and skips elsewhere.
+func TestIRQAffinityLiveHost(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("not Linux")
+	}
+	if _, err := os.Stat("/sys/class/net/eth0"); err != nil {
+		t.Skipf("no /sys/class/net/eth0 on this machine (%v)", err)
+	}
+	devs, _ := sysfs.ReadNetDevices("/sys")
+	var eth0 sysfs.NetDevice
+	for _, d := range devs {
+		if d.Name == "eth0" {
+			eth0 = d
+		}
+	}
+	if eth0.VirtioName == "" {
+		t.Skip("eth0 is not a virtio device")
+	}
+	topo, err := sysfs.ReadCPUTopology("/sys")
+	if err != nil || topo == nil {
+		t.Fatalf("ReadCPUTopology(/sys): %v", err)
+	}
+	irq := liveRxIRQ(t, eth0)
+	aff, err := ReadIRQAffinity("/proc", irq)
+	if err != nil {
+		t.Fatalf("ReadIRQAffinity(/proc, %d): %v", irq, err)
+	}
+	t.Logf("irq %d: smp_affinity %q effective %q (has %v) hint %q (has %v) node %d",
+		irq, aff.SMPAffinity, aff.Effective, aff.HasEffective, aff.Hint, aff.HasHint, aff.Node)
+	if aff.SMPAffinity.IsEmpty() || aff.SMPAffinity.Intersect(topo.Possible).Count() != aff.SMPAffinity.Count() {
+		t.Errorf("smp_affinity %q empty or beyond possible %q", aff.SMPAffinity, topo.Possible)
+	}
+	if !aff.HasEffective || aff.Effective.IsEmpty() || aff.Effective.Intersect(topo.Online).Count() != aff.Effective.Count() {
+		t.Errorf("effective %q (has %v): want a non-empty set of online CPUs", aff.Effective, aff.HasEffective)
+	}
+}
+
+// liveRxIRQ finds eth0's first RX IRQ: the /proc/interrupts line named
+// "<virtio>-input.0" among the device's MSI IRQs.
+func liveRxIRQ(t *testing.T, eth0 sysfs.NetDevice) int {
+	t.Helper()
+	f, err := os.Open("/proc/interrupts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		num, rest, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		irq, err := strconv.Atoi(strings.TrimSpace(num))
+		if err != nil {
+			continue
+		}
+		if strings.HasSuffix(strings.TrimSpace(rest), " "+eth0.VirtioName+"-input.0") {
+			if !slices.Contains(eth0.MSIIRQs, irq) {
+				t.Errorf("rx irq %d not among eth0's msi_irqs %v", irq, eth0.MSIIRQs)
+			}
+			return irq
+		}
+	}
+	t.Fatalf("no %s-input.0 line in /proc/interrupts", eth0.VirtioName)
+	return 0
+}
+
+// Fixture trees: see testdata/hosts/*/SOURCE.md.
+const (
+	fcHostRoot      = "../testdata/hosts/fc-2cpu"
+	bigironHostRoot = "../testdata/hosts/bigiron-8cpu"
+)

@@ -17,6 +17,7 @@ import (
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -238,7 +239,7 @@ type queueStatsResult struct {
 
 // readQueueStatsPart reads the netdev family's dumps and the ethtool -S
 // fallback for the devices of the configured sysfs.
-func readQueueStatsPart(sysPath string, devs []NetDevice) queueStatsResult {
+func readQueueStatsPart(sysPath string, devs []sysfs.NetDevice) queueStatsResult {
 	var r queueStatsResult
 	if len(devs) == 0 {
 		return r

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/netlab"
 )
 
@@ -572,7 +573,7 @@ func TestNetdevnlMissingFamilyIsCached(t *testing.T) {
 func TestNetdevnlForeignSysfs(t *testing.T) {
 	for _, host := range []string{"fc-2cpu", "bigiron-8cpu"} {
 		sys := filepath.Join("..", "testdata", "hosts", host, "sys")
-		devs, _ := ReadNetDevices(sys)
+		devs, _ := sysfs.ReadNetDevices(sys)
 		if len(devs) == 0 {
 			t.Fatalf("%s: no devices", host)
 		}
@@ -619,7 +620,7 @@ func TestNetdevnlSameDevice(t *testing.T) {
 // is virtio_net, which has netdev qstats (Linux 6.10+) and an RX queue
 // linked to a NAPI instance without an IRQ.
 func TestNetdevnlLiveHost(t *testing.T) {
-	devs, err := ReadNetDevices("/sys")
+	devs, err := sysfs.ReadNetDevices("/sys")
 	if err != nil || len(devs) == 0 {
 		t.Skipf("no /sys/class/net: %v", err)
 	}
@@ -698,7 +699,7 @@ func TestNetdevnlLiveVeth(t *testing.T) {
 	nsPath := filepath.Join("/run/netns", lab.ReceiverNS())
 	read := func() queueStatsResult {
 		t.Helper()
-		devs, err := ReadNetDevices(lab.SysfsRoot())
+		devs, err := sysfs.ReadNetDevices(lab.SysfsRoot())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -805,7 +806,7 @@ func TestNetdevnlLiveVeth(t *testing.T) {
 // (-netlink.capture), from the lab namespace the readers point at.
 func captureLabReplies(t *testing.T, lab *netlab.Lab) {
 	t.Helper()
-	devs, _ := ReadNetDevices(lab.SysfsRoot())
+	devs, _ := sysfs.ReadNetDevices(lab.SysfsRoot())
 	sess, err := openNICSession(lab.SysfsRoot(), devs)
 	if err != nil {
 		t.Fatal(err)
@@ -849,7 +850,7 @@ func payloads(msgs []genetlink.Message) [][]byte {
 
 // captureHostReplies rewrites the host fixtures of testdata/netlink
 // (-netlink.capture): the virtio_net eth0 of the build VM.
-func captureHostReplies(t *testing.T, devs []NetDevice) {
+func captureHostReplies(t *testing.T, devs []sysfs.NetDevice) {
 	t.Helper()
 	sess, err := openNICSession("/sys", devs)
 	if err != nil {
@@ -962,7 +963,7 @@ func TestNetdevnlUnprivileged(t *testing.T) {
 	if res.UID != 65534 || res.EthtoolErr != "" || res.QueueErr != "" {
 		t.Errorf("as nobody: %+v", res)
 	}
-	devs, _ := ReadNetDevices("/sys")
+	devs, _ := sysfs.ReadNetDevices("/sys")
 	for _, d := range devs {
 		if d.Driver == "virtio_net" {
 			if res.Channels[d.Name].Combined == 0 {
@@ -991,7 +992,7 @@ type unprivResult struct {
 }
 
 func unprivilegedChild() {
-	devs, _ := ReadNetDevices("/sys")
+	devs, _ := sysfs.ReadNetDevices("/sys")
 	res := unprivResult{UID: os.Getuid()}
 	var err error
 	res.Channels, res.RSS, err = readEthtoolPart("/sys", devs)

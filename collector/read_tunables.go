@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
 // This file reads the host-wide knobs of the receive path:
@@ -73,13 +74,13 @@ func ReadTunables(procRoot, sysRoot string) (*Tunables, error) {
 		{"dev_weight", &t.DevWeight},
 		{"flow_limit_table_len", &t.FlowLimitTableLen},
 	} {
-		v, present, err := readSysfsInt(filepath.Join(core, f.name))
+		v, present, err := sysfs.ReadInt(filepath.Join(core, f.name))
 		problems.Add(err)
 		if present {
 			*f.dst = v
 		}
 	}
-	set, present, err := readSysfsMask(filepath.Join(core, "flow_limit_cpu_bitmap"), false)
+	set, present, err := sysfs.ReadMask(filepath.Join(core, "flow_limit_cpu_bitmap"), false)
 	switch {
 	case errors.Is(err, fs.ErrPermission):
 	case err != nil:
@@ -127,7 +128,7 @@ func readDeviceTunables(classDir string, t *Tunables) (errs []error) {
 
 // readOptionalInt reads an integer file; -1 when absent or unreadable.
 func readOptionalInt(path string) (int64, error) {
-	v, present, err := readSysfsInt(path)
+	v, present, err := sysfs.ReadInt(path)
 	if err != nil || !present {
 		return -1, err
 	}

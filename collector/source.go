@@ -6,11 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
 // Source reads Snapshots. Scrapes that arrive while a read is in flight
@@ -87,10 +89,10 @@ type partReader func(s *Source, snap *Snapshot, wait func(Part))
 // registers itself here from its init function.
 var partReaders = map[Part]partReader{
 	PartTopology: func(s *Source, snap *Snapshot, _ func(Part)) {
-		snap.Topology, snap.TopologyErr = ReadCPUTopology(s.sysPath)
+		snap.Topology, snap.TopologyErr = sysfs.ReadCPUTopology(s.sysPath)
 	},
 	PartNetDevices: func(s *Source, snap *Snapshot, _ func(Part)) {
-		snap.NetDevices, snap.NetDevicesErr = ReadNetDevices(s.sysPath)
+		snap.NetDevices, snap.NetDevicesErr = sysfs.ReadNetDevices(s.sysPath)
 		if n, err := ReadRPSSockFlowEntries(s.procPath); err == nil {
 			snap.RPSSockFlowEntries = n
 		} else if !errors.Is(err, os.ErrNotExist) {
@@ -98,7 +100,7 @@ var partReaders = map[Part]partReader{
 		}
 	},
 	PartInterrupts: func(s *Source, snap *Snapshot, wait func(Part)) {
-		snap.Interrupts, snap.InterruptsErr = parseFile(s.proc("interrupts"), ParseInterrupts)
+		snap.Interrupts, snap.InterruptsErr = kernel.ParseFile(s.proc("interrupts"), ParseInterrupts)
 		wait(PartNetDevices) // parsed while the devices are read, classified after
 		if snap.Interrupts != nil {
 			snap.IRQClasses = ClassifyIRQs(snap.Interrupts, snap.NetDevices)
@@ -111,7 +113,7 @@ var partReaders = map[Part]partReader{
 		}
 	},
 	PartSoftirqs: func(s *Source, snap *Snapshot, _ func(Part)) {
-		snap.Softirqs, snap.SoftirqsErr = parseFile(s.proc("softirqs"), ParseSoftirqs)
+		snap.Softirqs, snap.SoftirqsErr = kernel.ParseFile(s.proc("softirqs"), ParseSoftirqs)
 	},
 	PartSoftnet: func(s *Source, snap *Snapshot, wait func(Part)) {
 		wait(PartTopology)
@@ -119,7 +121,7 @@ var partReaders = map[Part]partReader{
 		if snap.Topology != nil && !snap.Topology.Online.IsEmpty() {
 			online = snap.Topology.Online.List()
 		}
-		snap.Softnet, snap.SoftnetErr = parseFile(s.proc("net", "softnet_stat"), func(r io.Reader) ([]SoftnetRow, error) {
+		snap.Softnet, snap.SoftnetErr = kernel.ParseFile(s.proc("net", "softnet_stat"), func(r io.Reader) ([]SoftnetRow, error) {
 			return ParseSoftnet(r, online)
 		})
 	},
@@ -187,7 +189,7 @@ func (s *Source) readAffinity(snap *Snapshot) (map[int]IRQAffinity, error) {
 	}
 	affs := make([]IRQAffinity, len(irqs))
 	errs := make([]error, len(irqs))
-	inChunks(len(irqs), func(lo, hi int) {
+	kernel.InChunks(len(irqs), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			affs[i], errs[i] = ReadIRQAffinity(s.procPath, irqs[i])
 		}
@@ -206,43 +208,6 @@ func (s *Source) readAffinity(snap *Snapshot) (map[int]IRQAffinity, error) {
 		}
 	}
 	return out, summarize(failed)
-}
-
-// inChunks calls fn over contiguous chunks of [0, n), concurrently when n is
-// large enough to be worth it: for the per-queue and per-IRQ files, whose
-// reads are system calls that keep a CPU busy each, so more goroutines than
-// the CPUs Go runs on (GOMAXPROCS) would only queue; at most 8, so that a
-// big host's scrape does not take over its CPUs.
-func inChunks(n int, fn func(lo, hi int)) {
-	workers := min(n/minChunk, runtime.GOMAXPROCS(0), 8)
-	if workers <= 1 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() { fn(n*w/workers, n*(w+1)/workers) })
-	}
-	wg.Wait()
-}
-
-// minChunk is the fewest items a goroutine of inChunks gets: below that
-// starting it costs more than it saves.
-const minChunk = 16
-
-// parseFile opens path and hands it to parse, naming the file in errors.
-func parseFile[T any](path string, parse func(io.Reader) (T, error)) (T, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	defer f.Close()
-	v, err := parse(f)
-	if err != nil {
-		err = fmt.Errorf("%s: %w", path, err)
-	}
-	return v, err
 }
 
 // summarize keeps an error list short: the first three and a count.

@@ -18,6 +18,7 @@ import (
 	"github.com/netirq/netirq_exporter/collector"
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
 // `netirq_exporter report` takes two snapshots --interval apart and prints
@@ -223,22 +224,22 @@ type statKey struct {
 	kind  kernel.IRQKind
 }
 
-func findRx(d collector.NetDevice, index int) (collector.RxQueue, bool) {
+func findRx(d sysfs.NetDevice, index int) (sysfs.RxQueue, bool) {
 	for _, q := range d.RxQueues {
 		if q.Index == index {
 			return q, true
 		}
 	}
-	return collector.RxQueue{}, false
+	return sysfs.RxQueue{}, false
 }
 
-func findTx(d collector.NetDevice, index int) (collector.TxQueue, bool) {
+func findTx(d sysfs.NetDevice, index int) (sysfs.TxQueue, bool) {
 	for _, q := range d.TxQueues {
 		if q.Index == index {
 			return q, true
 		}
 	}
-	return collector.TxQueue{}, false
+	return sysfs.TxQueue{}, false
 }
 
 // sortQueues orders rows by queue, then combined/rx/tx; vectors that serve
@@ -296,7 +297,7 @@ func rate(prev, cur uint64, dt float64, wraps32 bool) *float64 {
 	return &v
 }
 
-func nodeList(cpus cpuset.CPUSet, topo *collector.CPUTopology) string {
+func nodeList(cpus cpuset.CPUSet, topo *sysfs.CPUTopology) string {
 	if topo == nil || len(topo.NodeOf) == 0 {
 		return ""
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/hostgen"
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
 // mixed has every driver, an offline and an isolated CPU, and enough CPUs
@@ -201,7 +202,7 @@ func TestHostgenLayout(t *testing.T) {
 	if got := files["sys/devices/pci0000:00/0000:00:05.0/virtio0/net/eth2/device"]; got != "-> ../../../virtio0" {
 		t.Errorf("eth2/device %s", got)
 	}
-	devs, err := collector.ReadNetDevices(filepath.Join(dir, "sys"))
+	devs, err := sysfs.ReadNetDevices(filepath.Join(dir, "sys"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +210,7 @@ func TestHostgenLayout(t *testing.T) {
 		t.Fatalf("%d devices, want %d NICs + lo", len(devs), len(spec.NICs))
 	}
 	wantDriver := map[string]string{hostgen.MLX5: "mlx5_core", hostgen.I40E: "i40e", hostgen.Virtio: "virtio_net", hostgen.ENA: "ena"}
-	byDriver := map[string]collector.NetDevice{}
+	byDriver := map[string]sysfs.NetDevice{}
 	for _, d := range devs {
 		byDriver[d.Driver] = d
 	}

@@ -1,4 +1,4 @@
-package collector
+package sysfs
 
 import (
 	"errors"
@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
 // topologySummary writes a CPUTopology as CPU lists, NodeOf as one list
@@ -65,19 +66,19 @@ func TestTopologyFixtures(t *testing.T) {
 }
 
 func TestTopologyMissingCPUDir(t *testing.T) {
-	h := newHostTree(t)
-	h.file("sys/devices/system/node/node0/cpulist", "0-1\n")
-	topo, err := ReadCPUTopology(h.path("sys"))
+	h := testutil.NewHostTree(t)
+	h.File("sys/devices/system/node/node0/cpulist", "0-1\n")
+	topo, err := ReadCPUTopology(h.Path("sys"))
 	if topo != nil || err == nil || !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("got %+v, %v; want nil and fs.ErrNotExist", topo, err)
 	}
 	// devices/system/cpu is a file: still an error, still no panic.
-	h.file("sys/devices/system/cpu", "")
-	if topo, err := ReadCPUTopology(h.path("sys")); topo != nil || err == nil {
+	h.File("sys/devices/system/cpu", "")
+	if topo, err := ReadCPUTopology(h.Path("sys")); topo != nil || err == nil {
 		t.Fatalf("got %+v, %v; want nil and an error", topo, err)
 	}
 	// No /sys at all.
-	if topo, err := ReadCPUTopology(h.path("nowhere")); topo != nil || err == nil {
+	if topo, err := ReadCPUTopology(h.Path("nowhere")); topo != nil || err == nil {
 		t.Fatalf("got %+v, %v; want nil and an error", topo, err)
 	}
 }
@@ -135,12 +136,12 @@ func TestTopologyPartial(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHostTree(t)
-			h.dir("sys/devices/system/cpu")
+			h := testutil.NewHostTree(t)
+			h.Dir("sys/devices/system/cpu")
 			for rel, content := range tc.files {
-				h.file("sys/devices/system/"+rel, content)
+				h.File("sys/devices/system/"+rel, content)
 			}
-			topo, err := ReadCPUTopology(h.path("sys"))
+			topo, err := ReadCPUTopology(h.Path("sys"))
 			if topo == nil {
 				t.Fatalf("no topology (%v)", err)
 			}
@@ -164,14 +165,14 @@ func TestTopologyPartial(t *testing.T) {
 }
 
 func TestTopologyUnreadable(t *testing.T) {
-	h := newHostTree(t)
-	h.file("sys/devices/system/cpu/possible", "0-1\n")
-	h.file("sys/devices/system/cpu/online", "0-1\n")
-	h.file("sys/devices/system/cpu/isolated", "1\n")
-	if !h.unreadable("sys/devices/system/cpu/isolated") {
+	h := testutil.NewHostTree(t)
+	h.File("sys/devices/system/cpu/possible", "0-1\n")
+	h.File("sys/devices/system/cpu/online", "0-1\n")
+	h.File("sys/devices/system/cpu/isolated", "1\n")
+	if !h.Unreadable("sys/devices/system/cpu/isolated") {
 		t.Skip("running as root (euid 0): permissions do not stop root, so EACCES cannot be produced; run the tests as a normal user to cover this case")
 	}
-	topo, err := ReadCPUTopology(h.path("sys"))
+	topo, err := ReadCPUTopology(h.Path("sys"))
 	if err == nil || !errors.Is(err, fs.ErrPermission) {
 		t.Fatalf("error %v, want fs.ErrPermission", err)
 	}

@@ -1,4 +1,4 @@
-package collector
+package sysfs
 
 import (
 	"errors"
@@ -52,7 +52,7 @@ func ReadCPUTopology(sysRoot string) (*CPUTopology, error) {
 		{"nohz_full", &topo.NohzFull, false},
 	} {
 		path := filepath.Join(cpuDir, f.name)
-		set, present, err := readSysfsList(path)
+		set, present, err := ReadList(path)
 		switch {
 		case err != nil:
 			problems.Add(err)
@@ -87,7 +87,7 @@ func readNodeCPUs(nodeDir string, nodeOf map[int]int) (errs []error) {
 	slices.Sort(nodes)
 	for _, node := range nodes {
 		path := filepath.Join(nodeDir, "node"+strconv.Itoa(node), "cpulist")
-		set, present, err := readSysfsList(path)
+		set, present, err := ReadList(path)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -117,4 +117,15 @@ func parseNodeName(name string) (int, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// CPUTopology is /sys/devices/system/cpu and /sys/devices/system/node.
+type CPUTopology struct {
+	Possible cpuset.CPUSet
+	Online   cpuset.CPUSet
+	Isolated cpuset.CPUSet // empty when none (or the file is absent)
+	NohzFull cpuset.CPUSet // empty when none (or the file is absent)
+	// NodeOf maps CPU → NUMA node from nodeN/cpulist; a CPU missing here
+	// has no known node (-1).
+	NodeOf map[int]int
 }

@@ -1,7 +1,6 @@
-package collector
+package sysfs
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,12 +13,13 @@ import (
 	"testing"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
 // Fixture trees: see testdata/hosts/*/SOURCE.md.
 const (
-	fcHostRoot      = "../testdata/hosts/fc-2cpu"
-	bigironHostRoot = "../testdata/hosts/bigiron-8cpu"
+	fcHostRoot      = "../../../testdata/hosts/fc-2cpu"
+	bigironHostRoot = "../../../testdata/hosts/bigiron-8cpu"
 )
 
 // netDevSummary is a NetDevice with its sets written as CPU lists, so that
@@ -130,75 +130,6 @@ func TestNetDevFixtures(t *testing.T) {
 	}
 }
 
-// hostTree builds a fake sysfs/procfs below t.TempDir().
-type hostTree struct {
-	t    *testing.T
-	root string
-}
-
-func newHostTree(t *testing.T) hostTree {
-	t.Helper()
-	return hostTree{t: t, root: t.TempDir()}
-}
-
-func (h hostTree) path(rel string) string { return filepath.Join(h.root, filepath.FromSlash(rel)) }
-
-// file writes content to rel, creating its directories.
-func (h hostTree) file(rel, content string) {
-	h.t.Helper()
-	p := h.path(rel)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		h.t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		h.t.Fatal(err)
-	}
-}
-
-func (h hostTree) dir(rel string) {
-	h.t.Helper()
-	if err := os.MkdirAll(h.path(rel), 0o755); err != nil {
-		h.t.Fatal(err)
-	}
-}
-
-// link makes rel a symlink to target (relative to rel's directory).
-func (h hostTree) link(rel, target string) {
-	h.t.Helper()
-	p := h.path(rel)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		h.t.Fatal(err)
-	}
-	if err := os.Symlink(target, p); err != nil {
-		h.t.Fatal(err)
-	}
-}
-
-// unreadable makes rel unreadable and reports whether that worked; root
-// reads through permissions, so tests that need EACCES skip under root.
-func (h hostTree) unreadable(rel string) bool {
-	h.t.Helper()
-	if os.Geteuid() == 0 {
-		return false
-	}
-	if err := os.Chmod(h.path(rel), 0); err != nil {
-		h.t.Fatal(err)
-	}
-	h.t.Cleanup(func() { os.Chmod(h.path(rel), 0o644) })
-	return true
-}
-
-// virtualDev adds a virtual device with one rx and one tx queue.
-func (h hostTree) virtualDev(name string) {
-	h.t.Helper()
-	h.link("sys/class/net/"+name, "../../devices/virtual/net/"+name)
-	dev := "sys/devices/virtual/net/" + name
-	h.file(dev+"/threaded", "0\n")
-	h.file(dev+"/queues/rx-0/rps_cpus", "00\n")
-	h.file(dev+"/queues/rx-0/rps_flow_cnt", "0\n")
-	h.file(dev+"/queues/tx-0/xps_rxqs", "0\n")
-}
-
 func findDev(devs []NetDevice, name string) (NetDevice, bool) {
 	for _, d := range devs {
 		if d.Name == name {
@@ -217,9 +148,9 @@ func devNames(devs []NetDevice) []string {
 }
 
 func TestNetDevMissingClassNet(t *testing.T) {
-	h := newHostTree(t)
-	h.dir("sys/class")
-	devs, err := ReadNetDevices(h.path("sys"))
+	h := testutil.NewHostTree(t)
+	h.Dir("sys/class")
+	devs, err := ReadNetDevices(h.Path("sys"))
 	if err == nil || devs != nil {
 		t.Fatalf("got %v, %v; want no devices and an error", devs, err)
 	}
@@ -229,22 +160,22 @@ func TestNetDevMissingClassNet(t *testing.T) {
 }
 
 func TestNetDevEmptyClassNet(t *testing.T) {
-	h := newHostTree(t)
-	h.dir("sys/class/net")
-	devs, err := ReadNetDevices(h.path("sys"))
+	h := testutil.NewHostTree(t)
+	h.Dir("sys/class/net")
+	devs, err := ReadNetDevices(h.Path("sys"))
 	if err != nil || len(devs) != 0 {
 		t.Fatalf("got %v, %v; want nothing", devs, err)
 	}
 }
 
 func TestNetDevNoQueuesAndPlainDirs(t *testing.T) {
-	h := newHostTree(t)
+	h := testutil.NewHostTree(t)
 	// A plain directory (no symlink) without queues/ and without threaded.
-	h.dir("sys/class/net/dummy0")
+	h.Dir("sys/class/net/dummy0")
 	// bonding_masters is a regular file the bonding driver adds.
-	h.file("sys/class/net/bonding_masters", "bond0\n")
-	h.virtualDev("lo")
-	devs, err := ReadNetDevices(h.path("sys"))
+	h.File("sys/class/net/bonding_masters", "bond0\n")
+	h.VirtualDev("lo")
+	devs, err := ReadNetDevices(h.Path("sys"))
 	if err != nil {
 		t.Fatalf("ReadNetDevices: %v", err)
 	}
@@ -261,18 +192,18 @@ func TestNetDevNoQueuesAndPlainDirs(t *testing.T) {
 }
 
 func TestNetDevQueueOrderAndNames(t *testing.T) {
-	h := newHostTree(t)
+	h := testutil.NewHostTree(t)
 	dev := "sys/class/net/eth9"
 	for _, q := range []int{10, 2, 0, 1} {
-		h.file(fmt.Sprintf("%s/queues/rx-%d/rps_cpus", dev, q), "0\n")
-		h.file(fmt.Sprintf("%s/queues/tx-%d/xps_cpus", dev, q), strconv.FormatInt(1<<(q%4), 16)+"\n")
+		h.File(fmt.Sprintf("%s/queues/rx-%d/rps_cpus", dev, q), "0\n")
+		h.File(fmt.Sprintf("%s/queues/tx-%d/xps_cpus", dev, q), strconv.FormatInt(1<<(q%4), 16)+"\n")
 	}
-	h.dir(dev + "/queues/rx-x")   // not a queue
-	h.dir(dev + "/queues/tx-")    // not a queue
-	h.dir(dev + "/queues/foo-1")  // not a queue
-	h.dir(dev + "/queues/rx--1")  // not a queue
-	h.dir(dev + "/queues/tx-1.5") // not a queue
-	devs, err := ReadNetDevices(h.path("sys"))
+	h.Dir(dev + "/queues/rx-x")   // not a queue
+	h.Dir(dev + "/queues/tx-")    // not a queue
+	h.Dir(dev + "/queues/foo-1")  // not a queue
+	h.Dir(dev + "/queues/rx--1")  // not a queue
+	h.Dir(dev + "/queues/tx-1.5") // not a queue
+	devs, err := ReadNetDevices(h.Path("sys"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,19 +229,19 @@ func TestNetDevQueueOrderAndNames(t *testing.T) {
 }
 
 func TestNetDevGarbage(t *testing.T) {
-	h := newHostTree(t)
-	h.virtualDev("lo")
+	h := testutil.NewHostTree(t)
+	h.VirtualDev("lo")
 	dev := "sys/devices/virtual/net/veth1"
-	h.link("sys/class/net/veth1", "../../devices/virtual/net/veth1")
-	h.file(dev+"/threaded", "on\n")
-	h.file(dev+"/queues/rx-0/rps_cpus", "zz,top\n")
-	h.file(dev+"/queues/rx-0/rps_flow_cnt", "12x\n")
-	h.file(dev+"/queues/rx-1/rps_cpus", "f\n")
-	h.file(dev+"/queues/rx-1/rps_flow_cnt", "256\n")
-	h.file(dev+"/queues/tx-0/xps_cpus", "not a mask")
-	h.file(dev+"/queues/tx-0/xps_rxqs", "1\n")
+	h.Link("sys/class/net/veth1", "../../devices/virtual/net/veth1")
+	h.File(dev+"/threaded", "on\n")
+	h.File(dev+"/queues/rx-0/rps_cpus", "zz,top\n")
+	h.File(dev+"/queues/rx-0/rps_flow_cnt", "12x\n")
+	h.File(dev+"/queues/rx-1/rps_cpus", "f\n")
+	h.File(dev+"/queues/rx-1/rps_flow_cnt", "256\n")
+	h.File(dev+"/queues/tx-0/xps_cpus", "not a mask")
+	h.File(dev+"/queues/tx-0/xps_rxqs", "1\n")
 
-	devs, err := ReadNetDevices(h.path("sys"))
+	devs, err := ReadNetDevices(h.Path("sys"))
 	if err == nil {
 		t.Fatal("no error for garbage files")
 	}
@@ -338,14 +269,14 @@ func TestNetDevGarbage(t *testing.T) {
 }
 
 func TestNetDevUnreadableRPS(t *testing.T) {
-	h := newHostTree(t)
-	h.virtualDev("lo")
-	h.virtualDev("veth2")
-	h.file("sys/devices/virtual/net/veth2/queues/rx-0/rps_cpus", "3\n")
-	if !h.unreadable("sys/devices/virtual/net/veth2/queues/rx-0/rps_cpus") {
+	h := testutil.NewHostTree(t)
+	h.VirtualDev("lo")
+	h.VirtualDev("veth2")
+	h.File("sys/devices/virtual/net/veth2/queues/rx-0/rps_cpus", "3\n")
+	if !h.Unreadable("sys/devices/virtual/net/veth2/queues/rx-0/rps_cpus") {
 		t.Skip("running as root (euid 0): permissions do not stop root, so EACCES cannot be produced; run the tests as a normal user to cover this case")
 	}
-	devs, err := ReadNetDevices(h.path("sys"))
+	devs, err := ReadNetDevices(h.Path("sys"))
 	if err == nil || !errors.Is(err, fs.ErrPermission) {
 		t.Fatalf("error %v, want one wrapping fs.ErrPermission", err)
 	}
@@ -359,12 +290,12 @@ func TestNetDevUnreadableRPS(t *testing.T) {
 }
 
 func TestNetDevVanished(t *testing.T) {
-	h := newHostTree(t)
-	h.virtualDev("lo")
+	h := testutil.NewHostTree(t)
+	h.VirtualDev("lo")
 	// The class link outlived its device: what a read racing with
 	// "ip link del" sees.
-	h.link("sys/class/net/veth3", "../../devices/virtual/net/veth3")
-	devs, err := ReadNetDevices(h.path("sys"))
+	h.Link("sys/class/net/veth3", "../../devices/virtual/net/veth3")
+	devs, err := ReadNetDevices(h.Path("sys"))
 	if names := devNames(devs); !slices.Equal(names, []string{"lo"}) {
 		t.Errorf("devices %v, want [lo]", names)
 	}
@@ -376,44 +307,44 @@ func TestNetDevVanished(t *testing.T) {
 }
 
 func TestNetDevBusDevices(t *testing.T) {
-	h := newHostTree(t)
+	h := testutil.NewHostTree(t)
 	// A PCI NIC with legacy INTx only and no numa_node file.
 	pci := "sys/devices/pci0000:00/0000:00:19.0"
-	h.link("sys/class/net/eno1", "../../devices/pci0000:00/0000:00:19.0/net/eno1")
-	h.link(pci+"/net/eno1/device", "../../../0000:00:19.0")
-	h.link(pci+"/driver", "../../../bus/pci/drivers/e1000e")
-	h.file(pci+"/irq", "20\n")
-	h.file(pci+"/net/eno1/queues/rx-0/rps_cpus", "0\n")
+	h.Link("sys/class/net/eno1", "../../devices/pci0000:00/0000:00:19.0/net/eno1")
+	h.Link(pci+"/net/eno1/device", "../../../0000:00:19.0")
+	h.Link(pci+"/driver", "../../../bus/pci/drivers/e1000e")
+	h.File(pci+"/irq", "20\n")
+	h.File(pci+"/net/eno1/queues/rx-0/rps_cpus", "0\n")
 	// virtio-mmio: the virtio device's parent is a platform device
 	// without msi_irqs; its IRQ is a wired line the exporter finds by name.
 	mmio := "sys/devices/platform/4000.virtio_mmio"
-	h.link("sys/class/net/eth1", "../../devices/platform/4000.virtio_mmio/virtio0/net/eth1")
-	h.link(mmio+"/virtio0/net/eth1/device", "../../../virtio0")
-	h.link(mmio+"/virtio0/driver", "../../../../bus/virtio/drivers/virtio_net")
-	h.file(mmio+"/virtio0/net/eth1/threaded", "0\n")
+	h.Link("sys/class/net/eth1", "../../devices/platform/4000.virtio_mmio/virtio0/net/eth1")
+	h.Link(mmio+"/virtio0/net/eth1/device", "../../../virtio0")
+	h.Link(mmio+"/virtio0/driver", "../../../../bus/virtio/drivers/virtio_net")
+	h.File(mmio+"/virtio0/net/eth1/threaded", "0\n")
 	// A USB NIC whose driver was unbound: no driver link.
 	usb := "sys/devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0"
-	h.link("sys/class/net/usb0", "../../devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/net/usb0")
-	h.link(usb+"/net/usb0/device", "../../../1-1:1.0")
-	h.dir(usb + "/net/usb0/queues")
+	h.Link("sys/class/net/usb0", "../../devices/pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/net/usb0")
+	h.Link(usb+"/net/usb0/device", "../../../1-1:1.0")
+	h.Dir(usb + "/net/usb0/queues")
 	// A PCI NIC with a garbage msi_irqs entry and a garbage numa_node.
 	bad := "sys/devices/pci0000:00/0000:00:1f.6"
-	h.link("sys/class/net/eno2", "../../devices/pci0000:00/0000:00:1f.6/net/eno2")
-	h.link(bad+"/net/eno2/device", "../../../0000:00:1f.6")
-	h.link(bad+"/driver", "../../../bus/pci/drivers/e1000e")
-	h.file(bad+"/msi_irqs/130", "msi\n")
-	h.file(bad+"/msi_irqs/oops", "msi\n")
-	h.file(bad+"/msi_irqs/129", "msi\n")
-	h.file(bad+"/numa_node", "node zero\n")
-	h.file(bad+"/irq", "17\n")
+	h.Link("sys/class/net/eno2", "../../devices/pci0000:00/0000:00:1f.6/net/eno2")
+	h.Link(bad+"/net/eno2/device", "../../../0000:00:1f.6")
+	h.Link(bad+"/driver", "../../../bus/pci/drivers/e1000e")
+	h.File(bad+"/msi_irqs/130", "msi\n")
+	h.File(bad+"/msi_irqs/oops", "msi\n")
+	h.File(bad+"/msi_irqs/129", "msi\n")
+	h.File(bad+"/numa_node", "node zero\n")
+	h.File(bad+"/irq", "17\n")
 
 	// A handmade tree with plain directories instead of links: the bus
 	// address is unknown, the rest is read; the driver link may dangle.
-	h.file("sys/class/net/eth7/device/msi_irqs/50", "msix\n")
-	h.file("sys/class/net/eth7/device/numa_node", "1\n")
-	h.link("sys/class/net/eth7/device/driver", "../../../../bus/pci/drivers/ixgbe")
+	h.File("sys/class/net/eth7/device/msi_irqs/50", "msix\n")
+	h.File("sys/class/net/eth7/device/numa_node", "1\n")
+	h.Link("sys/class/net/eth7/device/driver", "../../../../bus/pci/drivers/ixgbe")
 
-	devs, err := ReadNetDevices(h.path("sys"))
+	devs, err := ReadNetDevices(h.Path("sys"))
 	if err == nil || !strings.Contains(err.Error(), "oops") || !strings.Contains(err.Error(), "numa_node") {
 		t.Errorf("error %v, want the bad msi_irqs entry and numa_node named", err)
 	}
@@ -436,11 +367,11 @@ func TestNetDevBusDevices(t *testing.T) {
 }
 
 func TestNetDevProblemsErrorIsShort(t *testing.T) {
-	h := newHostTree(t)
+	h := testutil.NewHostTree(t)
 	for i := range 12 {
-		h.file(fmt.Sprintf("sys/class/net/d%02d/queues/rx-0/rps_cpus", i), "garbage\n")
+		h.File(fmt.Sprintf("sys/class/net/d%02d/queues/rx-0/rps_cpus", i), "garbage\n")
 	}
-	devs, err := ReadNetDevices(h.path("sys"))
+	devs, err := ReadNetDevices(h.Path("sys"))
 	if len(devs) != 12 || err == nil {
 		t.Fatalf("%d devices, %v", len(devs), err)
 	}
@@ -498,47 +429,4 @@ func TestNetDevLiveHost(t *testing.T) {
 		t.Errorf("online %q not within possible %q", topo.Online, topo.Possible)
 	}
 
-	irq := liveRxIRQ(t, eth0)
-	aff, err := ReadIRQAffinity("/proc", irq)
-	if err != nil {
-		t.Fatalf("ReadIRQAffinity(/proc, %d): %v", irq, err)
-	}
-	t.Logf("irq %d: smp_affinity %q effective %q (has %v) hint %q (has %v) node %d",
-		irq, aff.SMPAffinity, aff.Effective, aff.HasEffective, aff.Hint, aff.HasHint, aff.Node)
-	if aff.SMPAffinity.IsEmpty() || aff.SMPAffinity.Intersect(topo.Possible).Count() != aff.SMPAffinity.Count() {
-		t.Errorf("smp_affinity %q empty or beyond possible %q", aff.SMPAffinity, topo.Possible)
-	}
-	if !aff.HasEffective || aff.Effective.IsEmpty() || aff.Effective.Intersect(topo.Online).Count() != aff.Effective.Count() {
-		t.Errorf("effective %q (has %v): want a non-empty set of online CPUs", aff.Effective, aff.HasEffective)
-	}
-}
-
-// liveRxIRQ finds eth0's first RX IRQ: the /proc/interrupts line named
-// "<virtio>-input.0" among the device's MSI IRQs.
-func liveRxIRQ(t *testing.T, eth0 NetDevice) int {
-	t.Helper()
-	f, err := os.Open("/proc/interrupts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		num, rest, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		irq, err := strconv.Atoi(strings.TrimSpace(num))
-		if err != nil {
-			continue
-		}
-		if strings.HasSuffix(strings.TrimSpace(rest), " "+eth0.VirtioName+"-input.0") {
-			if !slices.Contains(eth0.MSIIRQs, irq) {
-				t.Errorf("rx irq %d not among eth0's msi_irqs %v", irq, eth0.MSIIRQs)
-			}
-			return irq
-		}
-	}
-	t.Fatalf("no %s-input.0 line in /proc/interrupts", eth0.VirtioName)
-	return 0
 }

@@ -1,7 +1,6 @@
-package collector
+package sysfs
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -90,7 +89,7 @@ func readNetDevice(classDir, name string) (dev NetDevice, ok bool, errs []error)
 		return dev, false, nil
 	}
 	dev = NetDevice{Name: name, NUMANode: -1, Threaded: -1}
-	if v, present, err := readSysfsInt(filepath.Join(path, "threaded")); err != nil {
+	if v, present, err := ReadInt(filepath.Join(path, "threaded")); err != nil {
 		errs = append(errs, err)
 	} else if present {
 		dev.Threaded = int(v)
@@ -135,7 +134,7 @@ func readBusDevice(devPath string, dev *NetDevice) (errs []error) {
 		// the bus's own (a VMBus GUID, "1-1:1.0" for USB, a platform name).
 		dev.BusAddress = filepath.Base(busDir)
 	}
-	if v, present, err := readSysfsInt(filepath.Join(busDir, "numa_node")); err != nil {
+	if v, present, err := ReadInt(filepath.Join(busDir, "numa_node")); err != nil {
 		errs = append(errs, err)
 	} else if present {
 		dev.NUMANode = int(v)
@@ -144,7 +143,7 @@ func readBusDevice(devPath string, dev *NetDevice) (errs []error) {
 	dev.MSIIRQs, msiErrs = readMSIIRQs(filepath.Join(busDir, "msi_irqs"))
 	errs = append(errs, msiErrs...)
 	if len(dev.MSIIRQs) == 0 {
-		if v, present, err := readSysfsInt(filepath.Join(busDir, "irq")); err != nil {
+		if v, present, err := ReadInt(filepath.Join(busDir, "irq")); err != nil {
 			errs = append(errs, err)
 		} else if present && v > 0 {
 			dev.LegacyIRQ = int(v)
@@ -213,7 +212,7 @@ func readQueues(dir string, errs []error) ([]RxQueue, []TxQueue, []error) {
 			reads = append(reads, queueRead{kind: kind, index: index})
 		}
 	}
-	inChunks(len(reads), func(lo, hi int) {
+	kernel.InChunks(len(reads), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			r := &reads[i]
 			qdir := filepath.Join(dir, r.kind+"-"+strconv.Itoa(r.index))
@@ -243,12 +242,12 @@ func readRxQueue(qdir string, index int) (q RxQueue, errs []error) {
 	q = RxQueue{Index: index, RPSFlowCount: -1}
 	var present bool
 	var err error
-	if q.RPSCPUs, present, err = readSysfsMask(filepath.Join(qdir, "rps_cpus"), false); err != nil {
+	if q.RPSCPUs, present, err = ReadMask(filepath.Join(qdir, "rps_cpus"), false); err != nil {
 		errs = append(errs, err)
 	} else {
 		q.HasRPS = present
 	}
-	if v, present, err := readSysfsInt(filepath.Join(qdir, "rps_flow_cnt")); err != nil {
+	if v, present, err := ReadInt(filepath.Join(qdir, "rps_flow_cnt")); err != nil {
 		errs = append(errs, err)
 	} else if present {
 		q.RPSFlowCount = v
@@ -259,10 +258,10 @@ func readRxQueue(qdir string, index int) (q RxQueue, errs []error) {
 func readTxQueue(qdir string, index int) (q TxQueue, errs []error) {
 	q = TxQueue{Index: index}
 	var err error
-	if q.XPSCPUs, q.HasXPSCPUs, err = readSysfsMask(filepath.Join(qdir, "xps_cpus"), true); err != nil {
+	if q.XPSCPUs, q.HasXPSCPUs, err = ReadMask(filepath.Join(qdir, "xps_cpus"), true); err != nil {
 		errs = append(errs, err)
 	}
-	if q.XPSRxQs, q.HasXPSRxQs, err = readSysfsMask(filepath.Join(qdir, "xps_rxqs"), true); err != nil {
+	if q.XPSRxQs, q.HasXPSRxQs, err = ReadMask(filepath.Join(qdir, "xps_rxqs"), true); err != nil {
 		errs = append(errs, err)
 	}
 	return q, errs
@@ -284,128 +283,46 @@ func parseQueueName(name string) (kind string, index int, ok bool) {
 	return kind, index, true
 }
 
-// sysfsReadLimit bounds one attribute read. Real sysfs attributes are at
-// most a page; an 8192-CPU mask is about 2.3 KB.
-const sysfsReadLimit = 64 << 10
-
-// readSysfsText returns a file's content without the trailing newline.
-// present is false (and err nil) when the file does not exist; with
-// absentOnEINVAL also when reading it fails with EINVAL, which is how
-// older kernels refuse xps_cpus on single-queue devices.
-func readSysfsText(path string, absentOnEINVAL bool) (text string, present bool, err error) {
-	text, tooLong, err := readSmallFile(path)
-	if err == nil && tooLong {
-		return "", false, fmt.Errorf("%s: longer than %d bytes", path, sysfsReadLimit)
-	}
-	switch {
-	case err == nil:
-		return text, true, nil
-	case errors.Is(err, fs.ErrNotExist):
-		// Either the file is absent or the kernel's show() said ENOENT
-		// (xps_cpus on a single-queue device since 5.x).
-		return "", false, nil
-	case absentOnEINVAL && errors.Is(err, syscall.EINVAL):
-		return "", false, nil
-	}
-	return "", false, err // an *fs.PathError: it names the file
+// NetDevice is one /sys/class/net/<name> entry with its queues.
+type NetDevice struct {
+	Name string
+	// Driver is the basename of device/driver ("virtio_net", "mlx5_core");
+	// empty for virtual devices (veth, bridge, lo).
+	Driver string
+	// BusAddress is the PCI address of the device, or of the PCI parent of
+	// a virtio device ("0000:00:03.0"); empty for virtual devices.
+	BusAddress string
+	// VirtioName is "virtio2" when the netdev sits on a virtio device, whose
+	// IRQs are named after it rather than after the netdev.
+	VirtioName string
+	NUMANode   int   // device/numa_node; -1 when absent or unknown
+	MSIIRQs    []int // device/msi_irqs (the PCI parent's for virtio), sorted
+	LegacyIRQ  int   // device/irq when no MSI is in use; 0 when none
+	// Threaded is /sys/class/net/<dev>/threaded (0 off, 1 on, newer kernels
+	// may print other modes); -1 when the file is absent.
+	Threaded int
+	RxQueues []RxQueue
+	TxQueues []TxQueue
 }
 
-// readSmallFile returns the content of an attribute file without its
-// trailing newlines, reading at most sysfsReadLimit+1 bytes (tooLong says
-// there were more than sysfsReadLimit). It uses the system calls directly:
-// os.Open would also try to register each file with the poller (a failing
-// epoll_ctl) and allocate an *os.File with a cleanup, and io.ReadAll a
-// growing buffer; a scrape reads ~1,000 of these files (queues and
-// /proc/irq/N), so that was a fifth of the default scrape. Errors are the
-// *fs.PathError os.Open and (*os.File).Read return.
-func readSmallFile(path string) (text string, tooLong bool, err error) {
-	var fd int
-	for {
-		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		return "", false, &fs.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer syscall.Close(fd)
-	var small [1024]byte
-	buf := small[:0]
-	for len(buf) <= sysfsReadLimit {
-		if len(buf) == cap(buf) {
-			buf = slices.Grow(buf, min(cap(buf), sysfsReadLimit+1-len(buf)))
-		}
-		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return "", false, &fs.PathError{Op: "read", Path: path, Err: err}
-		}
-		if n <= 0 {
-			break
-		}
-		buf = buf[:len(buf)+n]
-		// sysfs and /proc/irq attributes are made whole by one show()
-		// call, so a read that leaves room in the buffer has reached the
-		// end; asking again for the EOF would be a fourth system call per
-		// file (procfs' SysReadFile reads once too).
-		if len(buf) < cap(buf) {
-			break
-		}
-	}
-	if len(buf) > sysfsReadLimit {
-		return "", true, nil
-	}
-	return string(bytes.TrimRight(buf, "\n")), false, nil
+// IsVirtual reports whether the device has no bus device behind it.
+func (d NetDevice) IsVirtual() bool {
+	return d.BusAddress == "" && d.VirtioName == "" && d.Driver == ""
 }
 
-// readSysfsMask reads a hex CPU mask file (rps_cpus, xps_cpus, affinity_hint).
-func readSysfsMask(path string, absentOnEINVAL bool) (cpuset.CPUSet, bool, error) {
-	text, present, err := readSysfsText(path, absentOnEINVAL)
-	if err != nil || !present {
-		return cpuset.CPUSet{}, false, err
-	}
-	set, err := cpuset.ParseCPUMask(text)
-	if err != nil {
-		return cpuset.CPUSet{}, false, fmt.Errorf("%s: %w", path, err)
-	}
-	return set, true, nil
+// RxQueue is queues/rx-N.
+type RxQueue struct {
+	Index        int
+	RPSCPUs      cpuset.CPUSet // rps_cpus; empty = RPS off
+	HasRPS       bool          // rps_cpus exists (CONFIG_RPS)
+	RPSFlowCount int64         // rps_flow_cnt; -1 when absent
 }
 
-// readSysfsList reads a CPU list file (smp_affinity_list, online ...).
-func readSysfsList(path string) (cpuset.CPUSet, bool, error) {
-	text, present, err := readSysfsText(path, false)
-	if err != nil || !present {
-		return cpuset.CPUSet{}, false, err
-	}
-	set, err := cpuset.ParseCPUList(text)
-	if err != nil {
-		return cpuset.CPUSet{}, false, fmt.Errorf("%s: %w", path, err)
-	}
-	return set, true, nil
-}
-
-// readSysfsInt reads a file holding one decimal integer (threaded,
-// numa_node, rps_flow_cnt, node).
-func readSysfsInt(path string) (int64, bool, error) {
-	text, present, err := readSysfsText(path, false)
-	if err != nil || !present {
-		return 0, false, err
-	}
-	v, err := parseSysfsInt(text)
-	if err != nil {
-		return 0, false, fmt.Errorf("%s: %w", path, err)
-	}
-	return v, true, nil
-}
-
-// parseSysfsInt parses one decimal integer with surrounding blanks.
-func parseSysfsInt(text string) (int64, error) {
-	v, err := strconv.ParseInt(strings.TrimSpace(text), 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("not an integer: %q", kernel.Clip(strings.TrimSpace(text)))
-	}
-	return v, nil
+// TxQueue is queues/tx-N.
+type TxQueue struct {
+	Index      int
+	XPSCPUs    cpuset.CPUSet // xps_cpus; the kernel omits it on single-queue devices
+	HasXPSCPUs bool
+	XPSRxQs    cpuset.CPUSet // xps_rxqs: a mask of RX queue indices, not CPUs
+	HasXPSRxQs bool
 }

@@ -1,0 +1,111 @@
+package testutil
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
+)
+
+// FuzzMaxErr bounds the text of any parse error: garbage must not turn into
+// a flood of log text (the parsers clip what they quote).
+const FuzzMaxErr = 16 << 10
+
+func CheckErrLen(t *testing.T, err error) {
+	t.Helper()
+	if err != nil && len(err.Error()) > FuzzMaxErr {
+		t.Fatalf("error text is %d bytes (limit %d): %.200q…", len(err.Error()), FuzzMaxErr, err.Error())
+	}
+}
+
+// ErrMentions reports whether err, or any error it wraps (a combined
+// error spells out only the first few), has s in its text.
+func ErrMentions(err error, s string) bool {
+	if err == nil {
+		return false
+	}
+	if strings.Contains(err.Error(), s) {
+		return true
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if ErrMentions(e, s) {
+				return true
+			}
+		}
+	case interface{ Unwrap() error }:
+		return ErrMentions(u.Unwrap(), s)
+	}
+	return false
+}
+
+// FormatCPUMask renders s in the kernel's mask format (32-bit groups, most
+// significant first), for the mask round trip.
+func FormatCPUMask(s cpuset.CPUSet) string {
+	list := s.List()
+	if len(list) == 0 {
+		return "0"
+	}
+	groups := make([]uint32, list[len(list)-1]/32+1)
+	for _, c := range list {
+		groups[c/32] |= 1 << uint(c%32)
+	}
+	parts := make([]string, len(groups))
+	for i, g := range groups {
+		parts[len(groups)-1-i] = fmt.Sprintf("%08x", g)
+	}
+	return strings.Join(parts, ",")
+}
+
+// CheckCPUSet holds for every set a parser returns: members in range, the
+// list form round-trips through cpuset.ParseCPUList, the mask form through
+// cpuset.ParseCPUMask.
+func CheckCPUSet(t *testing.T, s cpuset.CPUSet) {
+	t.Helper()
+	list := s.List()
+	if len(list) != s.Count() || s.Count() > cpuset.MaxCPUs {
+		t.Fatalf("List has %d members, Count %d", len(list), s.Count())
+	}
+	for _, c := range list {
+		if c < 0 || c >= cpuset.MaxCPUs {
+			t.Fatalf("member %d out of range [0,%d)", c, cpuset.MaxCPUs)
+		}
+	}
+	str := s.String()
+	back, err := cpuset.ParseCPUList(str)
+	if err != nil {
+		t.Fatalf("ParseCPUList(String()=%q): %v", kernel.Clip(str), err)
+	}
+	if !back.Equal(s) || back.String() != str {
+		t.Fatalf("list round trip: %q became %q", kernel.Clip(str), kernel.Clip(back.String()))
+	}
+	mask := FormatCPUMask(s)
+	back, err = cpuset.ParseCPUMask(mask)
+	if err != nil {
+		t.Fatalf("ParseCPUMask(%q): %v", kernel.Clip(mask), err)
+	}
+	if !back.Equal(s) {
+		t.Fatalf("mask round trip: %q became %q", kernel.Clip(str), kernel.Clip(back.String()))
+	}
+}
+
+// FuzzFile writes content to dir/name when present, removes it otherwise.
+func FuzzFile(t *testing.T, dir, name string, present bool, content string) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if !present {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		return
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
