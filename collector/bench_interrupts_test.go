@@ -7,10 +7,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/prometheus/procfs"
+	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
+	procfslib "github.com/prometheus/procfs"
 )
 
-// Benchmarks of ParseInterrupts against procfs's parser on the same bytes:
+// Benchmarks of procfs.ParseInterrupts against procfs's parser on the same bytes:
 // a synthetic 64-CPU /proc/interrupts with 300 numbered IRQs (modern x86
 // format, NIC-style names) and the usual arch lines.
 //
@@ -81,7 +82,7 @@ func benchInterruptsDir(b *testing.B, data []byte) (string, int) {
 
 func TestBenchInterruptsDataParses(t *testing.T) {
 	data := benchInterruptsData()
-	tab, err := ParseInterrupts(bytes.NewReader(data))
+	tab, err := procfs.ParseInterrupts(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func BenchmarkParseInterrupts(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ParseInterrupts(bytes.NewReader(data)); err != nil {
+		if _, err := procfs.ParseInterrupts(bytes.NewReader(data)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -118,7 +119,7 @@ func BenchmarkParseInterruptsFile(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		_, err = ParseInterrupts(f)
+		_, err = procfs.ParseInterrupts(f)
 		f.Close()
 		if err != nil {
 			b.Fatal(err)
@@ -129,7 +130,7 @@ func BenchmarkParseInterruptsFile(b *testing.B) {
 func BenchmarkProcfsInterruptsFile(b *testing.B) {
 	data := benchInterruptsData()
 	dir, pid := benchInterruptsDir(b, data)
-	fs, err := procfs.NewFS(dir)
+	fs, err := procfslib.NewFS(dir)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -150,7 +151,7 @@ func BenchmarkProcfsInterruptsFile(b *testing.B) {
 }
 
 func BenchmarkClassifyIRQs(b *testing.B) {
-	tab, err := ParseInterrupts(bytes.NewReader(benchInterruptsData()))
+	tab, err := procfs.ParseInterrupts(bytes.NewReader(benchInterruptsData()))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/netirq/netirq_exporter/internal/hostgen"
+	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
@@ -86,7 +87,7 @@ func BenchmarkHostParse(b *testing.B) {
 			r := open(b, filepath.Join(proc, "interrupts"))
 			for b.Loop() {
 				r.Seek(0, 0)
-				if _, err := ParseInterrupts(r); err != nil {
+				if _, err := procfs.ParseInterrupts(r); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -95,7 +96,7 @@ func BenchmarkHostParse(b *testing.B) {
 			r := open(b, filepath.Join(proc, "softirqs"))
 			for b.Loop() {
 				r.Seek(0, 0)
-				if _, err := ParseSoftirqs(r); err != nil {
+				if _, err := procfs.ParseSoftirqs(r); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -104,14 +105,14 @@ func BenchmarkHostParse(b *testing.B) {
 			r := open(b, filepath.Join(proc, "net", "softnet_stat"))
 			for b.Loop() {
 				r.Seek(0, 0)
-				if _, err := ParseSoftnet(r, nil); err != nil {
+				if _, err := procfs.ParseSoftnet(r, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
 		}},
 		{"ReadCPUTime", func(b *testing.B, proc, _ string) {
 			for b.Loop() {
-				if _, err := ReadCPUTime(proc); err != nil {
+				if _, err := procfs.ReadCPUTime(proc); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -134,7 +135,7 @@ func BenchmarkHostParse(b *testing.B) {
 			tab := benchTable(b, proc)
 			for b.Loop() {
 				for _, l := range tab.IRQs {
-					if _, err := ReadIRQAffinity(proc, l.IRQ); err != nil {
+					if _, err := procfs.ReadIRQAffinity(proc, l.IRQ); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -167,13 +168,13 @@ func BenchmarkHostParse(b *testing.B) {
 	}
 }
 
-func benchTable(b *testing.B, proc string) *InterruptTable {
+func benchTable(b *testing.B, proc string) *procfs.InterruptTable {
 	f, err := os.Open(filepath.Join(proc, "interrupts"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	tab, err := ParseInterrupts(f)
+	tab, err := procfs.ParseInterrupts(f)
 	if err != nil {
 		b.Fatal(err)
 	}

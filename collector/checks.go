@@ -9,6 +9,8 @@ import (
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/netdev"
+	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
@@ -78,7 +80,7 @@ func checkByName(name string) (Check, bool) {
 type nicIRQ struct {
 	IRQ    int
 	Class  IRQClass
-	Aff    IRQAffinity
+	Aff    procfs.IRQAffinity
 	HasAff bool
 }
 
@@ -114,7 +116,7 @@ func nicIRQs(snap *Snapshot) []nicIRQ {
 
 // firesOn is where an IRQ fires: its effective CPUs, or its only allowed
 // CPU when the kernel has no effective_affinity_list; empty when unknown.
-func firesOn(aff IRQAffinity) cpuset.CPUSet {
+func firesOn(aff procfs.IRQAffinity) cpuset.CPUSet {
 	if aff.HasEffective && !aff.Effective.IsEmpty() {
 		return aff.Effective
 	}
@@ -227,7 +229,7 @@ func deviceNode(devs map[string]*sysfs.NetDevice, name string) int {
 // else its current mask trimmed to local housekeeping CPUs, else all local
 // housekeeping CPUs, else all housekeeping CPUs. Empty when the host has no
 // housekeeping CPU (no topology).
-func irqTarget(snap *Snapshot, aff IRQAffinity, devNode int) cpuset.CPUSet {
+func irqTarget(snap *Snapshot, aff procfs.IRQAffinity, devNode int) cpuset.CPUSet {
 	local := localCPUs(snap, devNode)
 	if aff.HasHint && !aff.Hint.IsEmpty() && subsetOf(aff.Hint, local) {
 		return aff.Hint
@@ -729,7 +731,7 @@ func checkNAPIThreadUnpinned(snap *Snapshot) []Finding {
 		dev string
 		id  uint32
 	}
-	byPID, byID := map[int]NAPI{}, map[napiKey]NAPI{}
+	byPID, byID := map[int]netdev.NAPI{}, map[napiKey]netdev.NAPI{}
 	for _, n := range snap.NAPIs {
 		if n.ThreadPID > 0 {
 			byPID[n.ThreadPID] = n
@@ -742,7 +744,7 @@ func checkNAPIThreadUnpinned(snap *Snapshot) []Finding {
 		irqByNum[q.IRQ] = q
 	}
 	var out []Finding
-	var unresolved []KernelThread
+	var unresolved []procfs.KernelThread
 	for _, t := range snap.Threads {
 		if !strings.HasPrefix(t.Name, "napi/") || t.Device == "" || t.Allowed.IsEmpty() || !subsetOf(on, t.Allowed) {
 			continue
@@ -768,7 +770,7 @@ func checkNAPIThreadUnpinned(snap *Snapshot) []Finding {
 	}
 	// Fallback: by device.
 	var devOrder []string
-	byDev := map[string][]KernelThread{}
+	byDev := map[string][]procfs.KernelThread{}
 	for _, t := range unresolved {
 		if _, seen := byDev[t.Device]; !seen {
 			devOrder = append(devOrder, t.Device)
@@ -793,7 +795,7 @@ func checkNAPIThreadUnpinned(snap *Snapshot) []Finding {
 			continue
 		}
 		threads := byDev[dev]
-		slices.SortFunc(threads, func(a, b KernelThread) int { return a.PID - b.PID })
+		slices.SortFunc(threads, func(a, b procfs.KernelThread) int { return a.PID - b.PID })
 		names, pids := make([]string, 0, len(threads)), make([]string, 0, len(threads))
 		for _, t := range threads {
 			names = append(names, fmt.Sprintf("%s (PID %d)", t.Name, t.PID))

@@ -10,6 +10,8 @@ import (
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/netdev"
+	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -38,8 +40,8 @@ func testHost(t testing.TB, nodes []string, isolated string) *Snapshot {
 		}
 	}
 	topo.Possible = topo.Online
-	return &Snapshot{Topology: topo, Interrupts: &InterruptTable{}, IRQClasses: map[int]IRQClass{},
-		Affinity: map[int]IRQAffinity{}, RPSSockFlowEntries: -1}
+	return &Snapshot{Topology: topo, Interrupts: &procfs.InterruptTable{}, IRQClasses: map[int]IRQClass{},
+		Affinity: map[int]procfs.IRQAffinity{}, RPSSockFlowEntries: -1}
 }
 
 // testNIC adds a PCI NIC with rx RX and tx TX queues, RPS and XPS off.
@@ -59,9 +61,9 @@ func testNIC(snap *Snapshot, name string, node, rx, tx int) *sysfs.NetDevice {
 // effective_affinity_list and affinity_hint ("" for none).
 func testIRQ(t testing.TB, snap *Snapshot, irq int, dev string, queue int, kind kernel.IRQKind, smp, eff, hint string) {
 	t.Helper()
-	snap.Interrupts.IRQs = append(snap.Interrupts.IRQs, IRQLine{IRQ: irq, Name: fmt.Sprintf("%s-%d", dev, queue)})
+	snap.Interrupts.IRQs = append(snap.Interrupts.IRQs, procfs.IRQLine{IRQ: irq, Name: fmt.Sprintf("%s-%d", dev, queue)})
 	snap.IRQClasses[irq] = IRQClass{IRQ: irq, Device: dev, Queue: queue, Kind: kind, Driver: "test"}
-	snap.Affinity[irq] = IRQAffinity{IRQ: irq, SMPAffinity: cpus(t, smp), Effective: cpus(t, eff), HasEffective: eff != "",
+	snap.Affinity[irq] = procfs.IRQAffinity{IRQ: irq, SMPAffinity: cpus(t, smp), Effective: cpus(t, eff), HasEffective: eff != "",
 		Hint: cpus(t, hint), HasHint: true, Node: -1}
 }
 
@@ -189,7 +191,7 @@ func TestCheckQueueIRQsShareCPU(t *testing.T) {
 	})
 	t.Run("irqbalance note", func(t *testing.T) {
 		s := build()
-		s.Tunables = &Tunables{IRQBalanceRunning: true}
+		s.Tunables = &procfs.Tunables{IRQBalanceRunning: true}
 		got := run(t, "queue_irqs_share_cpu", s)
 		if len(got) != 2 || !strings.HasSuffix(got[0].Message, `irqbalance is running and moves the IRQ again unless it is banned (IRQBALANCE_ARGS="--banirq=11").`) {
 			t.Errorf("want the irqbalance note, got:\n%s", dumpFindings(got))
@@ -199,7 +201,7 @@ func TestCheckQueueIRQsShareCPU(t *testing.T) {
 		// Every CPU of node 0 serves one: stacking is unavoidable without
 		// going remote (the bigiron-8cpu fixture's CPU 1).
 		s := build()
-		s.Affinity[12] = IRQAffinity{IRQ: 12, SMPAffinity: cpus(t, "2"), Effective: cpus(t, "2"), HasEffective: true}
+		s.Affinity[12] = procfs.IRQAffinity{IRQ: 12, SMPAffinity: cpus(t, "2"), Effective: cpus(t, "2"), HasEffective: true}
 		testIRQ(t, s, 14, "eth0", 4, kernel.KindCombined, "3", "3", "")
 		testIRQ(t, s, 15, "eth0", 5, kernel.KindCombined, "1", "1", "")
 		expectNone(t, run(t, "queue_irqs_share_cpu", s))
@@ -242,7 +244,7 @@ func TestCheckIRQRemoteNUMA(t *testing.T) {
 	})
 	t.Run("local", func(t *testing.T) {
 		s := build(0)
-		s.Affinity[20] = IRQAffinity{IRQ: 20, SMPAffinity: cpus(t, "0-3"), Effective: cpus(t, "0"), HasEffective: true}
+		s.Affinity[20] = procfs.IRQAffinity{IRQ: 20, SMPAffinity: cpus(t, "0-3"), Effective: cpus(t, "0"), HasEffective: true}
 		expectNone(t, run(t, "irq_remote_numa", s))
 	})
 }
@@ -296,7 +298,7 @@ func TestCheckIRQOnIsolatedCPU(t *testing.T) {
 	t.Run("none isolated", func(t *testing.T) { expectNone(t, run(t, "irq_on_isolated_cpu", build(""))) })
 	t.Run("isolated CPU unused", func(t *testing.T) {
 		s := build("3")
-		s.Affinity[30] = IRQAffinity{IRQ: 30, SMPAffinity: cpus(t, "0-2"), Effective: cpus(t, "0"), HasEffective: true}
+		s.Affinity[30] = procfs.IRQAffinity{IRQ: 30, SMPAffinity: cpus(t, "0-2"), Effective: cpus(t, "0"), HasEffective: true}
 		expectNone(t, run(t, "irq_on_isolated_cpu", s))
 	})
 }
@@ -485,7 +487,7 @@ func TestCheckNAPIThreadUnpinned(t *testing.T) {
 		testNIC(s, "eth0", -1, 2, 2).Threaded = 1
 		testIRQ(t, s, 60, "eth0", 0, kernel.KindCombined, "2", "2", "")
 		testIRQ(t, s, 61, "eth0", 1, kernel.KindCombined, "3", "3", "")
-		s.Threads = []KernelThread{
+		s.Threads = []procfs.KernelThread{
 			{PID: 812, Name: "napi/eth0-8193", Device: "eth0", NAPIID: 8193, CPU: -1, Allowed: cpus(t, allowed)},
 			{PID: 813, Name: "napi/eth0-8194", Device: "eth0", NAPIID: 8194, CPU: -1, Allowed: cpus(t, "3")},
 			{PID: 15, Name: "ksoftirqd/1", CPU: 1, Allowed: cpus(t, "1")},
@@ -494,7 +496,7 @@ func TestCheckNAPIThreadUnpinned(t *testing.T) {
 	}
 	t.Run("fires by NAPI map", func(t *testing.T) {
 		s := build("0-3")
-		s.NAPIs = []NAPI{{ID: 8193, Device: "eth0", IRQ: 60, ThreadPID: 812}, {ID: 8194, Device: "eth0", IRQ: 61, ThreadPID: 813}}
+		s.NAPIs = []netdev.NAPI{{ID: 8193, Device: "eth0", IRQ: 60, ThreadPID: 812}, {ID: 8194, Device: "eth0", IRQ: 61, ThreadPID: 813}}
 		expectFindings(t, run(t, "napi_thread_unpinned", s),
 			Finding{Check: "napi_thread_unpinned", Severity: "info", Device: "eth0", Queue: "0", IRQ: "60", CPU: "2",
 				Message: "napi/eth0-8193 (PID 812) may run on all 4 online CPUs, while IRQ 60 of its NAPI instance 8193 is pinned to CPU 2.",
@@ -511,8 +513,8 @@ func TestCheckNAPIThreadUnpinned(t *testing.T) {
 	t.Run("thread pinned", func(t *testing.T) { expectNone(t, run(t, "napi_thread_unpinned", build("2"))) })
 	t.Run("IRQ not pinned", func(t *testing.T) {
 		s := build("0-3")
-		s.Affinity[60] = IRQAffinity{IRQ: 60, SMPAffinity: cpus(t, "0-3"), Effective: cpus(t, "2"), HasEffective: true}
-		s.NAPIs = []NAPI{{ID: 8193, Device: "eth0", IRQ: 60, ThreadPID: 812}}
+		s.Affinity[60] = procfs.IRQAffinity{IRQ: 60, SMPAffinity: cpus(t, "0-3"), Effective: cpus(t, "2"), HasEffective: true}
+		s.NAPIs = []netdev.NAPI{{ID: 8193, Device: "eth0", IRQ: 60, ThreadPID: 812}}
 		expectNone(t, run(t, "napi_thread_unpinned", s))
 		s.NAPIs = nil // by device: one queue IRQ free on all CPUs
 		expectNone(t, run(t, "napi_thread_unpinned", s))

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
@@ -42,7 +43,7 @@ import (
 // hv_netvsc (Hyper-V) has no per-queue IRQs: its channels signal through the
 // hypervisor callback vector (the HYP arch line), so nothing here names it;
 // Azure accelerated networking shows up as mana.
-func ClassifyIRQs(t *InterruptTable, devs []sysfs.NetDevice) map[int]IRQClass {
+func ClassifyIRQs(t *procfs.InterruptTable, devs []sysfs.NetDevice) map[int]IRQClass {
 	if t == nil {
 		return map[int]IRQClass{}
 	}
@@ -524,3 +525,6 @@ func (c *irqClassifier) bySysfs(irq int) (IRQClass, bool) {
 	}
 	return IRQClass{Device: name, Queue: -1, Kind: kernel.KindOther, Driver: "msi_irqs"}, true
 }
+
+// intrIsDigit is an ASCII digit (the same test as the interrupts parser's).
+func intrIsDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -1,10 +1,14 @@
 package collector
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
@@ -58,7 +62,7 @@ func irqcRangeList(first, last int) []int {
 
 // irqcCheck asserts that every IRQ of want has its class and every other
 // IRQ of tab is not a NIC's; none lists IRQs that must exist and be kernel.KindNone.
-func irqcCheck(t *testing.T, tab *InterruptTable, got map[int]IRQClass, want irqcTruth, none []int) {
+func irqcCheck(t *testing.T, tab *procfs.InterruptTable, got map[int]IRQClass, want irqcTruth, none []int) {
 	t.Helper()
 	names := map[int]string{}
 	for _, l := range tab.IRQs {
@@ -321,7 +325,7 @@ func TestClassifyIRQsWithSysfs(t *testing.T) {
 		}
 	})
 	t.Run("renamed interface: IRQ named after the old name", func(t *testing.T) {
-		tab := &InterruptTable{CPUs: []int{0}, IRQs: []IRQLine{
+		tab := &procfs.InterruptTable{CPUs: []int{0}, IRQs: []procfs.IRQLine{
 			{IRQ: 40, Counts: []uint64{1}, Name: "eth0"},
 			{IRQ: 41, Counts: []uint64{1}, Name: "eth0-TxRx-0"},
 			{IRQ: 42, Counts: []uint64{1}, Name: "eth0-TxRx-1"},
@@ -334,7 +338,7 @@ func TestClassifyIRQsWithSysfs(t *testing.T) {
 		// A device with several vectors of unknown names: each is kernel.KindOther
 		// (its role cannot be told). A device with one MSI vector, or a
 		// legacy INTx line, is a single-vector NIC (combined queue 0).
-		tab := &InterruptTable{CPUs: []int{0}, IRQs: []IRQLine{
+		tab := &procfs.InterruptTable{CPUs: []int{0}, IRQs: []procfs.IRQLine{
 			{IRQ: 11, Counts: []uint64{1}, Name: "uhci_hcd:usb1, weirdnic"},
 			{IRQ: 50, Counts: []uint64{1}, Name: "acme_q_a"},
 			{IRQ: 51, Counts: []uint64{1}, Name: "acme_q_b"},
@@ -356,7 +360,7 @@ func TestClassifyIRQsWithSysfs(t *testing.T) {
 		}
 	})
 	t.Run("virtio: devs decide which virtio device is the NIC", func(t *testing.T) {
-		tab := &InterruptTable{CPUs: []int{0}, IRQs: []IRQLine{
+		tab := &procfs.InterruptTable{CPUs: []int{0}, IRQs: []procfs.IRQLine{
 			{IRQ: 10, Counts: []uint64{1}, Name: "virtio1"},
 			{IRQ: 25, Counts: []uint64{1}, Name: "virtio0-config"},
 			{IRQ: 26, Counts: []uint64{1}, Name: "virtio0-virtqueues"},
@@ -385,9 +389,9 @@ func TestClassifyIRQsNamingRules(t *testing.T) {
 		"hpsa0-msix3", "virtio7-output.0", "mlx5_comp0@pci:0000:08:00.0", "mlx5_async0@pci:0000:08:00.0",
 		"p1p1-TxRx-2", "bond0", "eno1",
 	}
-	tab := &InterruptTable{CPUs: []int{0}}
+	tab := &procfs.InterruptTable{CPUs: []int{0}}
 	for i, n := range names {
-		tab.IRQs = append(tab.IRQs, IRQLine{IRQ: 100 + i, Counts: []uint64{0}, Name: n})
+		tab.IRQs = append(tab.IRQs, procfs.IRQLine{IRQ: 100 + i, Counts: []uint64{0}, Name: n})
 	}
 	want := map[string]struct {
 		irqcWant
@@ -440,7 +444,7 @@ func TestClassifyIRQsEmpty(t *testing.T) {
 	if got := ClassifyIRQs(nil, nil); len(got) != 0 {
 		t.Errorf("nil table: %v", got)
 	}
-	if got := ClassifyIRQs(&InterruptTable{}, []sysfs.NetDevice{{Name: "eth0"}}); len(got) != 0 {
+	if got := ClassifyIRQs(&procfs.InterruptTable{}, []sysfs.NetDevice{{Name: "eth0"}}); len(got) != 0 {
 		t.Errorf("empty table: %v", got)
 	}
 }
@@ -455,4 +459,34 @@ func TestClassifyRulesDocumented(t *testing.T) {
 			t.Errorf("rule %d has no dev group", i)
 		}
 	}
+}
+
+// FuzzClassifyIRQs classifies whatever the interrupts parser makes of its
+// input (split from procfs's FuzzParseInterrupts): no input panics.
+func FuzzClassifyIRQs(f *testing.F) {
+	files, _ := filepath.Glob("../testdata/proc_interrupts/*.txt")
+	for _, file := range files {
+		if data, err := os.ReadFile(file); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte("IPI0:1 2\n 1:\n:\n 2: 3"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tab, _ := procfs.ParseInterrupts(bytes.NewReader(data))
+		_ = ClassifyIRQs(tab, nil)
+	})
+}
+
+// intrLoad parses testdata/proc_interrupts/<name>; the table is never nil.
+func intrLoad(t testing.TB, name string) (*procfs.InterruptTable, error) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("../testdata/proc_interrupts", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := procfs.ParseInterrupts(bytes.NewReader(data))
+	if tab == nil {
+		t.Fatalf("%s: nil table (err %v)", name, err)
+	}
+	return tab, err
 }

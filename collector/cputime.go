@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -28,16 +29,16 @@ type cpuTimeCollector struct{}
 // cpuModes are the exported modes of a /proc/stat cpu line.
 var cpuModes = []struct {
 	name  string
-	value func(CPUTime) float64
+	value func(procfs.CPUTime) float64
 }{
-	{"user", func(t CPUTime) float64 { return t.User }},
-	{"nice", func(t CPUTime) float64 { return t.Nice }},
-	{"system", func(t CPUTime) float64 { return t.System }},
-	{"idle", func(t CPUTime) float64 { return t.Idle }},
-	{"iowait", func(t CPUTime) float64 { return t.Iowait }},
-	{"irq", func(t CPUTime) float64 { return t.IRQ }},
-	{"softirq", func(t CPUTime) float64 { return t.SoftIRQ }},
-	{"steal", func(t CPUTime) float64 { return t.Steal }},
+	{"user", func(t procfs.CPUTime) float64 { return t.User }},
+	{"nice", func(t procfs.CPUTime) float64 { return t.Nice }},
+	{"system", func(t procfs.CPUTime) float64 { return t.System }},
+	{"idle", func(t procfs.CPUTime) float64 { return t.Idle }},
+	{"iowait", func(t procfs.CPUTime) float64 { return t.Iowait }},
+	{"irq", func(t procfs.CPUTime) float64 { return t.IRQ }},
+	{"softirq", func(t procfs.CPUTime) float64 { return t.SoftIRQ }},
+	{"steal", func(t procfs.CPUTime) float64 { return t.Steal }},
 }
 
 func (c cpuTimeCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {

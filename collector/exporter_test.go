@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netirq/netirq_exporter/internal/testutil"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -181,27 +182,11 @@ func lineDiff(want, got string) string {
 	return strings.Join(out, "\n")
 }
 
-// needTool finds a command the test needs; it skips without it, but fails
-// in CI, where `make deps` must have installed it.
-func needTool(t *testing.T, name, debPackage string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	msg := name + " not found: install the Debian package " + debPackage + " (make deps does, as root)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
 // TestPromtoolCheckMetrics runs the real `promtool check metrics` linter
 // over the whole output, volatile metrics included, for every fixture host
 // and for this machine.
 func TestPromtoolCheckMetrics(t *testing.T) {
-	promtool := needTool(t, "promtool", "prometheus")
+	promtool := testutil.NeedTool(t, "promtool", "prometheus")
 	hosts, _ := filepath.Glob("../testdata/hosts/*")
 	roots := map[string]Config{"this-machine": DefaultConfig()}
 	for _, h := range hosts {

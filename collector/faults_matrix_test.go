@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netirq/netirq_exporter/internal/testutil"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -301,8 +302,8 @@ func fmDropSoftnetCPU(text string, cpu int) string {
 	var out []string
 	for _, line := range strings.Split(text, "\n") {
 		f := strings.Fields(line)
-		if len(f) > softnetColCPUIndex {
-			if v, err := strconv.ParseUint(f[softnetColCPUIndex], 16, 64); err == nil && int(v) == cpu {
+		if len(f) > 12 /* the CPU index column of 13+ column rows */ {
+			if v, err := strconv.ParseUint(f[12 /* the CPU index column of 13+ column rows */], 16, 64); err == nil && int(v) == cpu {
 				continue
 			}
 		}
@@ -379,7 +380,7 @@ func softnetWidthCase(width int, fixture string) fmCase {
 		touched: []string{"softnet", "findings"},
 		check: func(t *testing.T, root string, base, got fmScrape) {
 			b, _ := os.ReadFile(filepath.Join(root, "proc/net/softnet_stat"))
-			rows := nonBlankLines(b, scannerBlank)
+			rows := testutil.NonBlankLines(b, testutil.ScannerBlank)
 			for _, col := range softnetColumns {
 				name := col.desc.String()
 				name = name[strings.Index(name, `"`)+1:]

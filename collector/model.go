@@ -4,8 +4,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/netdev"
+	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
@@ -21,23 +22,23 @@ type Snapshot struct {
 	// ReadDurations says how long each part took to read and parse.
 	ReadDurations []PartDuration
 
-	Interrupts    *InterruptTable // /proc/interrupts
+	Interrupts    *procfs.InterruptTable // /proc/interrupts
 	InterruptsErr error
 	// IRQClasses classifies every numbered IRQ of Interrupts (NIC queue,
 	// NIC other vector or not a NIC); derived, not read.
 	IRQClasses map[int]IRQClass
 
 	// Affinity holds /proc/irq/N/* for the IRQs the interrupt filter selects.
-	Affinity    map[int]IRQAffinity
+	Affinity    map[int]procfs.IRQAffinity
 	AffinityErr error
 
-	Softirqs    *SoftirqTable // /proc/softirqs
+	Softirqs    *procfs.SoftirqTable // /proc/softirqs
 	SoftirqsErr error
 
-	Softnet    []SoftnetRow // /proc/net/softnet_stat
+	Softnet    []procfs.SoftnetRow // /proc/net/softnet_stat
 	SoftnetErr error
 
-	CPUTime    []CPUTime // the cpuN lines of /proc/stat
+	CPUTime    []procfs.CPUTime // the cpuN lines of /proc/stat
 	CPUTimeErr error
 
 	NetDevices    []sysfs.NetDevice // /sys/class/net/*
@@ -53,13 +54,13 @@ type Snapshot struct {
 	Channels      map[string]Channels // ethtool -l, by device
 	RSS           map[string]RSSTable // ethtool -x, by device
 	EthtoolErr    error
-	QueueStats    []QueueStats // per-queue packets and bytes
-	QueueNAPIs    []QueueNAPI  // queue → NAPI instance (netdev netlink)
-	NAPIs         []NAPI       // NAPI instance → IRQ and thread (netdev netlink)
+	QueueStats    []netdev.QueueStats // per-queue packets and bytes
+	QueueNAPIs    []netdev.QueueNAPI  // queue → NAPI instance (netdev netlink)
+	NAPIs         []netdev.NAPI       // NAPI instance → IRQ and thread (netdev netlink)
 	QueueStatsErr error
-	Threads       []KernelThread // napi/<dev>-<id> and ksoftirqd/N
+	Threads       []procfs.KernelThread // napi/<dev>-<id> and ksoftirqd/N
 	ThreadsErr    error
-	Tunables      *Tunables // /proc/sys/net/core and irqbalance
+	Tunables      *procfs.Tunables // /proc/sys/net/core and irqbalance
 	TunablesErr   error
 }
 
@@ -75,34 +76,6 @@ func (snap *Snapshot) failPart(p Part, err error) {
 	if f := fields[p]; f != nil {
 		*f = errors.Join(*f, err)
 	}
-}
-
-// InterruptTable is /proc/interrupts.
-type InterruptTable struct {
-	// CPUs holds the CPU number of each count column, from the header
-	// ("CPU0 CPU2 CPU3" when CPU1 is offline). A file without a header
-	// (a grep fragment) gets 0..n-1 from the widest row.
-	CPUs []int
-	IRQs []IRQLine  // numbered lines, in file order
-	Arch []ArchLine // named lines: NMI, LOC, RES, IPI0, ERR, MIS ...
-}
-
-// IRQLine is one numbered line of /proc/interrupts.
-type IRQLine struct {
-	IRQ    int
-	Counts []uint64 // Counts[i] belongs to CPU InterruptTable.CPUs[i]
-	Chip   string   // "IR-PCI-MSIX-0000:00:03.0", "IO-APIC", "GIC"; "" on very old kernels
-	HWIRQ  string   // "2-edge", "54 Level"; "" when the kernel prints none
-	Name   string   // action names, e.g. "virtio2-output.0" or "ehci_hcd:usb1, eth0"
-}
-
-// ArchLine is one named line (NMI, LOC, IPI3 ...). Per-CPU lines have one
-// count per CPU; ERR and MIS have a single total (len(Counts) == 1, Global).
-type ArchLine struct {
-	Name        string
-	Counts      []uint64
-	Global      bool
-	Description string // "Local timer interrupts"
 }
 
 // IRQClass is the classification of one IRQ.
@@ -121,54 +94,6 @@ type IRQClass struct {
 
 // IsNIC reports whether the IRQ belongs to a network device.
 func (c IRQClass) IsNIC() bool { return c.Kind != kernel.KindNone }
-
-// IRQAffinity is /proc/irq/N/. A Has* flag is false when the kernel does
-// not provide that file (effective_affinity before 4.15, affinity_hint on
-// some architectures).
-type IRQAffinity struct {
-	IRQ          int
-	SMPAffinity  cpuset.CPUSet // smp_affinity_list
-	Effective    cpuset.CPUSet // effective_affinity_list
-	HasEffective bool
-	Hint         cpuset.CPUSet // affinity_hint (a mask)
-	HasHint      bool
-	Node         int // node; -1 when unknown
-}
-
-// SoftirqTable is /proc/softirqs.
-type SoftirqTable struct {
-	CPUs    []int // from the header's CPUn names
-	Vectors []SoftirqVector
-}
-
-// SoftirqVector is one line of /proc/softirqs.
-type SoftirqVector struct {
-	Name   string // "NET_RX"
-	Counts []uint64
-}
-
-// SoftnetRow is one line of /proc/net/softnet_stat. Columns says how many
-// columns the kernel printed; fields beyond it are zero and not exported.
-type SoftnetRow struct {
-	CPU             int
-	CPUFromIndex    bool // CPU came from the kernel's index column (13+ columns)
-	Columns         int
-	Processed       uint64
-	Dropped         uint64
-	TimeSqueeze     uint64
-	CPUCollision    uint64 // column 9; always 0 since 4.x but printed
-	ReceivedRPS     uint64 // 10+ columns
-	FlowLimitCount  uint64 // 11+ columns
-	BacklogLen      uint64 // 13+ columns: input_qlen + process_qlen
-	InputQueueLen   uint64 // 15 columns
-	ProcessQueueLen uint64 // 15 columns
-}
-
-// CPUTime is one cpuN line of /proc/stat, in seconds.
-type CPUTime struct {
-	CPU                                                   int
-	User, Nice, System, Idle, Iowait, IRQ, SoftIRQ, Steal float64
-}
 
 // PartDuration is the read time of one snapshot part.
 type PartDuration struct {

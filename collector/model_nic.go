@@ -1,10 +1,5 @@
 package collector
 
-import (
-	"github.com/netirq/netirq_exporter/internal/cpuset"
-	"github.com/netirq/netirq_exporter/internal/kernel"
-)
-
 // The deep NIC view's data model: what ethtool, the netdev netlink family,
 // /proc/<pid> of kernel threads and /proc/sys/net/core tell. Filled by the
 // readers of PartEthtool, PartQueueStats, PartThreads and PartTunables.
@@ -33,63 +28,4 @@ func (t RSSTable) QueueShare() map[uint32]int {
 		out[q]++
 	}
 	return out
-}
-
-// QueueStats is one queue's traffic counters.
-type QueueStats struct {
-	Device  string
-	Queue   int
-	Kind    kernel.IRQKind // kernel.KindRx or kernel.KindTx
-	Packets uint64
-	Bytes   uint64
-	// Source says where the numbers came from: "netlink" (netdev qstats)
-	// or "ethtool" (per-queue names of ethtool -S for the driver).
-	Source string
-}
-
-// QueueNAPI is the netdev family's queue → NAPI mapping (queue-get).
-type QueueNAPI struct {
-	Device string
-	Queue  int
-	Kind   kernel.IRQKind // kernel.KindRx or kernel.KindTx
-	NAPIID uint32         // 0 when the queue has no NAPI instance
-}
-
-// NAPI is one NAPI instance (napi-get): its IRQ and, in threaded mode, the
-// PID of its napi/<dev>-<id> kernel thread.
-type NAPI struct {
-	ID        uint32
-	Device    string
-	IRQ       int // 0 when none
-	ThreadPID int // 0 when NAPI is not threaded
-}
-
-// KernelThread is a napi/<dev>-<id> or ksoftirqd/N kernel thread.
-type KernelThread struct {
-	PID  int
-	Name string // comm: "napi/eth0-8193", "ksoftirqd/3"
-	// Device and NAPIID are parsed from a napi thread's name; CPU is the
-	// N of ksoftirqd/N (-1 for napi threads).
-	Device        string
-	NAPIID        uint32
-	CPU           int
-	UserSeconds   float64
-	SystemSeconds float64
-	LastCPU       int           // the CPU it last ran on (stat field 39)
-	Allowed       cpuset.CPUSet // Cpus_allowed_list
-}
-
-// Tunables are the host-wide knobs of the receive path.
-type Tunables struct {
-	NetdevBudget      int64 // net.core.netdev_budget; -1 when unreadable
-	NetdevBudgetUsecs int64 // net.core.netdev_budget_usecs
-	NetdevMaxBacklog  int64 // net.core.netdev_max_backlog
-	DevWeight         int64 // net.core.dev_weight
-	FlowLimitTableLen int64 // net.core.flow_limit_table_len
-	FlowLimitCPUs     cpuset.CPUSet
-	HasFlowLimitCPUs  bool
-	IRQBalanceRunning bool
-	// Per device, from /sys/class/net/<dev>/: -1 when absent.
-	GROFlushTimeout   map[string]int64
-	NAPIDeferHardIRQs map[string]int64
 }

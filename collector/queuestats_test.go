@@ -10,18 +10,20 @@ import (
 	"time"
 
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/netdev"
+	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/netlab"
 )
 
 func TestQueueStatsCollector(t *testing.T) {
 	snap := &Snapshot{
-		QueueStats: []QueueStats{
+		QueueStats: []netdev.QueueStats{
 			{Device: "eth0", Queue: 0, Kind: kernel.KindRx, Packets: 19626, Bytes: 315299743, Source: "netlink"},
 			{Device: "eth0", Queue: 0, Kind: kernel.KindTx, Packets: 13749, Bytes: 1483981, Source: "netlink"},
 			{Device: "ifb0", Queue: 1, Kind: kernel.KindRx, Packets: 5, Bytes: 320, Source: "ethtool"},
 		},
-		QueueNAPIs: []QueueNAPI{
+		QueueNAPIs: []netdev.QueueNAPI{
 			{Device: "eth0", Queue: 0, Kind: kernel.KindRx, NAPIID: 257},
 			{Device: "eth0", Queue: 0, Kind: kernel.KindTx},
 			{Device: "lo", Queue: 0, Kind: kernel.KindRx},
@@ -32,14 +34,14 @@ func TestQueueStatsCollector(t *testing.T) {
 			{Device: "ens1", Queue: 2, Kind: kernel.KindRx, NAPIID: 8195},
 			{Device: "ens1", Queue: 3, Kind: kernel.KindRx, NAPIID: 8196},
 		},
-		NAPIs: []NAPI{
+		NAPIs: []netdev.NAPI{
 			{ID: 257, Device: "eth0"}, // virtio_net: no IRQ reported
 			{ID: 8193, Device: "ens1", IRQ: 130, ThreadPID: 901},
 			{ID: 8194, Device: "ens1", IRQ: 131},
 			{ID: 8195, Device: "ens1", IRQ: 132},
 			{ID: 8196, Device: "ens1", IRQ: 140},
 		},
-		Interrupts: &InterruptTable{},
+		Interrupts: &procfs.InterruptTable{},
 		IRQClasses: map[int]IRQClass{
 			130: {IRQ: 130, Device: "ens1", Queue: 0, Kind: kernel.KindCombined},
 			131: {IRQ: 131, Device: "ens1", Queue: 1, Kind: kernel.KindCombined},
@@ -98,19 +100,19 @@ func TestQueueStatsIRQMismatch(t *testing.T) {
 		15: {Device: "virtio3", Queue: 0, Kind: kernel.KindRx}, // netdev name unknown to the classifier
 	}
 	for _, c := range []struct {
-		q    QueueNAPI
+		q    netdev.QueueNAPI
 		irq  int
 		want bool
 	}{
-		{QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindRx}, 10, false},
-		{QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindTx}, 10, true},
-		{QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindTx}, 11, false},
-		{QueueNAPI{Device: "eth1", Queue: 2, Kind: kernel.KindTx}, 12, false},
-		{QueueNAPI{Device: "eth1", Queue: 3, Kind: kernel.KindRx}, 12, true},
-		{QueueNAPI{Device: "eth2", Queue: 5, Kind: kernel.KindRx}, 13, false},
-		{QueueNAPI{Device: "eth3", Queue: 0, Kind: kernel.KindRx}, 14, true},
-		{QueueNAPI{Device: "eth9", Queue: 0, Kind: kernel.KindRx}, 15, true},
-		{QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindRx}, 99, true},
+		{netdev.QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindRx}, 10, false},
+		{netdev.QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindTx}, 10, true},
+		{netdev.QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindTx}, 11, false},
+		{netdev.QueueNAPI{Device: "eth1", Queue: 2, Kind: kernel.KindTx}, 12, false},
+		{netdev.QueueNAPI{Device: "eth1", Queue: 3, Kind: kernel.KindRx}, 12, true},
+		{netdev.QueueNAPI{Device: "eth2", Queue: 5, Kind: kernel.KindRx}, 13, false},
+		{netdev.QueueNAPI{Device: "eth3", Queue: 0, Kind: kernel.KindRx}, 14, true},
+		{netdev.QueueNAPI{Device: "eth9", Queue: 0, Kind: kernel.KindRx}, 15, true},
+		{netdev.QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindRx}, 99, true},
 	} {
 		if got := queueIRQMismatch(c.q, c.irq, classes); got != c.want {
 			t.Errorf("queueIRQMismatch(%+v, %d) = %v, want %v", c.q, c.irq, got, c.want)
@@ -119,7 +121,7 @@ func TestQueueStatsIRQMismatch(t *testing.T) {
 }
 
 // TestQueueStatsExporterLive scrapes the exporter on the host (eth0:
-// virtio_net qstats over netlink, RX queue → NAPI) and, as root, on a lab
+// virtio_net qstats over netlink, RX queue → netdev.NAPI) and, as root, on a lab
 // whose receiver namespace has a 4-queue ifb behind an ingress redirect:
 // its per-queue counters (ethtool -S) rise by the flood.
 func TestQueueStatsExporterLive(t *testing.T) {

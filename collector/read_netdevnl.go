@@ -17,6 +17,7 @@ import (
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/netdev"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"golang.org/x/sys/unix"
 )
@@ -26,7 +27,7 @@ import (
 // include/uapi/linux/netdev.h), three unprivileged dumps per scrape:
 //
 //   - QSTATS_GET with scope=queue (Linux 6.9+): per-queue rx/tx packets and
-//     bytes, for drivers that implement netdev_stat_ops → QueueStats with
+//     bytes, for drivers that implement netdev_stat_ops → netdev.QueueStats with
 //     Source "netlink";
 //   - QUEUE_GET (Linux 6.8+): queue → NAPI ID → QueueNAPIs;
 //   - NAPI_GET (Linux 6.8+): NAPI ID → IRQ and napi/<dev>-<id> thread → NAPIs.
@@ -59,7 +60,7 @@ const (
 	netdevAQueueID      = 1 // NETDEV_A_QUEUE_ID, u32
 	netdevAQueueIfindex = 2 // NETDEV_A_QUEUE_IFINDEX, u32
 	netdevAQueueType    = 3 // NETDEV_A_QUEUE_TYPE, u32: enum netdev_queue_type
-	netdevAQueueNAPIID  = 4 // NETDEV_A_QUEUE_NAPI_ID, u32; absent without NAPI
+	netdevAQueueNAPIID  = 4 // NETDEV_A_QUEUE_NAPI_ID, u32; absent without netdev.NAPI
 
 	// enum netdev_queue_type.
 	netdevQueueTypeRx = 0 // NETDEV_QUEUE_TYPE_RX
@@ -231,9 +232,9 @@ func nlUint(b []byte) (uint64, error) {
 }
 
 type queueStatsResult struct {
-	stats  []QueueStats
-	queues []QueueNAPI
-	napis  []NAPI
+	stats  []netdev.QueueStats
+	queues []netdev.QueueNAPI
+	napis  []netdev.NAPI
 	err    error
 }
 
@@ -300,7 +301,7 @@ func nicNonNil(errs []error) []error {
 	return out
 }
 
-func sortQueueStats(s []QueueStats) {
+func sortQueueStats(s []netdev.QueueStats) {
 	sort.Slice(s, func(i, j int) bool {
 		a, b := s[i], s[j]
 		if a.Device != b.Device {
@@ -313,7 +314,7 @@ func sortQueueStats(s []QueueStats) {
 	})
 }
 
-func readNetdevQStats(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([]QueueStats, error) {
+func readNetdevQStats(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([]netdev.QueueStats, error) {
 	if !familyHasOp(fam, netdevCmdQStatsGet, true) {
 		return nil, fmt.Errorf("%w: no QSTATS_GET (Linux < 6.9)", errUnsupported)
 	}
@@ -327,7 +328,7 @@ func readNetdevQStats(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([
 	if err != nil {
 		return nil, err
 	}
-	var out []QueueStats
+	var out []netdev.QueueStats
 	for _, m := range msgs {
 		s, err := decodeNetdevQStats(m.Data)
 		if err != nil {
@@ -339,13 +340,13 @@ func readNetdevQStats(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([
 		if !ok || s.Kind == kernel.KindNone || !s.HasPackets || !s.HasBytes {
 			continue
 		}
-		out = append(out, QueueStats{Device: dev, Queue: s.Queue, Kind: s.Kind,
+		out = append(out, netdev.QueueStats{Device: dev, Queue: s.Queue, Kind: s.Kind,
 			Packets: s.Packets, Bytes: s.Bytes, Source: "netlink"})
 	}
 	return out, nil
 }
 
-func readNetdevQueues(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([]QueueNAPI, error) {
+func readNetdevQueues(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([]netdev.QueueNAPI, error) {
 	if !familyHasOp(fam, netdevCmdQueueGet, true) {
 		return nil, fmt.Errorf("%w: no QUEUE_GET (Linux < 6.8)", errUnsupported)
 	}
@@ -353,7 +354,7 @@ func readNetdevQueues(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([
 	if err != nil {
 		return nil, err
 	}
-	var out []QueueNAPI
+	var out []netdev.QueueNAPI
 	for _, m := range msgs {
 		q, err := decodeNetdevQueue(m.Data)
 		if err != nil {
@@ -363,7 +364,7 @@ func readNetdevQueues(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([
 		if !ok || q.Kind == kernel.KindNone {
 			continue
 		}
-		out = append(out, QueueNAPI{Device: dev, Queue: q.Queue, Kind: q.Kind, NAPIID: q.NAPIID})
+		out = append(out, netdev.QueueNAPI{Device: dev, Queue: q.Queue, Kind: q.Kind, NAPIID: q.NAPIID})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
@@ -378,7 +379,7 @@ func readNetdevQueues(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([
 	return out, nil
 }
 
-func readNetdevNAPIs(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([]NAPI, error) {
+func readNetdevNAPIs(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([]netdev.NAPI, error) {
 	if !familyHasOp(fam, netdevCmdNAPIGet, true) {
 		return nil, fmt.Errorf("%w: no NAPI_GET (Linux < 6.8)", errUnsupported)
 	}
@@ -386,7 +387,7 @@ func readNetdevNAPIs(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([]
 	if err != nil {
 		return nil, err
 	}
-	var out []NAPI
+	var out []netdev.NAPI
 	for _, m := range msgs {
 		n, err := decodeNetdevNAPI(m.Data)
 		if err != nil {
@@ -396,7 +397,7 @@ func readNetdevNAPIs(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([]
 		if !ok {
 			continue
 		}
-		out = append(out, NAPI{ID: n.ID, Device: dev, IRQ: n.IRQ, ThreadPID: n.ThreadPID})
+		out = append(out, netdev.NAPI{ID: n.ID, Device: dev, IRQ: n.IRQ, ThreadPID: n.ThreadPID})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
@@ -542,7 +543,7 @@ func pruneStatsLayouts() {
 }
 
 // ethtoolQueueStats reads dev's per-queue counters through SIOCETHTOOL.
-func (s *nicSession) ethtoolQueueStats(dev string) ([]QueueStats, error) {
+func (s *nicSession) ethtoolQueueStats(dev string) ([]netdev.QueueStats, error) {
 	key := statsLayoutKey{s.nsIno, s.byName[dev], dev}
 	now := time.Now()
 	statsLayouts.Lock()
@@ -619,7 +620,7 @@ func queueStatLayout(driver string, names []string) []queueStatIndex {
 
 // applyQueueStatLayout sums the counters of each (kind, queue); a queue is
 // exported only when the driver has both its packets and bytes.
-func applyQueueStatLayout(dev string, fields []queueStatIndex, vals []uint64) []QueueStats {
+func applyQueueStatLayout(dev string, fields []queueStatIndex, vals []uint64) []netdev.QueueStats {
 	type qk struct {
 		kind  kernel.IRQKind
 		queue int
@@ -649,13 +650,13 @@ func applyQueueStatLayout(dev string, fields []queueStatIndex, vals []uint64) []
 			a.hasPackets = true
 		}
 	}
-	var out []QueueStats
+	var out []netdev.QueueStats
 	for _, k := range order {
 		a := m[k]
 		if !a.hasPackets || !a.hasBytes {
 			continue
 		}
-		out = append(out, QueueStats{Device: dev, Queue: k.queue, Kind: k.kind,
+		out = append(out, netdev.QueueStats{Device: dev, Queue: k.queue, Kind: k.kind,
 			Packets: a.packets, Bytes: a.bytes, Source: "ethtool"})
 	}
 	sortQueueStats(out)

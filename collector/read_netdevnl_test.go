@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/netdev"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/netlab"
 )
@@ -485,7 +486,7 @@ func TestNetdevnlParseQueueStatName(t *testing.T) {
 		{"bnxt_en", "[0]: rx_discards", r{}, false},
 		{"bnxt_en", "[0]: rx_tpa_packets", r{}, false},
 		{"mlx5_core", "[0]: rx_ucast_packets", r{}, false}, // the bnxt pattern is bnxt's only
-		// veth: only XDP/NAPI-path counters, deliberately not queue totals.
+		// veth: only XDP/netdev.NAPI-path counters, deliberately not queue totals.
 		{"veth", "rx_queue_0_xdp_packets", r{}, false},
 		{"veth", "rx_queue_0_xdp_bytes", r{}, false},
 		{"veth", "tx_queue_0_xdp_xmit", r{}, false},
@@ -510,7 +511,7 @@ func TestNetdevnlQueueStatLayout(t *testing.T) {
 		"[1]: rx_ucast_packets", "[1]: rx_ucast_bytes"}
 	vals := []uint64{999, 10, 2, 1, 1000, 200, 100, 7, 700, 3, 300}
 	got := applyQueueStatLayout("eth1", queueStatLayout("bnxt_en", names), vals)
-	want := []QueueStats{
+	want := []netdev.QueueStats{
 		{Device: "eth1", Queue: 0, Kind: kernel.KindRx, Packets: 13, Bytes: 1300, Source: "ethtool"},
 		{Device: "eth1", Queue: 1, Kind: kernel.KindRx, Packets: 3, Bytes: 300, Source: "ethtool"},
 		{Device: "eth1", Queue: 0, Kind: kernel.KindTx, Packets: 7, Bytes: 700, Source: "ethtool"},
@@ -519,7 +520,7 @@ func TestNetdevnlQueueStatLayout(t *testing.T) {
 		t.Errorf("bnxt layout:\n got %+v\nwant %+v", got, want)
 	}
 	got = applyQueueStatLayout("eth2", queueStatLayout("ena", []string{"queue_0_tx_cnt", "queue_1_tx_cnt", "queue_1_tx_bytes"}), []uint64{5, 6, 600})
-	want = []QueueStats{{Device: "eth2", Queue: 1, Kind: kernel.KindTx, Packets: 6, Bytes: 600, Source: "ethtool"}}
+	want = []netdev.QueueStats{{Device: "eth2", Queue: 1, Kind: kernel.KindTx, Packets: 6, Bytes: 600, Source: "ethtool"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("partial layout:\n got %+v\nwant %+v", got, want)
 	}
@@ -638,7 +639,7 @@ func TestNetdevnlLiveHost(t *testing.T) {
 	if virtio == "" {
 		t.Skip("no virtio_net device on this machine")
 	}
-	rx0 := func(r queueStatsResult) *QueueStats {
+	rx0 := func(r queueStatsResult) *netdev.QueueStats {
 		for i, s := range r.stats {
 			if s.Device == virtio && s.Kind == kernel.KindRx && s.Queue == 0 {
 				return &r.stats[i]
@@ -685,7 +686,7 @@ func TestNetdevnlLiveHost(t *testing.T) {
 // ---- live: a lab veth pair (root) ----
 
 // TestNetdevnlLiveVeth reads a lab's receiver veth (4 queues) from inside
-// its namespace: queue-get lists its queues, without NAPI; with GRO on
+// its namespace: queue-get lists its queues, without netdev.NAPI; with GRO on
 // (set by the test on its own veth) it has 4 NAPI instances, and with
 // threaded NAPI each has a thread; it has no per-queue packet counters
 // (qstats: none; ethtool -S: XDP path only), which is not an error. An ifb
@@ -985,9 +986,9 @@ type unprivResult struct {
 	Channels   map[string]Channels
 	RSS        map[string]RSSTable
 	EthtoolErr string
-	Stats      []QueueStats
-	Queues     []QueueNAPI
-	NAPIs      []NAPI
+	Stats      []netdev.QueueStats
+	Queues     []netdev.QueueNAPI
+	NAPIs      []netdev.NAPI
 	QueueErr   string
 }
 

@@ -3,6 +3,8 @@ package collector
 import (
 	"regexp"
 	"strconv"
+
+	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 )
 
 // IRQSelector decides which numbered IRQs are exported one by one (with
@@ -19,7 +21,7 @@ type IRQSelector struct {
 }
 
 // Detailed reports whether line is exported one by one.
-func (s *IRQSelector) Detailed(line IRQLine, class IRQClass) bool {
+func (s *IRQSelector) Detailed(line procfs.IRQLine, class IRQClass) bool {
 	if s == nil {
 		return class.IsNIC()
 	}
@@ -29,7 +31,7 @@ func (s *IRQSelector) Detailed(line IRQLine, class IRQClass) bool {
 	return s.All || class.IsNIC() || (s.Include != nil && s.matches(s.Include, line, class))
 }
 
-func (s *IRQSelector) matches(re *regexp.Regexp, line IRQLine, class IRQClass) bool {
+func (s *IRQSelector) matches(re *regexp.Regexp, line procfs.IRQLine, class IRQClass) bool {
 	return re.MatchString(line.Name) || re.MatchString(strconv.Itoa(line.IRQ)) ||
 		(class.Device != "" && re.MatchString(class.Device))
 }

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -25,7 +26,7 @@ type softnetColumn struct {
 	desc      *prometheus.Desc
 	kind      prometheus.ValueType
 	minWidth  int
-	valueFrom func(SoftnetRow) uint64
+	valueFrom func(procfs.SoftnetRow) uint64
 }
 
 func softnetDesc(name, help string) (string, string, *prometheus.Desc) {
@@ -33,7 +34,7 @@ func softnetDesc(name, help string) (string, string, *prometheus.Desc) {
 	return name, help, prometheus.NewDesc(name, help, []string{"cpu"}, nil)
 }
 
-func softnetCol(name, help string, kind prometheus.ValueType, minWidth int, valueFrom func(SoftnetRow) uint64) softnetColumn {
+func softnetCol(name, help string, kind prometheus.ValueType, minWidth int, valueFrom func(procfs.SoftnetRow) uint64) softnetColumn {
 	c := softnetColumn{kind: kind, minWidth: minWidth, valueFrom: valueFrom}
 	c.name, c.help, c.desc = softnetDesc(name, help)
 	return c
@@ -41,23 +42,23 @@ func softnetCol(name, help string, kind prometheus.ValueType, minWidth int, valu
 
 var softnetColumns = []softnetColumn{
 	softnetCol("processed_packets_total", "Packets processed by this CPU's NET_RX softirq (32-bit in the kernel: wraps).",
-		prometheus.CounterValue, 9, func(r SoftnetRow) uint64 { return r.Processed }),
+		prometheus.CounterValue, 9, func(r procfs.SoftnetRow) uint64 { return r.Processed }),
 	softnetCol("dropped_packets_total", "Packets dropped because this CPU's backlog queue was full (netdev_max_backlog).",
-		prometheus.CounterValue, 9, func(r SoftnetRow) uint64 { return r.Dropped }),
+		prometheus.CounterValue, 9, func(r procfs.SoftnetRow) uint64 { return r.Dropped }),
 	softnetCol("times_squeezed_total", "Times net_rx_action stopped with work left because netdev_budget or netdev_budget_usecs ran out.",
-		prometheus.CounterValue, 9, func(r SoftnetRow) uint64 { return r.TimeSqueeze }),
+		prometheus.CounterValue, 9, func(r procfs.SoftnetRow) uint64 { return r.TimeSqueeze }),
 	softnetCol("cpu_collisions_total", "Transmit lock collisions (always 0 since Linux 4.x, still printed).",
-		prometheus.CounterValue, 9, func(r SoftnetRow) uint64 { return r.CPUCollision }),
+		prometheus.CounterValue, 9, func(r procfs.SoftnetRow) uint64 { return r.CPUCollision }),
 	softnetCol("received_rps_total", "Times this CPU was woken by an inter-processor interrupt to process packets steered to it by RPS/RFS.",
-		prometheus.CounterValue, 10, func(r SoftnetRow) uint64 { return r.ReceivedRPS }),
+		prometheus.CounterValue, 10, func(r procfs.SoftnetRow) uint64 { return r.ReceivedRPS }),
 	softnetCol("flow_limit_count_total", "Times the flow limit (flow_limit_cpu_bitmap) dropped packets of a heavy flow.",
-		prometheus.CounterValue, 11, func(r SoftnetRow) uint64 { return r.FlowLimitCount }),
+		prometheus.CounterValue, 11, func(r procfs.SoftnetRow) uint64 { return r.FlowLimitCount }),
 	softnetCol("backlog_packets", "Packets waiting in this CPU's backlog at the time of the read (input + process queues).",
-		prometheus.GaugeValue, 13, func(r SoftnetRow) uint64 { return r.BacklogLen }),
+		prometheus.GaugeValue, 13, func(r procfs.SoftnetRow) uint64 { return r.BacklogLen }),
 	softnetCol("input_queue_packets", "Packets in this CPU's input_pkt_queue at the time of the read.",
-		prometheus.GaugeValue, 15, func(r SoftnetRow) uint64 { return r.InputQueueLen }),
+		prometheus.GaugeValue, 15, func(r procfs.SoftnetRow) uint64 { return r.InputQueueLen }),
 	softnetCol("process_queue_packets", "Packets in this CPU's process_queue at the time of the read.",
-		prometheus.GaugeValue, 15, func(r SoftnetRow) uint64 { return r.ProcessQueueLen }),
+		prometheus.GaugeValue, 15, func(r procfs.SoftnetRow) uint64 { return r.ProcessQueueLen }),
 }
 
 type softnetCollector struct{}

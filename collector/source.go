@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
@@ -93,14 +94,14 @@ var partReaders = map[Part]partReader{
 	},
 	PartNetDevices: func(s *Source, snap *Snapshot, _ func(Part)) {
 		snap.NetDevices, snap.NetDevicesErr = sysfs.ReadNetDevices(s.sysPath)
-		if n, err := ReadRPSSockFlowEntries(s.procPath); err == nil {
+		if n, err := procfs.ReadRPSSockFlowEntries(s.procPath); err == nil {
 			snap.RPSSockFlowEntries = n
 		} else if !errors.Is(err, os.ErrNotExist) {
 			snap.NetDevicesErr = errors.Join(snap.NetDevicesErr, err)
 		}
 	},
 	PartInterrupts: func(s *Source, snap *Snapshot, wait func(Part)) {
-		snap.Interrupts, snap.InterruptsErr = kernel.ParseFile(s.proc("interrupts"), ParseInterrupts)
+		snap.Interrupts, snap.InterruptsErr = kernel.ParseFile(s.proc("interrupts"), procfs.ParseInterrupts)
 		wait(PartNetDevices) // parsed while the devices are read, classified after
 		if snap.Interrupts != nil {
 			snap.IRQClasses = ClassifyIRQs(snap.Interrupts, snap.NetDevices)
@@ -113,7 +114,7 @@ var partReaders = map[Part]partReader{
 		}
 	},
 	PartSoftirqs: func(s *Source, snap *Snapshot, _ func(Part)) {
-		snap.Softirqs, snap.SoftirqsErr = kernel.ParseFile(s.proc("softirqs"), ParseSoftirqs)
+		snap.Softirqs, snap.SoftirqsErr = kernel.ParseFile(s.proc("softirqs"), procfs.ParseSoftirqs)
 	},
 	PartSoftnet: func(s *Source, snap *Snapshot, wait func(Part)) {
 		wait(PartTopology)
@@ -121,12 +122,12 @@ var partReaders = map[Part]partReader{
 		if snap.Topology != nil && !snap.Topology.Online.IsEmpty() {
 			online = snap.Topology.Online.List()
 		}
-		snap.Softnet, snap.SoftnetErr = kernel.ParseFile(s.proc("net", "softnet_stat"), func(r io.Reader) ([]SoftnetRow, error) {
-			return ParseSoftnet(r, online)
+		snap.Softnet, snap.SoftnetErr = kernel.ParseFile(s.proc("net", "softnet_stat"), func(r io.Reader) ([]procfs.SoftnetRow, error) {
+			return procfs.ParseSoftnet(r, online)
 		})
 	},
 	PartCPUTime: func(s *Source, snap *Snapshot, _ func(Part)) {
-		snap.CPUTime, snap.CPUTimeErr = ReadCPUTime(s.procPath)
+		snap.CPUTime, snap.CPUTimeErr = procfs.ReadCPUTime(s.procPath)
 	},
 }
 
@@ -180,21 +181,21 @@ func (s *Source) read() *Snapshot {
 // readAffinity reads /proc/irq/N for every IRQ the selector exports, the
 // IRQs shared out over a few goroutines. An IRQ that vanished since
 // /proc/interrupts was read is not an error.
-func (s *Source) readAffinity(snap *Snapshot) (map[int]IRQAffinity, error) {
+func (s *Source) readAffinity(snap *Snapshot) (map[int]procfs.IRQAffinity, error) {
 	var irqs []int
 	for _, line := range snap.Interrupts.IRQs {
 		if s.selector.Detailed(line, snap.IRQClasses[line.IRQ]) {
 			irqs = append(irqs, line.IRQ)
 		}
 	}
-	affs := make([]IRQAffinity, len(irqs))
+	affs := make([]procfs.IRQAffinity, len(irqs))
 	errs := make([]error, len(irqs))
 	kernel.InChunks(len(irqs), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			affs[i], errs[i] = ReadIRQAffinity(s.procPath, irqs[i])
+			affs[i], errs[i] = procfs.ReadIRQAffinity(s.procPath, irqs[i])
 		}
 	})
-	out := make(map[int]IRQAffinity, len(irqs))
+	out := make(map[int]procfs.IRQAffinity, len(irqs))
 	var failed []error
 	for i, irq := range irqs {
 		switch err := errs[i]; {

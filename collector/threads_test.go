@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +20,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"golang.org/x/sys/unix"
 
+	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/netlab"
+	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
 // onlyCollectors enables just the named collectors.
@@ -55,8 +58,8 @@ func expectValue(t *testing.T, mfs []*dto.MetricFamily, metric string, labels ma
 }
 
 func TestThreadsCollectorFixture(t *testing.T) {
-	p := standardThreads(t)
-	mfs := gather(t, newTestExporter(t, threadsConfig(p.root)))
+	p := testutil.StandardThreads(t)
+	mfs := gather(t, newTestExporter(t, threadsConfig(p.Root)))
 	if s := successes(mfs)["threads"]; s != 1 {
 		t.Fatalf("threads collector success %v", s)
 	}
@@ -84,7 +87,7 @@ func TestThreadsCollectorFixture(t *testing.T) {
 	}
 
 	// The netqueues device filter applies to napi threads too.
-	cfg := threadsConfig(p.root)
+	cfg := threadsConfig(p.Root)
 	cfg.DeviceExclude = regexp.MustCompile(`^veth`)
 	mfs = gather(t, newTestExporter(t, cfg))
 	if got := find(mfs, ns, map[string]string{"device": "veth-a-b"}); len(got) != 0 {
@@ -100,9 +103,9 @@ func TestThreadsCollectorFixture(t *testing.T) {
 // one host) do not break the scrape; a missing procfs fails cleanly.
 func TestThreadsCollectorBadInput(t *testing.T) {
 	t.Run("garbage stat", func(t *testing.T) {
-		p := standardThreads(t)
-		p.write("22/stat", "\x00\x01\xffnot a kernel file\n")
-		mfs := gather(t, newTestExporter(t, threadsConfig(p.root)))
+		p := testutil.StandardThreads(t)
+		p.Write("22/stat", "\x00\x01\xffnot a kernel file\n")
+		mfs := gather(t, newTestExporter(t, threadsConfig(p.Root)))
 		if s := successes(mfs)["threads"]; s != 0 {
 			t.Errorf("success %v, want 0", s)
 		}
@@ -114,18 +117,18 @@ func TestThreadsCollectorBadInput(t *testing.T) {
 		}
 	})
 	t.Run("missing status", func(t *testing.T) {
-		p := standardThreads(t)
-		os.Remove(filepath.Join(p.root, "301", "status"))
-		mfs := gather(t, newTestExporter(t, threadsConfig(p.root)))
+		p := testutil.StandardThreads(t)
+		os.Remove(filepath.Join(p.Root, "301", "status"))
+		mfs := gather(t, newTestExporter(t, threadsConfig(p.Root)))
 		if s := successes(mfs)["threads"]; s != 0 {
 			t.Errorf("success %v, want 0", s)
 		}
 		expectValue(t, mfs, "netirq_napi_thread_info", map[string]string{"device": "eth0", "allowed_cpus": ""}, 1)
 	})
 	t.Run("vanished", func(t *testing.T) {
-		p := standardThreads(t)
-		os.RemoveAll(filepath.Join(p.root, "300"))
-		mfs := gather(t, newTestExporter(t, threadsConfig(p.root)))
+		p := testutil.StandardThreads(t)
+		os.RemoveAll(filepath.Join(p.Root, "300"))
+		mfs := gather(t, newTestExporter(t, threadsConfig(p.Root)))
 		if s := successes(mfs)["threads"]; s != 1 {
 			t.Errorf("success %v, want 1: an exited thread is no failure", s)
 		}
@@ -134,11 +137,11 @@ func TestThreadsCollectorBadInput(t *testing.T) {
 		}
 	})
 	t.Run("duplicates", func(t *testing.T) {
-		p := standardThreads(t)
-		p.kthreadd(14, 22, 300, 301, 302, 303)
-		p.thread(302, "napi/eth0-8193", 1, 1, 0, "0")
-		p.thread(303, "ksoftirqd/1", 1, 1, 0, "1")
-		mfs := gather(t, newTestExporter(t, threadsConfig(p.root))) // pedantic: fails on duplicates
+		p := testutil.StandardThreads(t)
+		p.Kthreadd(14, 22, 300, 301, 302, 303)
+		p.Thread(302, "napi/eth0-8193", 1, 1, 0, "0")
+		p.Thread(303, "ksoftirqd/1", 1, 1, 0, "1")
+		mfs := gather(t, newTestExporter(t, threadsConfig(p.Root))) // pedantic: fails on duplicates
 		if got := find(mfs, "netirq_napi_thread_info", map[string]string{"device": "eth0"}); len(got) != 1 {
 			t.Errorf("%d eth0 series, want 1", len(got))
 		}
@@ -154,7 +157,7 @@ func TestThreadsCollectorBadInput(t *testing.T) {
 // TestThreadsKsoftirqdLive: through the exporter on this machine's /proc,
 // every online CPU's ksoftirqd has both modes, with non-negative seconds.
 func TestThreadsKsoftirqdLive(t *testing.T) {
-	online := onlineCPUs(t)
+	online := testutil.OnlineCPUs(t)
 	mfs := gather(t, newTestExporter(t, onlyCollectors(DefaultConfig(), "threads")))
 	if s := successes(mfs)["threads"]; s != 1 {
 		t.Fatalf("threads collector failed on this machine")
@@ -209,8 +212,8 @@ func ethtoolSet(nsPath, dev string, cmd uint32, on bool) error {
 }
 
 // TestNAPIThreadsLive makes real napi/<dev>-<id> threads: a veth pair in
-// namespaces of its own (netlab), GRO on the receiving end (a veth has NAPI
-// instances, and so threaded NAPI, only with GRO or XDP on), threaded NAPI
+// namespaces of its own (netlab), GRO on the receiving end (a veth has netdev.NAPI
+// instances, and so threaded netdev.NAPI, only with GRO or XDP on), threaded netdev.NAPI
 // on. One thread per RX queue must be found with distinct NAPI IDs, be
 // exported, and its CPU time must rise under a UDP flood. For the flood to
 // take the NAPI path at all, TSO is turned off on the sending end: veth
@@ -231,10 +234,10 @@ func TestNAPIThreadsLive(t *testing.T) {
 	if err := lab.SetThreaded(true); err != nil {
 		t.Fatal(err)
 	}
-	var threads []KernelThread
+	var threads []procfs.KernelThread
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		all, err := ReadKernelThreads("/proc", nil)
+		all, err := procfs.ReadKernelThreads("/proc", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +255,7 @@ func TestNAPIThreadsLive(t *testing.T) {
 	if len(threads) != queues {
 		t.Fatalf("found %d napi/%s-* threads, want %d (one per RX queue): %+v", len(threads), dev, queues, threads)
 	}
-	online := onlineCPUs(t)
+	online := testutil.OnlineCPUs(t)
 	ids := map[uint32]bool{}
 	for _, th := range threads {
 		if th.Name != fmt.Sprintf("napi/%s-%d", dev, th.NAPIID) || th.NAPIID == 0 || ids[th.NAPIID] {
@@ -303,7 +306,7 @@ type unprivilegedResult struct {
 	ChildrenListed    bool
 	Threads           []string
 	ThreadsErr        string
-	Tunables          *Tunables
+	Tunables          *procfs.Tunables
 	TunablesErr       string
 	IRQBalancePID     int
 	IRQBalanceErr     string
@@ -314,7 +317,7 @@ type unprivilegedResult struct {
 
 const unprivilegedEnv = "NETIRQ_THREADS_UNPRIVILEGED_CHILD"
 
-func describeThreads(ts []KernelThread) []string {
+func describeThreads(ts []procfs.KernelThread) []string {
 	var out []string
 	for _, th := range ts {
 		out = append(out, fmt.Sprintf("%d %s %s", th.PID, th.Name, th.Allowed))
@@ -329,17 +332,17 @@ func describeThreads(ts []KernelThread) []string {
 func TestThreadsTunablesUnprivileged(t *testing.T) {
 	if os.Getenv(unprivilegedEnv) == "1" {
 		res := unprivilegedResult{Euid: os.Geteuid()}
-		_, res.ChildrenListed = kthreaddChildren("/proc")
-		ths, err := ReadKernelThreads("/proc", nil)
+		_, res.ChildrenListed = procfs.KthreaddChildren("/proc")
+		ths, err := procfs.ReadKernelThreads("/proc", nil)
 		res.Threads = describeThreads(ths)
 		if err != nil {
 			res.ThreadsErr = err.Error()
 		}
-		res.Tunables, err = ReadTunables("/proc", "/sys")
+		res.Tunables, err = procfs.ReadTunables("/proc", "/sys")
 		if err != nil {
 			res.TunablesErr = err.Error()
 		}
-		res.IRQBalancePID, err = FindIRQBalance("/proc")
+		res.IRQBalancePID, err = procfs.FindIRQBalance("/proc")
 		if err != nil {
 			res.IRQBalanceErr = err.Error()
 		}
@@ -393,11 +396,11 @@ func TestThreadsTunablesUnprivileged(t *testing.T) {
 		t.Fatalf("%v: %s", err, js)
 	}
 
-	mine, err := ReadKernelThreads("/proc", nil)
+	mine, err := procfs.ReadKernelThreads("/proc", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tun, err := ReadTunables("/proc", "/sys")
+	tun, err := procfs.ReadTunables("/proc", "/sys")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,7 +417,7 @@ func TestThreadsTunablesUnprivileged(t *testing.T) {
 		t.Errorf("threads as nobody: %s\nas root: %s", got, want)
 	}
 	if res.Tunables == nil || res.Tunables.NetdevBudget != tun.NetdevBudget || res.Tunables.NetdevMaxBacklog != tun.NetdevMaxBacklog ||
-		!equalMaps(res.Tunables.GROFlushTimeout, tun.GROFlushTimeout) || !equalMaps(res.Tunables.NAPIDeferHardIRQs, tun.NAPIDeferHardIRQs) ||
+		!maps.Equal(res.Tunables.GROFlushTimeout, tun.GROFlushTimeout) || !maps.Equal(res.Tunables.NAPIDeferHardIRQs, tun.NAPIDeferHardIRQs) ||
 		res.Tunables.HasFlowLimitCPUs != tun.HasFlowLimitCPUs {
 		t.Errorf("tunables as nobody %+v, as root %+v", res.Tunables, tun)
 	}
@@ -427,7 +430,7 @@ func TestThreadsTunablesUnprivileged(t *testing.T) {
 // TestThreadsTunablesPromtool lints this machine's output of the two
 // collectors with `promtool check metrics`.
 func TestThreadsTunablesPromtool(t *testing.T) {
-	promtool := needTool(t, "promtool", "prometheus")
+	promtool := testutil.NeedTool(t, "promtool", "prometheus")
 	text := exposition(t, gather(t, newTestExporter(t, onlyCollectors(DefaultConfig(), "threads", "tunables"))), nil)
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = strings.NewReader(text)

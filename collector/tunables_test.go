@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
 func tunablesConfig(procRoot, sysRoot string) Config {
@@ -16,8 +18,8 @@ func tunablesConfig(procRoot, sysRoot string) Config {
 }
 
 func TestTunablesCollectorFixture(t *testing.T) {
-	procRoot, sysRoot := fakeTunables(t)
-	fakeProcesses(t, procRoot, map[int]string{1: "systemd", 612: "irqbalance"})
+	procRoot, sysRoot := testutil.FakeTunables(t)
+	testutil.FakeProcesses(t, procRoot, map[int]string{1: "systemd", 612: "irqbalance"})
 	mfs := gather(t, newTestExporter(t, tunablesConfig(procRoot, sysRoot)))
 	if s := successes(mfs)["tunables"]; s != 1 {
 		t.Fatalf("tunables collector success %v", s)
@@ -61,7 +63,7 @@ func TestTunablesCollectorFixture(t *testing.T) {
 func TestTunablesCollectorAbsent(t *testing.T) {
 	root := t.TempDir()
 	procRoot := filepath.Join(root, "proc")
-	fakeProcesses(t, procRoot, map[int]string{1: "systemd"})
+	testutil.FakeProcesses(t, procRoot, map[int]string{1: "systemd"})
 	mfs := gather(t, newTestExporter(t, tunablesConfig(procRoot, filepath.Join(root, "sys"))))
 	if s := successes(mfs)["tunables"]; s != 1 {
 		t.Errorf("success %v, want 1: absent files are no failure", s)
@@ -76,7 +78,7 @@ func TestTunablesCollectorAbsent(t *testing.T) {
 }
 
 func TestTunablesCollectorBadInput(t *testing.T) {
-	procRoot, sysRoot := fakeTunables(t)
+	procRoot, sysRoot := testutil.FakeTunables(t)
 	if err := os.WriteFile(filepath.Join(procRoot, "sys", "net", "core", "netdev_max_backlog"), []byte("\x00\x01\xff"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/netirq/netirq_exporter/internal/hostgen"
+	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
 // textHosts are the fixture hosts and a generated 64-CPU one, in default
@@ -112,7 +113,7 @@ func TestTextEqualsRegistry(t *testing.T) {
 
 // TestTextPromtool runs `promtool check metrics` over the direct output.
 func TestTextPromtool(t *testing.T) {
-	promtool := needTool(t, "promtool", "prometheus")
+	promtool := testutil.NeedTool(t, "promtool", "prometheus")
 	for name, cfg := range textHosts(t) {
 		t.Run(name, func(t *testing.T) {
 			var buf bytes.Buffer

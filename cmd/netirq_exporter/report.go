@@ -18,6 +18,7 @@ import (
 	"github.com/netirq/netirq_exporter/collector"
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
@@ -328,8 +329,8 @@ func cpuRows(prev, cur *collector.Snapshot, dt float64) []ReportCPU {
 		all.Add(row.CPU)
 	}
 
-	times := func(s *collector.Snapshot) map[int]collector.CPUTime {
-		out := map[int]collector.CPUTime{}
+	times := func(s *collector.Snapshot) map[int]procfs.CPUTime {
+		out := map[int]procfs.CPUTime{}
 		for _, t := range s.CPUTime {
 			out[t.CPU] = t
 		}
@@ -352,8 +353,8 @@ func cpuRows(prev, cur *collector.Snapshot, dt float64) []ReportCPU {
 		}
 		return out
 	}
-	softnet := func(s *collector.Snapshot) map[int]collector.SoftnetRow {
-		out := map[int]collector.SoftnetRow{}
+	softnet := func(s *collector.Snapshot) map[int]procfs.SoftnetRow {
+		out := map[int]procfs.SoftnetRow{}
 		for _, row := range s.Softnet {
 			out[row.CPU] = row
 		}
@@ -424,7 +425,7 @@ func cpuRows(prev, cur *collector.Snapshot, dt float64) []ReportCPU {
 	return out
 }
 
-func cpuTotal(t collector.CPUTime) float64 {
+func cpuTotal(t procfs.CPUTime) float64 {
 	return t.User + t.Nice + t.System + t.Idle + t.Iowait + t.IRQ + t.SoftIRQ + t.Steal
 }
 

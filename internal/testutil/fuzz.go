@@ -109,3 +109,21 @@ func FuzzFile(t *testing.T, dir, name string, present bool, content string) {
 		t.Fatal(err)
 	}
 }
+
+// NonBlankLines counts the lines (split at '\n') that hold more than the
+// blanks isBlank accepts.
+func NonBlankLines(data []byte, blank func(string) bool) int {
+	n := 0
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if !blank(line) {
+			n++
+		}
+	}
+	return n
+}
+
+// ScannerBlank is how bufio.Scanner + strings.TrimSpace (softirqs,
+// softnet) see a blank line: ScanLines drops one trailing '\r'.
+func ScannerBlank(line string) bool {
+	return strings.TrimSpace(strings.TrimSuffix(line, "\r")) == ""
+}

@@ -1,4 +1,4 @@
-package collector
+package procfs
 
 import (
 	"bufio"
@@ -278,6 +278,6 @@ func liveRxIRQ(t *testing.T, eth0 sysfs.NetDevice) int {
 
 // Fixture trees: see testdata/hosts/*/SOURCE.md.
 const (
-	fcHostRoot      = "../testdata/hosts/fc-2cpu"
-	bigironHostRoot = "../testdata/hosts/bigiron-8cpu"
+	fcHostRoot      = "../../../testdata/hosts/fc-2cpu"
+	bigironHostRoot = "../../../testdata/hosts/bigiron-8cpu"
 )

@@ -1,4 +1,4 @@
-package collector
+package procfs
 
 import (
 	"bufio"
@@ -201,4 +201,16 @@ func parseSoftirqsHeader(line string) ([]int, error) {
 		return nil, errors.New("no CPU columns")
 	}
 	return cpus, nil
+}
+
+// SoftirqTable is /proc/softirqs.
+type SoftirqTable struct {
+	CPUs    []int // from the header's CPUn names
+	Vectors []SoftirqVector
+}
+
+// SoftirqVector is one line of /proc/softirqs.
+type SoftirqVector struct {
+	Name   string // "NET_RX"
+	Counts []uint64
 }

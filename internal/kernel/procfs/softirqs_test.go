@@ -1,4 +1,4 @@
-package collector
+package procfs
 
 import (
 	"os"
@@ -87,7 +87,7 @@ func TestParseSoftirqsCorpus(t *testing.T) {
 		{"thishost-2cpu-6.18.44-fc-v669.txt", []int{0, 1}, softirqsNamesIRQPoll, []want{
 			{"NET_RX", 0, 600}, {"NET_RX", 1, 612}, {"NET_TX", 0, 4}, {"NET_TX", 1, 0}, {"BLOCK", 1, 9349}}},
 	}
-	files, err := filepath.Glob("../testdata/proc_softirqs/*.txt")
+	files, err := filepath.Glob("../../../testdata/proc_softirqs/*.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestParseSoftirqsCorpus(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
-			f, err := os.Open(filepath.Join("../testdata/proc_softirqs", c.file))
+			f, err := os.Open(filepath.Join("../../../testdata/proc_softirqs", c.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -285,7 +285,7 @@ func TestParseSoftirqsDamaged(t *testing.T) {
 // TestParseSoftirqsCutAnywhere cuts a real file at every byte: no panic,
 // never more counts than CPUs, and an error whenever a row lost counts.
 func TestParseSoftirqsCutAnywhere(t *testing.T) {
-	data, err := os.ReadFile("../testdata/proc_softirqs/arthurchiao-4cpu-block-iopoll.txt")
+	data, err := os.ReadFile("../../../testdata/proc_softirqs/arthurchiao-4cpu-block-iopoll.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func TestParseSoftirqsCutAnywhere(t *testing.T) {
 }
 
 func FuzzParseSoftirqs(f *testing.F) {
-	files, _ := filepath.Glob("../testdata/proc_softirqs/*.txt")
+	files, _ := filepath.Glob("../../../testdata/proc_softirqs/*.txt")
 	for _, name := range files {
 		if data, err := os.ReadFile(name); err == nil {
 			f.Add(data)

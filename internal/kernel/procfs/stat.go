@@ -1,4 +1,4 @@
-package collector
+package procfs
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
-	"github.com/prometheus/procfs"
+	procfslib "github.com/prometheus/procfs"
 )
 
 // ReadCPUTime reads the cpuN lines of <procRoot>/stat with procfs, which
@@ -18,7 +18,7 @@ import (
 // procfs rejects the whole file on any malformed line, so then nothing is
 // returned. A CPU number beyond cpuset.MaxCPUs is dropped and reported.
 func ReadCPUTime(procRoot string) ([]CPUTime, error) {
-	fs, err := procfs.NewFS(procRoot)
+	fs, err := procfslib.NewFS(procRoot)
 	if err != nil {
 		return nil, fmt.Errorf("stat: %w", err)
 	}
@@ -73,4 +73,10 @@ func ReadCPUTime(procRoot string) ([]CPUTime, error) {
 		return out, fmt.Errorf("stat: CPU numbers out of range, lines dropped: %v", bad)
 	}
 	return out, nil
+}
+
+// CPUTime is one cpuN line of /proc/stat, in seconds.
+type CPUTime struct {
+	CPU                                                   int
+	User, Nice, System, Idle, Iowait, IRQ, SoftIRQ, Steal float64
 }

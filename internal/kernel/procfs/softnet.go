@@ -1,4 +1,4 @@
-package collector
+package procfs
 
 import (
 	"errors"
@@ -142,4 +142,21 @@ func ParseSoftnet(r io.Reader, online []int) ([]SoftnetRow, error) {
 		rows = append(rows, row)
 	}
 	return rows, errs.err()
+}
+
+// SoftnetRow is one line of /proc/net/softnet_stat. Columns says how many
+// columns the kernel printed; fields beyond it are zero and not exported.
+type SoftnetRow struct {
+	CPU             int
+	CPUFromIndex    bool // CPU came from the kernel's index column (13+ columns)
+	Columns         int
+	Processed       uint64
+	Dropped         uint64
+	TimeSqueeze     uint64
+	CPUCollision    uint64 // column 9; always 0 since 4.x but printed
+	ReceivedRPS     uint64 // 10+ columns
+	FlowLimitCount  uint64 // 11+ columns
+	BacklogLen      uint64 // 13+ columns: input_qlen + process_qlen
+	InputQueueLen   uint64 // 15 columns
+	ProcessQueueLen uint64 // 15 columns
 }

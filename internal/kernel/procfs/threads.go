@@ -1,4 +1,4 @@
-package collector
+package procfs
 
 import (
 	"bufio"
@@ -16,11 +16,12 @@ import (
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/netdev"
 	"golang.org/x/sys/unix"
 )
 
 // This file finds the kernel threads that run network receive work outside
-// of interrupt exit: napi/<dev>-<napi_id> (threaded NAPI, one per NAPI
+// of interrupt exit: napi/<dev>-<napi_id> (threaded netdev.NAPI, one per netdev.NAPI
 // instance of a device with /sys/class/net/<dev>/threaded on) and
 // ksoftirqd/N (softirq work that spilled out of irq exit, one per CPU).
 //
@@ -63,22 +64,6 @@ const (
 	kthreaddPID           = 2
 	procThreadReadLimit   = 64 << 10
 )
-
-func init() {
-	partReaders[PartThreads] = func(s *Source, snap *Snapshot, wait func(Part)) {
-		wait(PartQueueStats)
-		var napis map[int]NAPI
-		for _, n := range snap.NAPIs {
-			if n.ThreadPID > 0 {
-				if napis == nil {
-					napis = map[int]NAPI{}
-				}
-				napis[n.ThreadPID] = n
-			}
-		}
-		snap.Threads, snap.ThreadsErr = ReadKernelThreads(s.procPath, napis)
-	}
-}
 
 // ParseKernelThreadName classifies a kernel thread's name. For
 // "napi/eth0-8193" it returns Device "eth0", NAPIID 8193 and CPU -1 (a
@@ -203,7 +188,7 @@ func ParseThreadAllowedCPUs(r io.Reader) (cpuset.CPUSet, error) {
 // thread whose stat is garbage is left out and named in the error; one
 // whose status is unreadable is kept with an empty Allowed and named in the
 // error. Only an unreadable procRoot returns no threads.
-func ReadKernelThreads(procRoot string, napiByPID map[int]NAPI) ([]KernelThread, error) {
+func ReadKernelThreads(procRoot string, napiByPID map[int]netdev.NAPI) ([]KernelThread, error) {
 	pids, err := kernelThreadCandidates(procRoot)
 	if err != nil {
 		return nil, fmt.Errorf("kernel threads: %w", err)
@@ -248,16 +233,16 @@ func compareKernelThreads(a, b KernelThread) int {
 // kernelThreadCandidates lists kthreadd's children when the kernel offers
 // them, otherwise every PID below procRoot.
 func kernelThreadCandidates(procRoot string) ([]int, error) {
-	if pids, ok := kthreaddChildren(procRoot); ok {
+	if pids, ok := KthreaddChildren(procRoot); ok {
 		return pids, nil
 	}
 	return allPIDs(procRoot)
 }
 
-// kthreaddChildren reads /proc/2/task/2/children. ok is false when the file
+// KthreaddChildren reads /proc/2/task/2/children. ok is false when the file
 // is absent or unreadable, or PID 2 is not kthreadd (a child PID namespace's
 // procfs), so that the caller scans every PID instead.
-func kthreaddChildren(procRoot string) (pids []int, ok bool) {
+func KthreaddChildren(procRoot string) (pids []int, ok bool) {
 	pidDir := filepath.Join(procRoot, strconv.Itoa(kthreaddPID))
 	comm, err := readProcComm(filepath.Join(pidDir, "comm"))
 	if err != nil || comm != "kthreadd" {
@@ -301,7 +286,7 @@ func allPIDs(procRoot string) ([]int, error) {
 
 // readKernelThread reads one candidate. ok is false when it is no napi or
 // ksoftirqd thread, or vanished (err nil), or its stat is bad (err set).
-func readKernelThread(procRoot string, pid int, napiByPID map[int]NAPI) (KernelThread, bool, error) {
+func readKernelThread(procRoot string, pid int, napiByPID map[int]netdev.NAPI) (KernelThread, bool, error) {
 	dir := filepath.Join(procRoot, strconv.Itoa(pid))
 	comm, err := readProcComm(filepath.Join(dir, "comm"))
 	if err != nil {
@@ -460,4 +445,19 @@ func parseProcFile[T any](path string, parse func(io.Reader) (T, error)) (T, err
 		err = fmt.Errorf("%s: %w", path, err)
 	}
 	return v, err
+}
+
+// KernelThread is a napi/<dev>-<id> or ksoftirqd/N kernel thread.
+type KernelThread struct {
+	PID  int
+	Name string // comm: "napi/eth0-8193", "ksoftirqd/3"
+	// Device and NAPIID are parsed from a napi thread's name; CPU is the
+	// N of ksoftirqd/N (-1 for napi threads).
+	Device        string
+	NAPIID        uint32
+	CPU           int
+	UserSeconds   float64
+	SystemSeconds float64
+	LastCPU       int           // the CPU it last ran on (stat field 39)
+	Allowed       cpuset.CPUSet // Cpus_allowed_list
 }

@@ -1,4 +1,4 @@
-package collector
+package procfs
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
@@ -42,15 +43,6 @@ import (
 
 // irqbalanceRescan is how long a "not running" answer is trusted.
 const irqbalanceRescan = 60 * time.Second
-
-func init() {
-	partReaders[PartTunables] = func(s *Source, snap *Snapshot, _ func(Part)) {
-		t, err := ReadTunables(s.procPath, s.sysPath)
-		running, ibErr := irqbalanceProbeFor(s.procPath).running(time.Now())
-		t.IRQBalanceRunning = running
-		snap.Tunables, snap.TunablesErr = t, errors.Join(err, ibErr)
-	}
-}
 
 // ReadTunables reads /proc/sys/net/core and the per-device NAPI knobs of
 // <sysRoot>/class/net. It always returns a Tunables (absent values are -1,
@@ -149,8 +141,8 @@ var (
 	irqbalanceProbes   = map[string]*irqbalanceProbe{}
 )
 
-// irqbalanceProbeFor returns the shared probe of procRoot.
-func irqbalanceProbeFor(procRoot string) *irqbalanceProbe {
+// IRQBalanceProbeFor returns the shared probe of procRoot.
+func IRQBalanceProbeFor(procRoot string) *irqbalanceProbe {
 	irqbalanceProbesMu.Lock()
 	defer irqbalanceProbesMu.Unlock()
 	p, ok := irqbalanceProbes[procRoot]
@@ -163,7 +155,7 @@ func irqbalanceProbeFor(procRoot string) *irqbalanceProbe {
 
 // running answers whether irqbalance runs, scanning /proc only when the
 // last PID seen is gone and the last "none" is older than irqbalanceRescan.
-func (p *irqbalanceProbe) running(now time.Time) (bool, error) {
+func (p *irqbalanceProbe) Running(now time.Time) (bool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.pid > 0 && isIRQBalance(p.procRoot, p.pid) {
@@ -204,4 +196,19 @@ func FindIRQBalance(procRoot string) (int, error) {
 func isIRQBalance(procRoot string, pid int) bool {
 	comm, err := readProcComm(filepath.Join(procRoot, strconv.Itoa(pid), "comm"))
 	return err == nil && comm == "irqbalance"
+}
+
+// Tunables are the host-wide knobs of the receive path.
+type Tunables struct {
+	NetdevBudget      int64 // net.core.netdev_budget; -1 when unreadable
+	NetdevBudgetUsecs int64 // net.core.netdev_budget_usecs
+	NetdevMaxBacklog  int64 // net.core.netdev_max_backlog
+	DevWeight         int64 // net.core.dev_weight
+	FlowLimitTableLen int64 // net.core.flow_limit_table_len
+	FlowLimitCPUs     cpuset.CPUSet
+	HasFlowLimitCPUs  bool
+	IRQBalanceRunning bool
+	// Per device, from /sys/class/net/<dev>/: -1 when absent.
+	GROFlushTimeout   map[string]int64
+	NAPIDeferHardIRQs map[string]int64
 }

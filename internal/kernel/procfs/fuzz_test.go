@@ -1,4 +1,4 @@
-package collector
+package procfs
 
 import (
 	"bytes"
@@ -28,24 +28,6 @@ import (
 //
 //	make fuzz-short                                              # 10,000 inputs per target, as CI does
 //	go test ./collector -run '^$' -fuzz '^FuzzParseCPUList$' -fuzztime 10m -parallel 1
-
-// nonBlankLines counts the lines (split at '\n') that hold more than the
-// blanks isBlank accepts.
-func nonBlankLines(data []byte, blank func(string) bool) int {
-	n := 0
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if !blank(line) {
-			n++
-		}
-	}
-	return n
-}
-
-// scannerBlank is how bufio.Scanner + strings.TrimSpace (softirqs,
-// softnet) see a blank line: ScanLines drops one trailing '\r'.
-func scannerBlank(line string) bool {
-	return strings.TrimSpace(strings.TrimSuffix(line, "\r")) == ""
-}
 
 // intrBlank is ParseInterrupts' notion of a blank line.
 func intrBlank(line string) bool {
@@ -105,7 +87,7 @@ func FuzzParseInterruptsInvariants(f *testing.F) {
 		}
 		// Every non-blank line is the header, a row, or an error.
 		rows := len(tab.IRQs) + len(tab.Arch)
-		lines := nonBlankLines(data, intrBlank)
+		lines := testutil.NonBlankLines(data, intrBlank)
 		if rows > lines {
 			t.Fatalf("%d rows from %d non-blank lines", rows, lines)
 		}
@@ -115,7 +97,6 @@ func FuzzParseInterruptsInvariants(f *testing.F) {
 		if lines == 0 && err == nil {
 			t.Fatal("empty input without an error")
 		}
-		_ = ClassifyIRQs(tab, nil)
 	})
 }
 
@@ -148,7 +129,7 @@ func FuzzParseSoftirqsInvariants(f *testing.F) {
 				t.Fatalf("%s has %d counts for %d CPUs but no error", v.Name, len(v.Counts), len(tab.CPUs))
 			}
 		}
-		lines := nonBlankLines(data, scannerBlank)
+		lines := testutil.NonBlankLines(data, testutil.ScannerBlank)
 		if err == nil && lines != len(tab.Vectors)+1 {
 			t.Fatalf("%d non-blank lines gave a header and %d vectors, no error: lines skipped silently", lines, len(tab.Vectors))
 		}
@@ -180,7 +161,7 @@ func FuzzParseSoftnetInvariants(f *testing.F) {
 		online := onlineFromMask(onlineMask)
 		rows, err := ParseSoftnet(bytes.NewReader(data), online)
 		testutil.CheckErrLen(t, err)
-		lines := nonBlankLines(data, scannerBlank)
+		lines := testutil.NonBlankLines(data, testutil.ScannerBlank)
 		if len(rows) > lines {
 			t.Fatalf("%d rows from %d non-blank lines", len(rows), lines)
 		}

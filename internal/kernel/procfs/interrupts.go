@@ -1,4 +1,4 @@
-package collector
+package procfs
 
 import (
 	"bufio"
@@ -529,4 +529,32 @@ func (p *intrParser) finish() (*InterruptTable, error) {
 		return t, nil
 	}
 	return t, &InterruptsParseError{Bad: p.bad, FirstLine: p.firstLine, First: p.first, Err: p.fatal}
+}
+
+// InterruptTable is /proc/interrupts.
+type InterruptTable struct {
+	// CPUs holds the CPU number of each count column, from the header
+	// ("CPU0 CPU2 CPU3" when CPU1 is offline). A file without a header
+	// (a grep fragment) gets 0..n-1 from the widest row.
+	CPUs []int
+	IRQs []IRQLine  // numbered lines, in file order
+	Arch []ArchLine // named lines: NMI, LOC, RES, IPI0, ERR, MIS ...
+}
+
+// IRQLine is one numbered line of /proc/interrupts.
+type IRQLine struct {
+	IRQ    int
+	Counts []uint64 // Counts[i] belongs to CPU InterruptTable.CPUs[i]
+	Chip   string   // "IR-PCI-MSIX-0000:00:03.0", "IO-APIC", "GIC"; "" on very old kernels
+	HWIRQ  string   // "2-edge", "54 Level"; "" when the kernel prints none
+	Name   string   // action names, e.g. "virtio2-output.0" or "ehci_hcd:usb1, eth0"
+}
+
+// ArchLine is one named line (NMI, LOC, IPI3 ...). Per-CPU lines have one
+// count per CPU; ERR and MIS have a single total (len(Counts) == 1, Global).
+type ArchLine struct {
+	Name        string
+	Counts      []uint64
+	Global      bool
+	Description string // "Local timer interrupts"
 }

@@ -1,4 +1,4 @@
-package collector
+package procfs
 
 import (
 	"math"
@@ -53,7 +53,7 @@ func TestReadCPUTimeCorpus(t *testing.T) {
 			{cpu: 0, user: 620, irq: 0, soft: 3, steal: 2},
 			{cpu: 1, user: 741, irq: 0, soft: 11, steal: 4}}},
 	}
-	dirs, err := filepath.Glob("../testdata/proc_stat/*/stat")
+	dirs, err := filepath.Glob("../../../testdata/proc_stat/*/stat")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestReadCPUTimeCorpus(t *testing.T) {
 	near := func(got, jiffies float64) bool { return math.Abs(got-jiffies/100) < 1e-9 }
 	for _, c := range cases {
 		t.Run(c.dir, func(t *testing.T) {
-			times, err := ReadCPUTime(filepath.Join("../testdata/proc_stat", c.dir))
+			times, err := ReadCPUTime(filepath.Join("../../../testdata/proc_stat", c.dir))
 			if err != nil {
 				t.Fatal(err)
 			}

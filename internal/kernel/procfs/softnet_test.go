@@ -1,4 +1,4 @@
-package collector
+package procfs
 
 import (
 	"os"
@@ -12,7 +12,7 @@ import (
 
 func softnetOpen(t *testing.T, name string) *os.File {
 	t.Helper()
-	f, err := os.Open(filepath.Join("../testdata/proc_softnet_stat", name))
+	f, err := os.Open(filepath.Join("../../../testdata/proc_softnet_stat", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestParseSoftnetCorpus(t *testing.T) {
 				1: {CPU: 1, CPUFromIndex: true, Columns: 15, Processed: 0x2fd},
 			}},
 	}
-	files, err := filepath.Glob("../testdata/proc_softnet_stat/*.txt")
+	files, err := filepath.Glob("../../../testdata/proc_softnet_stat/*.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func TestParseSoftnetBadRows(t *testing.T) {
 // TestParseSoftnetCutAnywhere cuts a real file at every byte: no panic, and
 // whatever is kept is consistent.
 func TestParseSoftnetCutAnywhere(t *testing.T) {
-	data, err := os.ReadFile("../testdata/proc_softnet_stat/procfs-mixed-width-edited.txt")
+	data, err := os.ReadFile("../../../testdata/proc_softnet_stat/procfs-mixed-width-edited.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +320,7 @@ func TestParseSoftnetCutAnywhere(t *testing.T) {
 }
 
 func FuzzParseSoftnet(f *testing.F) {
-	files, _ := filepath.Glob("../testdata/proc_softnet_stat/*.txt")
+	files, _ := filepath.Glob("../../../testdata/proc_softnet_stat/*.txt")
 	for _, name := range files {
 		if data, err := os.ReadFile(name); err == nil {
 			f.Add(data)

@@ -1,4 +1,4 @@
-package collector
+package procfs
 
 import (
 	"errors"
@@ -12,54 +12,11 @@ import (
 	"time"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
-// fakeTunables builds <root>/proc/sys/net/core and <root>/sys/class/net.
-func fakeTunables(t *testing.T) (procRoot, sysRoot string) {
-	t.Helper()
-	root := t.TempDir()
-	procRoot, sysRoot = filepath.Join(root, "proc"), filepath.Join(root, "sys")
-	files := map[string]string{
-		"proc/sys/net/core/netdev_budget":         "600\n",
-		"proc/sys/net/core/netdev_budget_usecs":   "8000\n",
-		"proc/sys/net/core/netdev_max_backlog":    "5000\n",
-		"proc/sys/net/core/dev_weight":            "64\n",
-		"proc/sys/net/core/flow_limit_table_len":  "8192\n",
-		"proc/sys/net/core/flow_limit_cpu_bitmap": "00000000,00000005\n",
-		"proc/sys/net/core/rps_sock_flow_entries": "0\n",
-		// eth0 busy-polls: defer 2 IRQs, 200 µs flush timer.
-		"sys/devices/pci0000:00/0000:00:03.0/net/eth0/gro_flush_timeout":    "200000\n",
-		"sys/devices/pci0000:00/0000:00:03.0/net/eth0/napi_defer_hard_irqs": "2\n",
-		"sys/devices/virtual/net/veth-x/gro_flush_timeout":                  "0\n",
-		"sys/devices/virtual/net/veth-x/napi_defer_hard_irqs":               "0\n",
-		// An old kernel (before 5.7): no napi_defer_hard_irqs.
-		"sys/devices/virtual/net/old0/gro_flush_timeout": "0\n",
-		"sys/class/net/bonding_masters":                  "bond0\n",
-	}
-	for rel, content := range files {
-		p := filepath.Join(root, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for dev, target := range map[string]string{
-		"eth0":   "../../devices/pci0000:00/0000:00:03.0/net/eth0",
-		"veth-x": "../../devices/virtual/net/veth-x",
-		"old0":   "../../devices/virtual/net/old0",
-		"gone0":  "../../devices/virtual/net/gone0", // dangling: vanished
-	} {
-		if err := os.Symlink(target, filepath.Join(sysRoot, "class", "net", dev)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return procRoot, sysRoot
-}
-
 func TestReadTunablesFixture(t *testing.T) {
-	procRoot, sysRoot := fakeTunables(t)
+	procRoot, sysRoot := testutil.FakeTunables(t)
 	got, err := ReadTunables(procRoot, sysRoot)
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +78,7 @@ func TestReadTunablesBadInput(t *testing.T) {
 		}},
 	} {
 		t.Run(filepath.Base(c.rel), func(t *testing.T) {
-			procRoot, _ := fakeTunables(t)
+			procRoot, _ := testutil.FakeTunables(t)
 			root := filepath.Dir(procRoot)
 			if err := os.WriteFile(filepath.Join(root, c.rel), []byte(c.content), 0o644); err != nil {
 				t.Fatal(err)
@@ -136,7 +93,7 @@ func TestReadTunablesBadInput(t *testing.T) {
 		})
 	}
 	t.Run("unreadable class/net", func(t *testing.T) {
-		procRoot, sysRoot := fakeTunables(t)
+		procRoot, sysRoot := testutil.FakeTunables(t)
 		classNet := filepath.Join(sysRoot, "class", "net")
 		if err := os.RemoveAll(classNet); err != nil {
 			t.Fatal(err)
@@ -151,30 +108,16 @@ func TestReadTunablesBadInput(t *testing.T) {
 	})
 }
 
-// fakeProcesses makes /proc/<pid>/comm for each pid → comm.
-func fakeProcesses(t *testing.T, procRoot string, procs map[int]string) {
-	t.Helper()
-	for pid, comm := range procs {
-		dir := filepath.Join(procRoot, strconv.Itoa(pid))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "comm"), []byte(comm+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func TestTunablesFindIRQBalance(t *testing.T) {
 	procRoot := filepath.Join(t.TempDir(), "proc")
-	fakeProcesses(t, procRoot, map[int]string{1: "systemd", 2: "kthreadd", 800: "irqbalancer", 801: "xirqbalance"})
+	testutil.FakeProcesses(t, procRoot, map[int]string{1: "systemd", 2: "kthreadd", 800: "irqbalancer", 801: "xirqbalance"})
 	if err := os.MkdirAll(filepath.Join(procRoot, "900"), 0o755); err != nil { // exited: no comm
 		t.Fatal(err)
 	}
 	if pid, err := FindIRQBalance(procRoot); err != nil || pid != 0 {
 		t.Errorf("got %d, %v; want none (names must match exactly)", pid, err)
 	}
-	fakeProcesses(t, procRoot, map[int]string{1234: "irqbalance"})
+	testutil.FakeProcesses(t, procRoot, map[int]string{1234: "irqbalance"})
 	if pid, err := FindIRQBalance(procRoot); err != nil || pid != 1234 {
 		t.Errorf("got %d, %v; want 1234", pid, err)
 	}
@@ -188,18 +131,18 @@ func TestTunablesFindIRQBalance(t *testing.T) {
 // minute, then /proc is scanned again.
 func TestTunablesIRQBalanceProbeCache(t *testing.T) {
 	procRoot := filepath.Join(t.TempDir(), "proc")
-	fakeProcesses(t, procRoot, map[int]string{1: "systemd"})
+	testutil.FakeProcesses(t, procRoot, map[int]string{1: "systemd"})
 	p := &irqbalanceProbe{procRoot: procRoot}
 	t0 := time.Unix(1_000_000, 0)
 	check := func(now time.Time, want bool) {
 		t.Helper()
-		got, err := p.running(now)
+		got, err := p.Running(now)
 		if err != nil || got != want {
 			t.Errorf("at +%v: running %v, %v; want %v", now.Sub(t0), got, err, want)
 		}
 	}
 	check(t0, false)
-	fakeProcesses(t, procRoot, map[int]string{4321: "irqbalance"})
+	testutil.FakeProcesses(t, procRoot, map[int]string{4321: "irqbalance"})
 	check(t0.Add(10*time.Second), false) // cached "none"
 	check(t0.Add(irqbalanceRescan-time.Second), false)
 	check(t0.Add(irqbalanceRescan), true) // rescanned
@@ -209,10 +152,10 @@ func TestTunablesIRQBalanceProbeCache(t *testing.T) {
 	}
 	check(t0.Add(irqbalanceRescan+2*time.Second), false) // exit seen at once
 	// A clock that went backwards does not pin the cached answer.
-	fakeProcesses(t, procRoot, map[int]string{4400: "irqbalance"})
+	testutil.FakeProcesses(t, procRoot, map[int]string{4400: "irqbalance"})
 	check(t0, true)
 	// The probes are shared per procfs root.
-	if irqbalanceProbeFor(procRoot) != irqbalanceProbeFor(procRoot) || irqbalanceProbeFor(procRoot) == irqbalanceProbeFor(procRoot+"x") {
+	if IRQBalanceProbeFor(procRoot) != IRQBalanceProbeFor(procRoot) || IRQBalanceProbeFor(procRoot) == IRQBalanceProbeFor(procRoot+"x") {
 		t.Errorf("probes are not one per procfs root")
 	}
 }
@@ -284,7 +227,7 @@ func TestTunablesLive(t *testing.T) {
 // irqbalance (a copy of sleep: the real daemon would rewrite this machine's
 // IRQ affinities), whose exit the probe sees at once.
 func TestTunablesIRQBalanceLive(t *testing.T) {
-	pgrep := needTool(t, "pgrep", "procps")
+	pgrep := testutil.NeedTool(t, "pgrep", "procps")
 	agree := func(what string) int {
 		t.Helper()
 		began := time.Now()
@@ -349,11 +292,11 @@ func TestTunablesIRQBalanceLive(t *testing.T) {
 		t.Errorf("the stand-in irqbalance (PID %d) was not found", cmd.Process.Pid)
 	}
 	probe := &irqbalanceProbe{procRoot: "/proc"}
-	if running, err := probe.running(time.Now()); err != nil || !running {
+	if running, err := probe.Running(time.Now()); err != nil || !running {
 		t.Errorf("probe: running %v, %v; want true", running, err)
 	}
 	stop()
-	if running, err := probe.running(time.Now()); err != nil || running != (before != 0) {
+	if running, err := probe.Running(time.Now()); err != nil || running != (before != 0) {
 		t.Errorf("probe after the stand-in exited: running %v, %v; want %v", running, err, before != 0)
 	}
 }

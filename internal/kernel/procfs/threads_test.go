@@ -1,8 +1,7 @@
-package collector
+package procfs
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,10 +12,12 @@ import (
 	"time"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
-	"github.com/prometheus/procfs"
+	"github.com/netirq/netirq_exporter/internal/kernel/netdev"
+	"github.com/netirq/netirq_exporter/internal/testutil"
+	procfslib "github.com/prometheus/procfs"
 )
 
-const threadsFixture = "../testdata/proc_threads/thishost-2cpu-6.18.44-fc-v669"
+const threadsFixture = "../../../testdata/proc_threads/thishost-2cpu-6.18.44-fc-v669"
 
 func TestParseKernelThreadName(t *testing.T) {
 	cases := []struct {
@@ -77,7 +78,7 @@ func openFixture(t *testing.T, rel string) *os.File {
 // TestParseThreadStatFixtures parses this machine's real stat files and
 // checks the result against procfs' own parser.
 func TestParseThreadStatFixtures(t *testing.T) {
-	fs, err := procfs.NewFS(threadsFixture)
+	fs, err := procfslib.NewFS(threadsFixture)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,76 +171,9 @@ func TestParseThreadAllowedCPUs(t *testing.T) {
 	}
 }
 
-// fakeProc builds /proc-like trees for the reader tests.
-type fakeProc struct {
-	t    *testing.T
-	root string
-}
-
-func newFakeProc(t *testing.T) fakeProc {
-	root := filepath.Join(t.TempDir(), "proc")
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return fakeProc{t, root}
-}
-
-func (p fakeProc) write(rel, content string) {
-	p.t.Helper()
-	path := filepath.Join(p.root, rel)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		p.t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		p.t.Fatal(err)
-	}
-}
-
-// kthreadd makes PID 2 with the given children list.
-func (p fakeProc) kthreadd(children ...int) {
-	var b strings.Builder
-	for _, c := range children {
-		fmt.Fprintf(&b, "%d ", c)
-	}
-	p.write("2/comm", "kthreadd\n")
-	p.write("2/task/2/children", b.String())
-}
-
-func fakeStat(pid int, comm string, utime, stime uint64, processor int) string {
-	return fmt.Sprintf("%d (%s) S 2 0 0 0 -1 69238848 0 0 0 0 %d %d 0 0 20 0 1 0 24 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 1 0 0 17 %d 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
-		pid, comm, utime, stime, processor)
-}
-
-// thread makes /proc/<pid>/{comm,stat,status}.
-func (p fakeProc) thread(pid int, comm string, utime, stime uint64, processor int, allowed string) {
-	dir := strconv.Itoa(pid)
-	p.write(dir+"/comm", comm+"\n")
-	p.write(dir+"/stat", fakeStat(pid, comm, utime, stime, processor))
-	p.write(dir+"/status", "Name:\t"+comm+"\nUmask:\t0022\nCpus_allowed:\tf\nCpus_allowed_list:\t"+allowed+"\nMems_allowed_list:\t0\n")
-}
-
-// standardThreads builds a tree with two ksoftirqd, two napi threads (one of
-// a device whose name holds '-'), a kworker, a user process outside
-// kthreadd's children and one child that vanished.
-func standardThreads(t *testing.T) fakeProc {
-	p := newFakeProc(t)
-	p.kthreadd(3, 14, 22, 300, 301, 999)
-	p.thread(1, "systemd", 100, 200, 1, "0-3")
-	p.thread(3, "kworker/0:0H", 1, 1, 0, "0")
-	p.thread(14, "ksoftirqd/0", 4, 18, 0, "0")
-	p.thread(22, "ksoftirqd/1", 7, 230, 1, "1")
-	p.thread(300, "napi/veth-a-b-8194", 12, 345, 3, "2-3")
-	p.thread(301, "napi/eth0-8193", 0, 99, 2, "0-3")
-	// 999 is listed but gone (exited between the two reads).
-	// 500 is a napi thread that is no child of kthreadd: the children list
-	// is used, so it is not seen.
-	p.thread(500, "napi/ghost-1", 1, 1, 0, "0")
-	return p
-}
-
 func TestReadKernelThreadsChildren(t *testing.T) {
-	p := standardThreads(t)
-	got, err := ReadKernelThreads(p.root, nil)
+	p := testutil.StandardThreads(t)
+	got, err := ReadKernelThreads(p.Root, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,17 +205,17 @@ func checkThreads(t *testing.T, got, want []KernelThread) {
 // PID 2 is not kthreadd (a child PID namespace's procfs), every PID is
 // scanned, so the thread outside the children list is found too.
 func TestReadKernelThreadsScanFallback(t *testing.T) {
-	for name, breakIt := range map[string]func(p fakeProc){
-		"no children file": func(p fakeProc) { os.RemoveAll(filepath.Join(p.root, "2", "task")) },
-		"no PID 2":         func(p fakeProc) { os.RemoveAll(filepath.Join(p.root, "2")) },
-		"PID 2 is no kthreadd": func(p fakeProc) {
-			p.write("2/comm", "bash\n")
+	for name, breakIt := range map[string]func(p testutil.FakeProc){
+		"no children file": func(p testutil.FakeProc) { os.RemoveAll(filepath.Join(p.Root, "2", "task")) },
+		"no PID 2":         func(p testutil.FakeProc) { os.RemoveAll(filepath.Join(p.Root, "2")) },
+		"PID 2 is no kthreadd": func(p testutil.FakeProc) {
+			p.Write("2/comm", "bash\n")
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			p := standardThreads(t)
+			p := testutil.StandardThreads(t)
 			breakIt(p)
-			got, err := ReadKernelThreads(p.root, nil)
+			got, err := ReadKernelThreads(p.Root, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -302,33 +236,33 @@ func TestReadKernelThreadsScanFallback(t *testing.T) {
 // empty Allowed and an error; an unreadable procfs root is an error.
 func TestReadKernelThreadsBadInput(t *testing.T) {
 	t.Run("vanished", func(t *testing.T) {
-		p := newFakeProc(t)
-		p.kthreadd(14, 15, 16, 17)
-		p.thread(14, "ksoftirqd/0", 1, 2, 0, "0")
+		p := testutil.NewFakeProc(t)
+		p.Kthreadd(14, 15, 16, 17)
+		p.Thread(14, "ksoftirqd/0", 1, 2, 0, "0")
 		// 15, 16 and 17 are listed by kthreadd but exited before their
 		// files were read: their directories are gone.
-		got, err := ReadKernelThreads(p.root, nil)
+		got, err := ReadKernelThreads(p.Root, nil)
 		if err != nil || len(got) != 1 || got[0].PID != 14 {
 			t.Errorf("got %+v, %v; want ksoftirqd/0 only, no error", got, err)
 		}
 	})
 	t.Run("pid reused by another thread", func(t *testing.T) {
-		p := newFakeProc(t)
-		p.kthreadd(14)
-		p.thread(14, "ksoftirqd/0", 1, 2, 0, "0")
-		p.write("14/stat", fakeStat(14, "kworker/u8:1", 1, 1, 0)) // stat's name wins
-		got, err := ReadKernelThreads(p.root, nil)
+		p := testutil.NewFakeProc(t)
+		p.Kthreadd(14)
+		p.Thread(14, "ksoftirqd/0", 1, 2, 0, "0")
+		p.Write("14/stat", testutil.FakeStat(14, "kworker/u8:1", 1, 1, 0)) // stat's name wins
+		got, err := ReadKernelThreads(p.Root, nil)
 		if err != nil || len(got) != 0 {
 			t.Errorf("got %+v, %v; want nothing", got, err)
 		}
 	})
 	t.Run("garbage stat", func(t *testing.T) {
-		p := newFakeProc(t)
-		p.kthreadd(14, 22)
-		p.thread(14, "ksoftirqd/0", 1, 2, 0, "0")
-		p.thread(22, "ksoftirqd/1", 1, 2, 1, "1")
-		p.write("22/stat", "\x00\x01\xffnot a kernel file\n")
-		got, err := ReadKernelThreads(p.root, nil)
+		p := testutil.NewFakeProc(t)
+		p.Kthreadd(14, 22)
+		p.Thread(14, "ksoftirqd/0", 1, 2, 0, "0")
+		p.Thread(22, "ksoftirqd/1", 1, 2, 1, "1")
+		p.Write("22/stat", "\x00\x01\xffnot a kernel file\n")
+		got, err := ReadKernelThreads(p.Root, nil)
 		if err == nil || !strings.Contains(err.Error(), "22/stat") {
 			t.Errorf("error %v, want one naming 22/stat", err)
 		}
@@ -337,11 +271,11 @@ func TestReadKernelThreadsBadInput(t *testing.T) {
 		}
 	})
 	t.Run("missing status", func(t *testing.T) {
-		p := newFakeProc(t)
-		p.kthreadd(14)
-		p.thread(14, "ksoftirqd/0", 1, 2, 0, "0")
-		os.Remove(filepath.Join(p.root, "14", "status"))
-		got, err := ReadKernelThreads(p.root, nil)
+		p := testutil.NewFakeProc(t)
+		p.Kthreadd(14)
+		p.Thread(14, "ksoftirqd/0", 1, 2, 0, "0")
+		os.Remove(filepath.Join(p.Root, "14", "status"))
+		got, err := ReadKernelThreads(p.Root, nil)
 		if err == nil || !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "14/status") {
 			t.Errorf("error %v, want a missing 14/status", err)
 		}
@@ -350,20 +284,20 @@ func TestReadKernelThreadsBadInput(t *testing.T) {
 		}
 	})
 	t.Run("garbage status", func(t *testing.T) {
-		p := newFakeProc(t)
-		p.kthreadd(14)
-		p.thread(14, "ksoftirqd/0", 1, 2, 0, "zz")
-		got, err := ReadKernelThreads(p.root, nil)
+		p := testutil.NewFakeProc(t)
+		p.Kthreadd(14)
+		p.Thread(14, "ksoftirqd/0", 1, 2, 0, "zz")
+		got, err := ReadKernelThreads(p.Root, nil)
 		if err == nil || len(got) != 1 {
 			t.Errorf("got %+v, %v; want the thread and an error", got, err)
 		}
 	})
 	t.Run("garbage children", func(t *testing.T) {
-		p := newFakeProc(t)
-		p.write("2/comm", "kthreadd\n")
-		p.write("2/task/2/children", "14 x -3 \x00 99999999999999 ")
-		p.thread(14, "ksoftirqd/0", 1, 2, 0, "0")
-		got, err := ReadKernelThreads(p.root, nil)
+		p := testutil.NewFakeProc(t)
+		p.Write("2/comm", "kthreadd\n")
+		p.Write("2/task/2/children", "14 x -3 \x00 99999999999999 ")
+		p.Thread(14, "ksoftirqd/0", 1, 2, 0, "0")
+		got, err := ReadKernelThreads(p.Root, nil)
 		if err != nil || len(got) != 1 {
 			t.Errorf("got %+v, %v; want ksoftirqd/0", got, err)
 		}
@@ -375,16 +309,16 @@ func TestReadKernelThreadsBadInput(t *testing.T) {
 		}
 	})
 	t.Run("many problems summarized", func(t *testing.T) {
-		p := newFakeProc(t)
+		p := testutil.NewFakeProc(t)
 		var kids []int
 		for cpu := range 20 {
 			pid := 100 + cpu
 			kids = append(kids, pid)
-			p.thread(pid, "ksoftirqd/"+strconv.Itoa(cpu), 1, 2, cpu, "0")
-			p.write(strconv.Itoa(pid)+"/stat", "garbage")
+			p.Thread(pid, "ksoftirqd/"+strconv.Itoa(cpu), 1, 2, cpu, "0")
+			p.Write(strconv.Itoa(pid)+"/stat", "garbage")
 		}
-		p.kthreadd(kids...)
-		_, err := ReadKernelThreads(p.root, nil)
+		p.Kthreadd(kids...)
+		_, err := ReadKernelThreads(p.Root, nil)
 		if err == nil || strings.Count(err.Error(), "\n") > 0 || !strings.Contains(err.Error(), "20 problems") {
 			t.Errorf("error %q, want one line counting 20 problems", err)
 		}
@@ -394,35 +328,22 @@ func TestReadKernelThreadsBadInput(t *testing.T) {
 // TestReadKernelThreadsNAPIFromNetlink: a name an old kernel cut at 15
 // bytes cannot be parsed; the netdev netlink NAPI list names the thread.
 func TestReadKernelThreadsNAPIFromNetlink(t *testing.T) {
-	p := newFakeProc(t)
-	p.kthreadd(40, 41, 42)
-	p.thread(40, "napi/enp65s0f0-", 1, 5, 1, "0-1") // napi/enp65s0f0np0-8200, cut
-	p.thread(41, "napi/eth100-819", 1, 5, 1, "0-1") // napi/eth100-8193, cut mid-ID
-	p.thread(42, "napi/enp66s0f0-", 1, 5, 1, "0-1") // netlink does not know it
-	napis := map[int]NAPI{
+	p := testutil.NewFakeProc(t)
+	p.Kthreadd(40, 41, 42)
+	p.Thread(40, "napi/enp65s0f0-", 1, 5, 1, "0-1") // napi/enp65s0f0np0-8200, cut
+	p.Thread(41, "napi/eth100-819", 1, 5, 1, "0-1") // napi/eth100-8193, cut mid-ID
+	p.Thread(42, "napi/enp66s0f0-", 1, 5, 1, "0-1") // netlink does not know it
+	napis := map[int]netdev.NAPI{
 		40: {ID: 8200, Device: "enp65s0f0np0", ThreadPID: 40},
 		41: {ID: 8193, Device: "eth100", ThreadPID: 41},
 	}
-	got, err := ReadKernelThreads(p.root, napis)
+	got, err := ReadKernelThreads(p.Root, napis)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 2 || got[0].Device != "enp65s0f0np0" || got[0].NAPIID != 8200 || got[1].Device != "eth100" || got[1].NAPIID != 8193 {
 		t.Errorf("got %+v, want the two threads netlink names", got)
 	}
-}
-
-func onlineCPUs(t testing.TB) cpuset.CPUSet {
-	t.Helper()
-	b, err := os.ReadFile("/sys/devices/system/cpu/online")
-	if err != nil {
-		t.Skipf("no /sys/devices/system/cpu/online: %v", err)
-	}
-	set, err := cpuset.ParseCPUList(string(b))
-	if err != nil || set.IsEmpty() {
-		t.Fatalf("online CPUs %q: %v", b, err)
-	}
-	return set
 }
 
 // TestKernelThreadsLive reads this machine's /proc: a ksoftirqd/N for every
@@ -432,14 +353,14 @@ func TestKernelThreadsLive(t *testing.T) {
 	if _, err := os.Stat("/proc/2/task/2/children"); err != nil {
 		t.Skipf("no kthreadd children list here: %v", err)
 	}
-	online := onlineCPUs(t)
+	online := testutil.OnlineCPUs(t)
 	began := time.Now()
 	got, err := ReadKernelThreads("/proc", nil)
 	viaChildren := time.Since(began)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pfs, err := procfs.NewFS("/proc")
+	pfs, err := procfslib.NewFS("/proc")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -496,7 +417,7 @@ func TestKernelThreadsLive(t *testing.T) {
 	if len(scanned) != len(got) {
 		t.Errorf("the /proc scan found %d threads, kthreadd's children %d", len(scanned), len(got))
 	}
-	children, _ := kthreaddChildren("/proc")
+	children, _ := KthreaddChildren("/proc")
 	t.Logf("%d threads (%d ksoftirqd); kthreadd children: %d candidates, %v; full /proc scan: %d candidates, %v",
 		len(got), len(byCPU), len(children), viaChildren, len(pids), viaScan)
 }
@@ -506,7 +427,7 @@ func TestKernelThreadsLive(t *testing.T) {
 // Wall time is noisy on a loaded 2-CPU machine, so they also report the
 // process CPU time (user+system, from getrusage) per operation.
 func BenchmarkKernelThreadsChildren(b *testing.B) {
-	children, ok := kthreaddChildren("/proc")
+	children, ok := KthreaddChildren("/proc")
 	if !ok {
 		b.Skip("no kthreadd children list")
 	}

@@ -1,4 +1,4 @@
-package collector
+package procfs
 
 import (
 	"errors"
@@ -102,4 +102,17 @@ func ReadRPSSockFlowEntries(procRoot string) (int64, error) {
 		return -1, fmt.Errorf("%s: negative value %d", path, v)
 	}
 	return v, nil
+}
+
+// IRQAffinity is /proc/irq/N/. A Has* flag is false when the kernel does
+// not provide that file (effective_affinity before 4.15, affinity_hint on
+// some architectures).
+type IRQAffinity struct {
+	IRQ          int
+	SMPAffinity  cpuset.CPUSet // smp_affinity_list
+	Effective    cpuset.CPUSet // effective_affinity_list
+	HasEffective bool
+	Hint         cpuset.CPUSet // affinity_hint (a mask)
+	HasHint      bool
+	Node         int // node; -1 when unknown
 }

@@ -1,0 +1,34 @@
+package collector
+
+import (
+	"errors"
+	"time"
+
+	"github.com/netirq/netirq_exporter/internal/kernel/netdev"
+	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
+)
+
+func init() {
+	partReaders[PartTunables] = func(s *Source, snap *Snapshot, _ func(Part)) {
+		t, err := procfs.ReadTunables(s.procPath, s.sysPath)
+		running, ibErr := procfs.IRQBalanceProbeFor(s.procPath).Running(time.Now())
+		t.IRQBalanceRunning = running
+		snap.Tunables, snap.TunablesErr = t, errors.Join(err, ibErr)
+	}
+}
+
+func init() {
+	partReaders[PartThreads] = func(s *Source, snap *Snapshot, wait func(Part)) {
+		wait(PartQueueStats)
+		var napis map[int]netdev.NAPI
+		for _, n := range snap.NAPIs {
+			if n.ThreadPID > 0 {
+				if napis == nil {
+					napis = map[int]netdev.NAPI{}
+				}
+				napis[n.ThreadPID] = n
+			}
+		}
+		snap.Threads, snap.ThreadsErr = procfs.ReadKernelThreads(s.procPath, napis)
+	}
+}
