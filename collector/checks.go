@@ -9,7 +9,7 @@ import (
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel"
-	"github.com/netirq/netirq_exporter/internal/kernel/netdev"
+	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
@@ -731,7 +731,7 @@ func checkNAPIThreadUnpinned(snap *Snapshot) []Finding {
 		dev string
 		id  uint32
 	}
-	byPID, byID := map[int]netdev.NAPI{}, map[napiKey]netdev.NAPI{}
+	byPID, byID := map[int]nic.NAPI{}, map[napiKey]nic.NAPI{}
 	for _, n := range snap.NAPIs {
 		if n.ThreadPID > 0 {
 			byPID[n.ThreadPID] = n

@@ -10,7 +10,7 @@ import (
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel"
-	"github.com/netirq/netirq_exporter/internal/kernel/netdev"
+	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/prometheus/client_golang/prometheus"
@@ -380,32 +380,32 @@ func TestCheckSingleQueueNoRPS(t *testing.T) {
 }
 
 func TestCheckChannelsBelowMax(t *testing.T) {
-	build := func(ch Channels) *Snapshot {
+	build := func(ch nic.Channels) *Snapshot {
 		s := testHost(t, []string{"0-3", "4-7"}, "7")
 		testNIC(s, "ens1f0", 0, 8, 8)
-		s.Channels = map[string]Channels{"ens1f0": ch}
+		s.Channels = map[string]nic.Channels{"ens1f0": ch}
 		return s
 	}
 	t.Run("fires", func(t *testing.T) {
-		expectFindings(t, run(t, "channels_below_max_and_cpus", build(Channels{Device: "ens1f0", MaxCombined: 63, Combined: 4})),
+		expectFindings(t, run(t, "channels_below_max_and_cpus", build(nic.Channels{Device: "ens1f0", MaxCombined: 63, Combined: 4})),
 			Finding{Check: "channels_below_max_and_cpus", Severity: "info", Device: "ens1f0",
 				Message: "ens1f0 uses 4 combined channels of a maximum of 63 on a host with 7 housekeeping CPUs.",
 				Fix:     "ethtool -L ens1f0 combined 7"})
 	})
 	t.Run("rx channels", func(t *testing.T) {
-		got := run(t, "channels_below_max_and_cpus", build(Channels{MaxRx: 4, MaxTx: 4, Rx: 1, Tx: 4}))
+		got := run(t, "channels_below_max_and_cpus", build(nic.Channels{MaxRx: 4, MaxTx: 4, Rx: 1, Tx: 4}))
 		if len(got) != 1 || got[0].Fix != "ethtool -L ens1f0 rx 4" {
 			t.Errorf("want ethtool -L ens1f0 rx 4, got:\n%s", dumpFindings(got))
 		}
 	})
 	t.Run("at max", func(t *testing.T) {
-		expectNone(t, run(t, "channels_below_max_and_cpus", build(Channels{MaxCombined: 4, Combined: 4})))
+		expectNone(t, run(t, "channels_below_max_and_cpus", build(nic.Channels{MaxCombined: 4, Combined: 4})))
 	})
 	t.Run("at CPU count", func(t *testing.T) {
-		expectNone(t, run(t, "channels_below_max_and_cpus", build(Channels{MaxCombined: 63, Combined: 7})))
+		expectNone(t, run(t, "channels_below_max_and_cpus", build(nic.Channels{MaxCombined: 63, Combined: 7})))
 	})
 	t.Run("no ethtool data", func(t *testing.T) {
-		s := build(Channels{})
+		s := build(nic.Channels{})
 		s.Channels = nil
 		expectNone(t, run(t, "channels_below_max_and_cpus", s))
 	})
@@ -415,8 +415,8 @@ func TestCheckRSSUnequalShares(t *testing.T) {
 	build := func(table ...uint32) *Snapshot {
 		s := testHost(t, []string{"0-3"}, "")
 		testNIC(s, "eth0", -1, 8, 8)
-		s.Channels = map[string]Channels{"eth0": {Device: "eth0", MaxCombined: 8, Combined: 4}}
-		s.RSS = map[string]RSSTable{"eth0": {Device: "eth0", HashFunc: "toeplitz", Indirection: table}}
+		s.Channels = map[string]nic.Channels{"eth0": {Device: "eth0", MaxCombined: 8, Combined: 4}}
+		s.RSS = map[string]nic.RSSTable{"eth0": {Device: "eth0", HashFunc: "toeplitz", Indirection: table}}
 		return s
 	}
 	t.Run("fires: queue without entries", func(t *testing.T) {
@@ -451,7 +451,7 @@ func TestCheckRSSUnequalShares(t *testing.T) {
 		for i := range table {
 			table[i] = uint32(i % 100)
 		}
-		s.RSS = map[string]RSSTable{"eth0": {Indirection: table}}
+		s.RSS = map[string]nic.RSSTable{"eth0": {Indirection: table}}
 		expectNone(t, run(t, "rss_unequal_shares", s))
 	})
 	t.Run("no ethtool data", func(t *testing.T) {
@@ -496,7 +496,7 @@ func TestCheckNAPIThreadUnpinned(t *testing.T) {
 	}
 	t.Run("fires by NAPI map", func(t *testing.T) {
 		s := build("0-3")
-		s.NAPIs = []netdev.NAPI{{ID: 8193, Device: "eth0", IRQ: 60, ThreadPID: 812}, {ID: 8194, Device: "eth0", IRQ: 61, ThreadPID: 813}}
+		s.NAPIs = []nic.NAPI{{ID: 8193, Device: "eth0", IRQ: 60, ThreadPID: 812}, {ID: 8194, Device: "eth0", IRQ: 61, ThreadPID: 813}}
 		expectFindings(t, run(t, "napi_thread_unpinned", s),
 			Finding{Check: "napi_thread_unpinned", Severity: "info", Device: "eth0", Queue: "0", IRQ: "60", CPU: "2",
 				Message: "napi/eth0-8193 (PID 812) may run on all 4 online CPUs, while IRQ 60 of its NAPI instance 8193 is pinned to CPU 2.",
@@ -514,7 +514,7 @@ func TestCheckNAPIThreadUnpinned(t *testing.T) {
 	t.Run("IRQ not pinned", func(t *testing.T) {
 		s := build("0-3")
 		s.Affinity[60] = procfs.IRQAffinity{IRQ: 60, SMPAffinity: cpus(t, "0-3"), Effective: cpus(t, "2"), HasEffective: true}
-		s.NAPIs = []netdev.NAPI{{ID: 8193, Device: "eth0", IRQ: 60, ThreadPID: 812}}
+		s.NAPIs = []nic.NAPI{{ID: 8193, Device: "eth0", IRQ: 60, ThreadPID: 812}}
 		expectNone(t, run(t, "napi_thread_unpinned", s))
 		s.NAPIs = nil // by device: one queue IRQ free on all CPUs
 		expectNone(t, run(t, "napi_thread_unpinned", s))

@@ -8,8 +8,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/netlab"
+	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
 // snapshotCollector runs one Collector's Update on a fixed snapshot, so
@@ -50,12 +52,12 @@ func TestEthtoolCollector(t *testing.T) {
 		indir[i] = uint32(i % 3) // 6 entries for queue 0, 5 for 1 and 2
 	}
 	snap := &Snapshot{
-		Channels: map[string]Channels{
+		Channels: map[string]nic.Channels{
 			"eth0":      {Device: "eth0", MaxCombined: 1, Combined: 1},
 			"ens1f0np0": {Device: "ens1f0np0", MaxCombined: 63, Combined: 8, MaxOther: 1, Other: 1},
 			"veth9":     {Device: "veth9", MaxRx: 4, MaxTx: 4, Rx: 2, Tx: 4},
 		},
-		RSS: map[string]RSSTable{
+		RSS: map[string]nic.RSSTable{
 			"ens1f0np0": {Device: "ens1f0np0", HashFunc: "toeplitz", Indirection: indir},
 			"veth9":     {Device: "veth9", Indirection: []uint32{0, 1}},
 		},
@@ -122,7 +124,7 @@ func TestEthtoolExporterLive(t *testing.T) {
 		}
 	}
 
-	nicNeedRoot(t)
+	testutil.NeedRoot(t)
 	lab := netlab.New(t, netlab.Options{Queues: 4})
 	useLabNetNS(t, lab)
 	cfg := DefaultConfig()

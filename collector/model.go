@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/netirq/netirq_exporter/internal/kernel"
-	"github.com/netirq/netirq_exporter/internal/kernel/netdev"
+	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
@@ -51,12 +51,12 @@ type Snapshot struct {
 
 	// The deep NIC view (model_nic.go). A device that does not support a
 	// query (virtio has no RSS get) is left out quietly, not an error.
-	Channels      map[string]Channels // ethtool -l, by device
-	RSS           map[string]RSSTable // ethtool -x, by device
+	Channels      map[string]nic.Channels // ethtool -l, by device
+	RSS           map[string]nic.RSSTable // ethtool -x, by device
 	EthtoolErr    error
-	QueueStats    []netdev.QueueStats // per-queue packets and bytes
-	QueueNAPIs    []netdev.QueueNAPI  // queue → NAPI instance (netdev netlink)
-	NAPIs         []netdev.NAPI       // NAPI instance → IRQ and thread (netdev netlink)
+	QueueStats    []nic.QueueStats // per-queue packets and bytes
+	QueueNAPIs    []nic.QueueNAPI  // queue → NAPI instance (netdev netlink)
+	NAPIs         []nic.NAPI       // NAPI instance → IRQ and thread (netdev netlink)
 	QueueStatsErr error
 	Threads       []procfs.KernelThread // napi/<dev>-<id> and ksoftirqd/N
 	ThreadsErr    error

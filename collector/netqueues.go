@@ -13,7 +13,7 @@ import (
 
 // The netqueues collector exports /sys/class/net/<dev>: queue counts, each
 // RX queue's RPS mask and flow count, each TX queue's XPS masks, threaded
-// netdev.NAPI, driver and NUMA node, and the queue → IRQ → effective CPU map.
+// nic.NAPI, driver and NUMA node, and the queue → IRQ → effective CPU map.
 // Virtual devices (veth, bond, VLAN) have no queue IRQs but are real users
 // of RPS, so their queues are exported too.
 func init() {

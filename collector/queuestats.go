@@ -5,7 +5,7 @@ import (
 	"strconv"
 
 	"github.com/netirq/netirq_exporter/internal/kernel"
-	"github.com/netirq/netirq_exporter/internal/kernel/netdev"
+	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -76,7 +76,7 @@ func (c queueStatsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric)
 		ch <- prometheus.MustNewConstMetric(netQueueStatsInfoDesc, prometheus.GaugeValue, 1, dev, sources[dev])
 	}
 
-	napis := make(map[uint32]netdev.NAPI, len(snap.NAPIs))
+	napis := make(map[uint32]nic.NAPI, len(snap.NAPIs))
 	for _, n := range snap.NAPIs {
 		napis[n.ID] = n
 	}
@@ -104,7 +104,7 @@ func (c queueStatsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric)
 // IRQ is classified as the same device and queue with the same kind or as
 // a combined (RX+TX) vector; a classification without a single queue
 // (Queue -1: a shared vector) agrees when device and kind fit.
-func queueIRQMismatch(q netdev.QueueNAPI, irq int, classes map[int]IRQClass) bool {
+func queueIRQMismatch(q nic.QueueNAPI, irq int, classes map[int]IRQClass) bool {
 	class, ok := classes[irq]
 	if !ok || class.Device != q.Device {
 		return true

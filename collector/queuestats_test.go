@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -10,20 +11,21 @@ import (
 	"time"
 
 	"github.com/netirq/netirq_exporter/internal/kernel"
-	"github.com/netirq/netirq_exporter/internal/kernel/netdev"
+	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/netlab"
+	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
 func TestQueueStatsCollector(t *testing.T) {
 	snap := &Snapshot{
-		QueueStats: []netdev.QueueStats{
+		QueueStats: []nic.QueueStats{
 			{Device: "eth0", Queue: 0, Kind: kernel.KindRx, Packets: 19626, Bytes: 315299743, Source: "netlink"},
 			{Device: "eth0", Queue: 0, Kind: kernel.KindTx, Packets: 13749, Bytes: 1483981, Source: "netlink"},
 			{Device: "ifb0", Queue: 1, Kind: kernel.KindRx, Packets: 5, Bytes: 320, Source: "ethtool"},
 		},
-		QueueNAPIs: []netdev.QueueNAPI{
+		QueueNAPIs: []nic.QueueNAPI{
 			{Device: "eth0", Queue: 0, Kind: kernel.KindRx, NAPIID: 257},
 			{Device: "eth0", Queue: 0, Kind: kernel.KindTx},
 			{Device: "lo", Queue: 0, Kind: kernel.KindRx},
@@ -34,7 +36,7 @@ func TestQueueStatsCollector(t *testing.T) {
 			{Device: "ens1", Queue: 2, Kind: kernel.KindRx, NAPIID: 8195},
 			{Device: "ens1", Queue: 3, Kind: kernel.KindRx, NAPIID: 8196},
 		},
-		NAPIs: []netdev.NAPI{
+		NAPIs: []nic.NAPI{
 			{ID: 257, Device: "eth0"}, // virtio_net: no IRQ reported
 			{ID: 8193, Device: "ens1", IRQ: 130, ThreadPID: 901},
 			{ID: 8194, Device: "ens1", IRQ: 131},
@@ -100,19 +102,19 @@ func TestQueueStatsIRQMismatch(t *testing.T) {
 		15: {Device: "virtio3", Queue: 0, Kind: kernel.KindRx}, // netdev name unknown to the classifier
 	}
 	for _, c := range []struct {
-		q    netdev.QueueNAPI
+		q    nic.QueueNAPI
 		irq  int
 		want bool
 	}{
-		{netdev.QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindRx}, 10, false},
-		{netdev.QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindTx}, 10, true},
-		{netdev.QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindTx}, 11, false},
-		{netdev.QueueNAPI{Device: "eth1", Queue: 2, Kind: kernel.KindTx}, 12, false},
-		{netdev.QueueNAPI{Device: "eth1", Queue: 3, Kind: kernel.KindRx}, 12, true},
-		{netdev.QueueNAPI{Device: "eth2", Queue: 5, Kind: kernel.KindRx}, 13, false},
-		{netdev.QueueNAPI{Device: "eth3", Queue: 0, Kind: kernel.KindRx}, 14, true},
-		{netdev.QueueNAPI{Device: "eth9", Queue: 0, Kind: kernel.KindRx}, 15, true},
-		{netdev.QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindRx}, 99, true},
+		{nic.QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindRx}, 10, false},
+		{nic.QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindTx}, 10, true},
+		{nic.QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindTx}, 11, false},
+		{nic.QueueNAPI{Device: "eth1", Queue: 2, Kind: kernel.KindTx}, 12, false},
+		{nic.QueueNAPI{Device: "eth1", Queue: 3, Kind: kernel.KindRx}, 12, true},
+		{nic.QueueNAPI{Device: "eth2", Queue: 5, Kind: kernel.KindRx}, 13, false},
+		{nic.QueueNAPI{Device: "eth3", Queue: 0, Kind: kernel.KindRx}, 14, true},
+		{nic.QueueNAPI{Device: "eth9", Queue: 0, Kind: kernel.KindRx}, 15, true},
+		{nic.QueueNAPI{Device: "eth0", Queue: 0, Kind: kernel.KindRx}, 99, true},
 	} {
 		if got := queueIRQMismatch(c.q, c.irq, classes); got != c.want {
 			t.Errorf("queueIRQMismatch(%+v, %d) = %v, want %v", c.q, c.irq, got, c.want)
@@ -121,7 +123,7 @@ func TestQueueStatsIRQMismatch(t *testing.T) {
 }
 
 // TestQueueStatsExporterLive scrapes the exporter on the host (eth0:
-// virtio_net qstats over netlink, RX queue → netdev.NAPI) and, as root, on a lab
+// virtio_net qstats over netlink, RX queue → nic.NAPI) and, as root, on a lab
 // whose receiver namespace has a 4-queue ifb behind an ingress redirect:
 // its per-queue counters (ethtool -S) rise by the flood.
 func TestQueueStatsExporterLive(t *testing.T) {
@@ -146,10 +148,10 @@ func TestQueueStatsExporterLive(t *testing.T) {
 		}
 	}
 
-	nicNeedRoot(t)
+	testutil.NeedRoot(t)
 	lab := netlab.New(t, netlab.Options{Queues: 4})
 	useLabNetNS(t, lab)
-	ifb := labAddIFB(t, lab)
+	ifb := testutil.LabAddIFB(t, lab)
 	cfg := DefaultConfig()
 	cfg.SysPath = lab.SysfsRoot()
 	e := newTestExporter(t, cfg)
@@ -183,4 +185,12 @@ func TestQueueStatsExporterLive(t *testing.T) {
 		t.Errorf("veth per-queue packets exported: %v", got)
 	}
 	t.Logf("flood: sent %d; ifb rx queues rose by %.0f in total", res.Sent, rose)
+}
+
+// useLabNetNS points the netlink/ioctl readers at the lab's receiver
+// namespace for the rest of the test.
+func useLabNetNS(t *testing.T, lab *netlab.Lab) {
+	t.Helper()
+	nic.SetNetNS(filepath.Join("/run/netns", lab.ReceiverNS()))
+	t.Cleanup(func() { nic.SetNetNS("") })
 }

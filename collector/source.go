@@ -208,17 +208,5 @@ func (s *Source) readAffinity(snap *Snapshot) (map[int]procfs.IRQAffinity, error
 			failed = append(failed, err)
 		}
 	}
-	return out, summarize(failed)
-}
-
-// summarize keeps an error list short: the first three and a count.
-func summarize(errs []error) error {
-	switch {
-	case len(errs) == 0:
-		return nil
-	case len(errs) <= 3:
-		return errors.Join(errs...)
-	default:
-		return fmt.Errorf("%w (and %d more errors)", errors.Join(errs[:3]...), len(errs)-3)
-	}
+	return out, kernel.Summarize(failed)
 }

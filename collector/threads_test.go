@@ -212,8 +212,8 @@ func ethtoolSet(nsPath, dev string, cmd uint32, on bool) error {
 }
 
 // TestNAPIThreadsLive makes real napi/<dev>-<id> threads: a veth pair in
-// namespaces of its own (netlab), GRO on the receiving end (a veth has netdev.NAPI
-// instances, and so threaded netdev.NAPI, only with GRO or XDP on), threaded netdev.NAPI
+// namespaces of its own (netlab), GRO on the receiving end (a veth has nic.NAPI
+// instances, and so threaded nic.NAPI, only with GRO or XDP on), threaded nic.NAPI
 // on. One thread per RX queue must be found with distinct NAPI IDs, be
 // exported, and its CPU time must rise under a UDP flood. For the flood to
 // take the NAPI path at all, TSO is turned off on the sending end: veth

@@ -11,7 +11,7 @@ import (
 // net.core.netdev_budget (packets per net_rx_action), netdev_budget_usecs
 // (its time bound, exported in seconds), netdev_max_backlog (the per-CPU
 // backlog whose overflow is softnet's dropped count), dev_weight (the
-// backlog netdev.NAPI's weight), the flow limit (table size and the CPUs it is on
+// backlog nic.NAPI's weight), the flow limit (table size and the CPUs it is on
 // for), each device's gro_flush_timeout (exported in seconds) and
 // napi_defer_hard_irqs, and whether irqbalance runs (it rewrites IRQ
 // affinities). A file the kernel does not have leaves its metric out.

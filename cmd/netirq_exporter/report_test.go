@@ -21,7 +21,7 @@ import (
 
 	"github.com/netirq/netirq_exporter/collector"
 	"github.com/netirq/netirq_exporter/internal/kernel"
-	"github.com/netirq/netirq_exporter/internal/kernel/netdev"
+	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 )
 
 // copyHost copies a fixture host tree into a temp dir, symlinks as symlinks.
@@ -156,8 +156,8 @@ func TestBuildReportFixture(t *testing.T) {
 	cur := *exporter.Source().Snapshot()
 	cur.Time = prev.Time.Add(2 * time.Second)
 	// Per-queue statistics come from netlink, which a tree cannot fake.
-	prev.QueueStats = []netdev.QueueStats{{Device: "ens1f0", Queue: 1, Kind: kernel.KindRx, Packets: 1000}}
-	cur.QueueStats = []netdev.QueueStats{{Device: "ens1f0", Queue: 1, Kind: kernel.KindRx, Packets: 5000}}
+	prev.QueueStats = []nic.QueueStats{{Device: "ens1f0", Queue: 1, Kind: kernel.KindRx, Packets: 1000}}
+	cur.QueueStats = []nic.QueueStats{{Device: "ens1f0", Queue: 1, Kind: kernel.KindRx, Packets: 5000}}
 
 	r := BuildReport(&prev, &cur)
 	if r.IntervalSeconds != 2 {

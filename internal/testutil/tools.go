@@ -37,3 +37,14 @@ func OnlineCPUs(t testing.TB) cpuset.CPUSet {
 	}
 	return set
 }
+
+// NeedRoot skips a test that needs root, or fails it under CI=true.
+func NeedRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("needs root (euid %d); CI=true: live netlink tests must not skip", os.Geteuid())
+		}
+		t.Skipf("skipping: needs root (euid %d) for a lab network namespace", os.Geteuid())
+	}
+}

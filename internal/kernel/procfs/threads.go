@@ -16,12 +16,12 @@ import (
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel"
-	"github.com/netirq/netirq_exporter/internal/kernel/netdev"
+	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 	"golang.org/x/sys/unix"
 )
 
 // This file finds the kernel threads that run network receive work outside
-// of interrupt exit: napi/<dev>-<napi_id> (threaded netdev.NAPI, one per netdev.NAPI
+// of interrupt exit: napi/<dev>-<napi_id> (threaded nic.NAPI, one per nic.NAPI
 // instance of a device with /sys/class/net/<dev>/threaded on) and
 // ksoftirqd/N (softirq work that spilled out of irq exit, one per CPU).
 //
@@ -188,7 +188,7 @@ func ParseThreadAllowedCPUs(r io.Reader) (cpuset.CPUSet, error) {
 // thread whose stat is garbage is left out and named in the error; one
 // whose status is unreadable is kept with an empty Allowed and named in the
 // error. Only an unreadable procRoot returns no threads.
-func ReadKernelThreads(procRoot string, napiByPID map[int]netdev.NAPI) ([]KernelThread, error) {
+func ReadKernelThreads(procRoot string, napiByPID map[int]nic.NAPI) ([]KernelThread, error) {
 	pids, err := kernelThreadCandidates(procRoot)
 	if err != nil {
 		return nil, fmt.Errorf("kernel threads: %w", err)
@@ -286,7 +286,7 @@ func allPIDs(procRoot string) ([]int, error) {
 
 // readKernelThread reads one candidate. ok is false when it is no napi or
 // ksoftirqd thread, or vanished (err nil), or its stat is bad (err set).
-func readKernelThread(procRoot string, pid int, napiByPID map[int]netdev.NAPI) (KernelThread, bool, error) {
+func readKernelThread(procRoot string, pid int, napiByPID map[int]nic.NAPI) (KernelThread, bool, error) {
 	dir := filepath.Join(procRoot, strconv.Itoa(pid))
 	comm, err := readProcComm(filepath.Join(dir, "comm"))
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
-	"github.com/netirq/netirq_exporter/internal/kernel/netdev"
+	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 	"github.com/netirq/netirq_exporter/internal/testutil"
 	procfslib "github.com/prometheus/procfs"
 )
@@ -333,7 +333,7 @@ func TestReadKernelThreadsNAPIFromNetlink(t *testing.T) {
 	p.Thread(40, "napi/enp65s0f0-", 1, 5, 1, "0-1") // napi/enp65s0f0np0-8200, cut
 	p.Thread(41, "napi/eth100-819", 1, 5, 1, "0-1") // napi/eth100-8193, cut mid-ID
 	p.Thread(42, "napi/enp66s0f0-", 1, 5, 1, "0-1") // netlink does not know it
-	napis := map[int]netdev.NAPI{
+	napis := map[int]nic.NAPI{
 		40: {ID: 8200, Device: "enp65s0f0np0", ThreadPID: 40},
 		41: {ID: 8193, Device: "eth100", ThreadPID: 41},
 	}

@@ -1,4 +1,4 @@
-package collector
+package nic
 
 import (
 	"encoding/binary"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"golang.org/x/sys/unix"
 )
@@ -34,13 +35,6 @@ import (
 //
 // The ethtool binary is never run: everything is netlink, plus the
 // unprivileged SIOCETHTOOL ioctls of the per-queue stats fallback.
-
-func init() {
-	partReaders[PartEthtool] = func(s *Source, snap *Snapshot, wait func(Part)) {
-		wait(PartNetDevices)
-		snap.Channels, snap.RSS, snap.EthtoolErr = readEthtoolPart(s.sysPath, snap.NetDevices)
-	}
-}
 
 // ethtool generic netlink family: commands and attributes used here.
 const (
@@ -213,11 +207,11 @@ func ethtoolRequestHeader(headerAttr uint16, dev string) ([]byte, error) {
 	return ae.Encode()
 }
 
-// readEthtoolPart reads channels and RSS of the devices the configured
+// ReadEthtool reads channels and RSS of the devices the configured
 // sysfs lists (and netlink answers for, see nicSession). Devices and kernels
 // that do not support a request are left out without an error; so is
 // everything when the request needs a capability the exporter lacks.
-func readEthtoolPart(sysPath string, devs []sysfs.NetDevice) (map[string]Channels, map[string]RSSTable, error) {
+func ReadEthtool(sysPath string, devs []sysfs.NetDevice) (map[string]Channels, map[string]RSSTable, error) {
 	if len(devs) == 0 || ethtoolFamily.unavailable() {
 		return nil, nil, nil
 	}
@@ -332,7 +326,7 @@ func readRSS(conn *genetlink.Conn, fam genlFamily, sess *nicSession) (map[string
 			}
 		}
 	}
-	return out, summarize(errs)
+	return out, kernel.Summarize(errs)
 }
 
 // ---- Generic netlink plumbing shared with read_netdevnl.go ----
@@ -569,6 +563,10 @@ const netlinkTimeout = 5 * time.Second
 // exporter's own namespace. Only tests set it, to read a lab namespace
 // whose sysfs they also point the exporter at.
 var nicNetNSPath atomic.Pointer[string]
+
+// SetNetNS sets nicNetNSPath ("" for the exporter's own namespace); for
+// the collector's lab tests, until the path is an option of the Source.
+func SetNetNS(path string) { nicNetNSPath.Store(&path) }
 
 // nicSession is one reader's view of the devices for one scrape.
 //

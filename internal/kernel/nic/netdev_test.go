@@ -1,4 +1,4 @@
-package collector
+package nic
 
 import (
 	"bufio"
@@ -23,26 +23,15 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/netirq/netirq_exporter/internal/kernel"
-	"github.com/netirq/netirq_exporter/internal/kernel/netdev"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/netlab"
+	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
 // ---- helpers shared by the ethtool/queuestats tests ----
 
 var captureNetlink = flag.Bool("netlink.capture", false,
 	"rewrite testdata/netlink/*.hex from this kernel (root; see testdata/netlink/README.md)")
-
-// nicNeedRoot skips a test that needs root, or fails it under CI=true.
-func nicNeedRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("needs root (euid %d); CI=true: live netlink tests must not skip", os.Geteuid())
-		}
-		t.Skipf("skipping: needs root (euid %d) for a lab network namespace", os.Geteuid())
-	}
-}
 
 // useLabNetNS points the netlink/ioctl readers at the lab's receiver
 // namespace for the rest of the test.
@@ -81,41 +70,11 @@ func labEthtoolSet(t *testing.T, nsPath, dev string, cmd, val uint32) {
 	}
 }
 
-// labAddIFB creates a 4-queue ifb in the lab's receiver namespace, up, and
-// redirects everything arriving on the receiver veth to it (ingress u32
-// match-all + mirred), so that its per-queue ethtool -S counters see the
-// flood. Deleted at cleanup (before the lab is).
-func labAddIFB(t *testing.T, lab *netlab.Lab) string {
-	t.Helper()
-	ifb := lab.Name() + "-i"
-	ns := lab.ReceiverNS()
-	run := func(name string, args ...string) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if out, err := exec.CommandContext(ctx, name, args...).CombinedOutput(); err != nil {
-			t.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
-		}
-	}
-	run("ip", "-n", ns, "link", "add", ifb, "numtxqueues", "4", "numrxqueues", "4", "type", "ifb")
-	t.Cleanup(func() {
-		_ = exec.Command("tc", "-n", ns, "qdisc", "del", "dev", lab.RxDevice(), "ingress").Run()
-		if out, err := exec.Command("ip", "-n", ns, "link", "del", ifb).CombinedOutput(); err != nil {
-			t.Errorf("deleting %s: %v: %s", ifb, err, out)
-		}
-	})
-	run("ip", "-n", ns, "link", "set", ifb, "up")
-	run("tc", "-n", ns, "qdisc", "add", "dev", lab.RxDevice(), "handle", "ffff:", "ingress")
-	run("tc", "-n", ns, "filter", "add", "dev", lab.RxDevice(), "parent", "ffff:", "protocol", "all",
-		"u32", "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", ifb)
-	return ifb
-}
-
 // hexFixture reads testdata/netlink/NAME.hex: one genetlink payload
 // (attributes after the genl header) per line; # starts a comment.
 func hexFixture(t *testing.T, name string) [][]byte {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", "netlink", name+".hex"))
+	f, err := os.Open(filepath.Join("..", "..", "..", "testdata", "netlink", name+".hex"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +108,7 @@ func writeHexFixture(t *testing.T, name, note string, msgs [][]byte) {
 	for _, m := range msgs {
 		fmt.Fprintf(&b, "%x\n", m)
 	}
-	path := filepath.Join("..", "testdata", "netlink", name+".hex")
+	path := filepath.Join("..", "..", "..", "testdata", "netlink", name+".hex")
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -486,7 +445,7 @@ func TestNetdevnlParseQueueStatName(t *testing.T) {
 		{"bnxt_en", "[0]: rx_discards", r{}, false},
 		{"bnxt_en", "[0]: rx_tpa_packets", r{}, false},
 		{"mlx5_core", "[0]: rx_ucast_packets", r{}, false}, // the bnxt pattern is bnxt's only
-		// veth: only XDP/netdev.NAPI-path counters, deliberately not queue totals.
+		// veth: only XDP/NAPI-path counters, deliberately not queue totals.
 		{"veth", "rx_queue_0_xdp_packets", r{}, false},
 		{"veth", "rx_queue_0_xdp_bytes", r{}, false},
 		{"veth", "tx_queue_0_xdp_xmit", r{}, false},
@@ -511,7 +470,7 @@ func TestNetdevnlQueueStatLayout(t *testing.T) {
 		"[1]: rx_ucast_packets", "[1]: rx_ucast_bytes"}
 	vals := []uint64{999, 10, 2, 1, 1000, 200, 100, 7, 700, 3, 300}
 	got := applyQueueStatLayout("eth1", queueStatLayout("bnxt_en", names), vals)
-	want := []netdev.QueueStats{
+	want := []QueueStats{
 		{Device: "eth1", Queue: 0, Kind: kernel.KindRx, Packets: 13, Bytes: 1300, Source: "ethtool"},
 		{Device: "eth1", Queue: 1, Kind: kernel.KindRx, Packets: 3, Bytes: 300, Source: "ethtool"},
 		{Device: "eth1", Queue: 0, Kind: kernel.KindTx, Packets: 7, Bytes: 700, Source: "ethtool"},
@@ -520,7 +479,7 @@ func TestNetdevnlQueueStatLayout(t *testing.T) {
 		t.Errorf("bnxt layout:\n got %+v\nwant %+v", got, want)
 	}
 	got = applyQueueStatLayout("eth2", queueStatLayout("ena", []string{"queue_0_tx_cnt", "queue_1_tx_cnt", "queue_1_tx_bytes"}), []uint64{5, 6, 600})
-	want = []netdev.QueueStats{{Device: "eth2", Queue: 1, Kind: kernel.KindTx, Packets: 6, Bytes: 600, Source: "ethtool"}}
+	want = []QueueStats{{Device: "eth2", Queue: 1, Kind: kernel.KindTx, Packets: 6, Bytes: 600, Source: "ethtool"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("partial layout:\n got %+v\nwant %+v", got, want)
 	}
@@ -573,18 +532,18 @@ func TestNetdevnlMissingFamilyIsCached(t *testing.T) {
 // (fixtures from other hosts: no ifindex file), read nothing and fail nothing.
 func TestNetdevnlForeignSysfs(t *testing.T) {
 	for _, host := range []string{"fc-2cpu", "bigiron-8cpu"} {
-		sys := filepath.Join("..", "testdata", "hosts", host, "sys")
+		sys := filepath.Join("..", "..", "..", "testdata", "hosts", host, "sys")
 		devs, _ := sysfs.ReadNetDevices(sys)
 		if len(devs) == 0 {
 			t.Fatalf("%s: no devices", host)
 		}
-		r := readQueueStatsPart(sys, devs)
-		ch, rss, err := readEthtoolPart(sys, devs)
-		if r.err != nil || err != nil || len(r.stats)+len(r.queues)+len(r.napis)+len(ch)+len(rss) != 0 {
+		r := ReadQueueStats(sys, devs)
+		ch, rss, err := ReadEthtool(sys, devs)
+		if r.Err != nil || err != nil || len(r.Stats)+len(r.Queues)+len(r.NAPIs)+len(ch)+len(rss) != 0 {
 			t.Errorf("%s: read %+v, %v %v %v from a foreign sysfs", host, r, ch, rss, err)
 		}
 	}
-	if r := readQueueStatsPart("/sys", nil); r.err != nil || r.stats != nil {
+	if r := ReadQueueStats("/sys", nil); r.Err != nil || r.Stats != nil {
 		t.Errorf("no devices: %+v", r)
 	}
 }
@@ -625,11 +584,11 @@ func TestNetdevnlLiveHost(t *testing.T) {
 	if err != nil || len(devs) == 0 {
 		t.Skipf("no /sys/class/net: %v", err)
 	}
-	r1 := readQueueStatsPart("/sys", devs)
-	if r1.err != nil {
-		t.Fatalf("queue stats: %v", r1.err)
+	r1 := ReadQueueStats("/sys", devs)
+	if r1.Err != nil {
+		t.Fatalf("queue stats: %v", r1.Err)
 	}
-	t.Logf("stats %+v\nqueues %+v\nnapis %+v", r1.stats, r1.queues, r1.napis)
+	t.Logf("stats %+v\nqueues %+v\nnapis %+v", r1.Stats, r1.Queues, r1.NAPIs)
 	virtio := ""
 	for _, d := range devs {
 		if d.Driver == "virtio_net" {
@@ -639,10 +598,10 @@ func TestNetdevnlLiveHost(t *testing.T) {
 	if virtio == "" {
 		t.Skip("no virtio_net device on this machine")
 	}
-	rx0 := func(r queueStatsResult) *netdev.QueueStats {
-		for i, s := range r.stats {
+	rx0 := func(r QueueStatsResult) *QueueStats {
+		for i, s := range r.Stats {
 			if s.Device == virtio && s.Kind == kernel.KindRx && s.Queue == 0 {
-				return &r.stats[i]
+				return &r.Stats[i]
 			}
 		}
 		return nil
@@ -655,65 +614,65 @@ func TestNetdevnlLiveHost(t *testing.T) {
 		t.Errorf("%s rx-0: %+v, want netlink qstats with traffic", virtio, *s1)
 	}
 	var napiID uint32
-	for _, q := range r1.queues {
+	for _, q := range r1.Queues {
 		if q.Device == virtio && q.Kind == kernel.KindRx && q.Queue == 0 {
 			napiID = q.NAPIID
 		}
 	}
 	if napiID == 0 {
-		t.Errorf("%s rx-0 not linked to a NAPI: %+v", virtio, r1.queues)
+		t.Errorf("%s rx-0 not linked to a NAPI: %+v", virtio, r1.Queues)
 	}
 	found := false
-	for _, n := range r1.napis {
+	for _, n := range r1.NAPIs {
 		found = found || (n.ID == napiID && n.Device == virtio)
 	}
 	if !found {
-		t.Errorf("NAPI %d of %s rx-0 missing from %+v", napiID, virtio, r1.napis)
+		t.Errorf("NAPI %d of %s rx-0 missing from %+v", napiID, virtio, r1.NAPIs)
 	}
 	if *captureNetlink {
 		captureHostReplies(t, devs)
 	}
-	r2 := readQueueStatsPart("/sys", devs)
+	r2 := ReadQueueStats("/sys", devs)
 	if s2 := rx0(r2); s2 == nil || s2.Packets < s1.Packets || s2.Bytes < s1.Bytes {
 		t.Errorf("%s rx-0 went backwards: %+v then %+v", virtio, *s1, s2)
 	}
 	// A second read must be cheap: families and stats layouts are cached.
 	start := time.Now()
-	readQueueStatsPart("/sys", devs)
+	ReadQueueStats("/sys", devs)
 	t.Logf("cached read of %d devices: %v", len(devs), time.Since(start))
 }
 
 // ---- live: a lab veth pair (root) ----
 
 // TestNetdevnlLiveVeth reads a lab's receiver veth (4 queues) from inside
-// its namespace: queue-get lists its queues, without netdev.NAPI; with GRO on
+// its namespace: queue-get lists its queues, without NAPI; with GRO on
 // (set by the test on its own veth) it has 4 NAPI instances, and with
 // threaded NAPI each has a thread; it has no per-queue packet counters
 // (qstats: none; ethtool -S: XDP path only), which is not an error. An ifb
 // with 4 queues behind an ingress redirect exercises the ethtool -S
 // fallback: its per-queue counters rise with the flood.
 func TestNetdevnlLiveVeth(t *testing.T) {
-	nicNeedRoot(t)
+	testutil.NeedRoot(t)
 	lab := netlab.New(t, netlab.Options{Queues: 4})
 	useLabNetNS(t, lab)
 	dev := lab.RxDevice()
 	nsPath := filepath.Join("/run/netns", lab.ReceiverNS())
-	read := func() queueStatsResult {
+	read := func() QueueStatsResult {
 		t.Helper()
 		devs, err := sysfs.ReadNetDevices(lab.SysfsRoot())
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := readQueueStatsPart(lab.SysfsRoot(), devs)
-		if r.err != nil {
-			t.Fatalf("queue stats in the lab: %v", r.err)
+		r := ReadQueueStats(lab.SysfsRoot(), devs)
+		if r.Err != nil {
+			t.Fatalf("queue stats in the lab: %v", r.Err)
 		}
 		return r
 	}
 
 	r := read()
 	var rx, tx int
-	for _, q := range r.queues {
+	for _, q := range r.Queues {
 		if q.Device != dev {
 			continue
 		}
@@ -728,15 +687,15 @@ func TestNetdevnlLiveVeth(t *testing.T) {
 		}
 	}
 	if rx != 4 || tx != 4 {
-		t.Errorf("queue-get: %d rx and %d tx queues of %s, want 4 and 4: %+v", rx, tx, dev, r.queues)
+		t.Errorf("queue-get: %d rx and %d tx queues of %s, want 4 and 4: %+v", rx, tx, dev, r.Queues)
 	}
-	for _, s := range r.stats {
+	for _, s := range r.Stats {
 		if s.Device == dev {
 			t.Errorf("veth has per-queue stats %+v: its XDP counters must not be read as queue totals", s)
 		}
 	}
-	if len(r.napis) != 0 {
-		t.Errorf("NAPIs before GRO: %+v", r.napis)
+	if len(r.NAPIs) != 0 {
+		t.Errorf("NAPIs before GRO: %+v", r.NAPIs)
 	}
 
 	labEthtoolSet(t, nsPath, dev, testEthtoolSGRO, 1)
@@ -745,7 +704,7 @@ func TestNetdevnlLiveVeth(t *testing.T) {
 	}
 	r = read()
 	threads := 0
-	for _, n := range r.napis {
+	for _, n := range r.NAPIs {
 		if n.Device != dev || n.IRQ != 0 {
 			t.Errorf("NAPI %+v: want %s's, without IRQ", n, dev)
 		}
@@ -757,15 +716,15 @@ func TestNetdevnlLiveVeth(t *testing.T) {
 			}
 		}
 	}
-	if len(r.napis) != 4 || threads != 4 {
-		t.Errorf("with GRO and threaded NAPI: %d NAPIs, %d with a thread; want 4 and 4: %+v", len(r.napis), threads, r.napis)
+	if len(r.NAPIs) != 4 || threads != 4 {
+		t.Errorf("with GRO and threaded NAPI: %d NAPIs, %d with a thread; want 4 and 4: %+v", len(r.NAPIs), threads, r.NAPIs)
 	}
 
 	if *captureNetlink {
 		captureLabReplies(t, lab)
 	}
 
-	ifb := labAddIFB(t, lab)
+	ifb := testutil.LabAddIFB(t, lab)
 	before := read()
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
@@ -774,9 +733,9 @@ func TestNetdevnlLiveVeth(t *testing.T) {
 		t.Fatal(err)
 	}
 	after := read()
-	sum := func(r queueStatsResult, kind kernel.IRQKind) (total uint64, queues map[int]uint64) {
+	sum := func(r QueueStatsResult, kind kernel.IRQKind) (total uint64, queues map[int]uint64) {
 		queues = map[int]uint64{}
-		for _, s := range r.stats {
+		for _, s := range r.Stats {
 			if s.Device == ifb && s.Kind == kind {
 				if s.Source != "ethtool" {
 					t.Errorf("ifb stats from %q, want ethtool", s.Source)
@@ -922,7 +881,7 @@ func TestNetdevnlUnprivileged(t *testing.T) {
 		unprivilegedChild()
 		return
 	}
-	nicNeedRoot(t)
+	testutil.NeedRoot(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -986,9 +945,9 @@ type unprivResult struct {
 	Channels   map[string]Channels
 	RSS        map[string]RSSTable
 	EthtoolErr string
-	Stats      []netdev.QueueStats
-	Queues     []netdev.QueueNAPI
-	NAPIs      []netdev.NAPI
+	Stats      []QueueStats
+	Queues     []QueueNAPI
+	NAPIs      []NAPI
 	QueueErr   string
 }
 
@@ -996,14 +955,14 @@ func unprivilegedChild() {
 	devs, _ := sysfs.ReadNetDevices("/sys")
 	res := unprivResult{UID: os.Getuid()}
 	var err error
-	res.Channels, res.RSS, err = readEthtoolPart("/sys", devs)
+	res.Channels, res.RSS, err = ReadEthtool("/sys", devs)
 	if err != nil {
 		res.EthtoolErr = err.Error()
 	}
-	r := readQueueStatsPart("/sys", devs)
-	res.Stats, res.Queues, res.NAPIs = r.stats, r.queues, r.napis
-	if r.err != nil {
-		res.QueueErr = r.err.Error()
+	r := ReadQueueStats("/sys", devs)
+	res.Stats, res.Queues, res.NAPIs = r.Stats, r.Queues, r.NAPIs
+	if r.Err != nil {
+		res.QueueErr = r.Err.Error()
 	}
 	b, _ := json.Marshal(res)
 	fmt.Printf("UNPRIV %s\n", b)

@@ -1,4 +1,4 @@
-package collector
+package nic
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/netlab"
+	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
 // The attribute and command numbers written out in read_ethtool.go agree
@@ -188,9 +189,9 @@ func TestEthtoolLiveHost(t *testing.T) {
 	if err != nil || len(devs) == 0 {
 		t.Skipf("no /sys/class/net: %v", err)
 	}
-	chans, rss, err := readEthtoolPart("/sys", devs)
+	chans, rss, err := ReadEthtool("/sys", devs)
 	if err != nil {
-		t.Fatalf("readEthtoolPart: %v", err)
+		t.Fatalf("ReadEthtool: %v", err)
 	}
 	t.Logf("channels %+v; rss %+v", chans, rss)
 	for _, d := range devs {
@@ -245,16 +246,16 @@ func TestEthtoolLiveHost(t *testing.T) {
 // queues from inside its namespace (root): veth reports separate rx and tx
 // channels, and has no RSS (not an error).
 func TestEthtoolLiveVeth(t *testing.T) {
-	nicNeedRoot(t)
+	testutil.NeedRoot(t)
 	lab := netlab.New(t, netlab.Options{Queues: 4})
 	useLabNetNS(t, lab)
 	devs, err := sysfs.ReadNetDevices(lab.SysfsRoot())
 	if err != nil {
 		t.Fatal(err)
 	}
-	chans, rss, err := readEthtoolPart(lab.SysfsRoot(), devs)
+	chans, rss, err := ReadEthtool(lab.SysfsRoot(), devs)
 	if err != nil {
-		t.Fatalf("readEthtoolPart in the lab: %v", err)
+		t.Fatalf("ReadEthtool in the lab: %v", err)
 	}
 	want := Channels{Device: lab.RxDevice(), MaxRx: 4, MaxTx: 4, Rx: 4, Tx: 4}
 	if got := chans[lab.RxDevice()]; got != want {
@@ -265,7 +266,7 @@ func TestEthtoolLiveVeth(t *testing.T) {
 	}
 	// Without the namespace the lab's devices are not the exporter's: nothing.
 	nicNetNSPath.Store(nil)
-	chans, rss, err = readEthtoolPart(lab.SysfsRoot(), devs)
+	chans, rss, err = ReadEthtool(lab.SysfsRoot(), devs)
 	if err != nil || len(chans)+len(rss) != 0 {
 		t.Errorf("lab sysfs read from the host namespace: %+v %+v %v; want nothing", chans, rss, err)
 	}

@@ -1,4 +1,4 @@
-package collector
+package nic
 
 import (
 	"encoding/binary"
@@ -17,7 +17,6 @@ import (
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
 	"github.com/netirq/netirq_exporter/internal/kernel"
-	"github.com/netirq/netirq_exporter/internal/kernel/netdev"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"golang.org/x/sys/unix"
 )
@@ -27,7 +26,7 @@ import (
 // include/uapi/linux/netdev.h), three unprivileged dumps per scrape:
 //
 //   - QSTATS_GET with scope=queue (Linux 6.9+): per-queue rx/tx packets and
-//     bytes, for drivers that implement netdev_stat_ops → netdev.QueueStats with
+//     bytes, for drivers that implement netdev_stat_ops → QueueStats with
 //     Source "netlink";
 //   - QUEUE_GET (Linux 6.8+): queue → NAPI ID → QueueNAPIs;
 //   - NAPI_GET (Linux 6.8+): NAPI ID → IRQ and napi/<dev>-<id> thread → NAPIs.
@@ -41,14 +40,6 @@ import (
 // mapped to names only through devices of the configured sysfs verified by
 // nicSession (see there for the netns limitation).
 
-func init() {
-	partReaders[PartQueueStats] = func(s *Source, snap *Snapshot, wait func(Part)) {
-		wait(PartNetDevices)
-		r := readQueueStatsPart(s.sysPath, snap.NetDevices)
-		snap.QueueStats, snap.QueueNAPIs, snap.NAPIs, snap.QueueStatsErr = r.stats, r.queues, r.napis, r.err
-	}
-}
-
 const (
 	netdevGenlName = "netdev" // NETDEV_FAMILY_NAME
 
@@ -60,7 +51,7 @@ const (
 	netdevAQueueID      = 1 // NETDEV_A_QUEUE_ID, u32
 	netdevAQueueIfindex = 2 // NETDEV_A_QUEUE_IFINDEX, u32
 	netdevAQueueType    = 3 // NETDEV_A_QUEUE_TYPE, u32: enum netdev_queue_type
-	netdevAQueueNAPIID  = 4 // NETDEV_A_QUEUE_NAPI_ID, u32; absent without netdev.NAPI
+	netdevAQueueNAPIID  = 4 // NETDEV_A_QUEUE_NAPI_ID, u32; absent without NAPI
 
 	// enum netdev_queue_type.
 	netdevQueueTypeRx = 0 // NETDEV_QUEUE_TYPE_RX
@@ -231,23 +222,24 @@ func nlUint(b []byte) (uint64, error) {
 	return 0, fmt.Errorf("uint attribute of %d bytes", len(b))
 }
 
-type queueStatsResult struct {
-	stats  []netdev.QueueStats
-	queues []netdev.QueueNAPI
-	napis  []netdev.NAPI
-	err    error
+// QueueStatsResult is what ReadQueueStats found.
+type QueueStatsResult struct {
+	Stats  []QueueStats
+	Queues []QueueNAPI
+	NAPIs  []NAPI
+	Err    error
 }
 
-// readQueueStatsPart reads the netdev family's dumps and the ethtool -S
+// ReadQueueStats reads the netdev family's dumps and the ethtool -S
 // fallback for the devices of the configured sysfs.
-func readQueueStatsPart(sysPath string, devs []sysfs.NetDevice) queueStatsResult {
-	var r queueStatsResult
+func ReadQueueStats(sysPath string, devs []sysfs.NetDevice) QueueStatsResult {
+	var r QueueStatsResult
 	if len(devs) == 0 {
 		return r
 	}
 	sess, err := openNICSession(sysPath, devs)
 	if err != nil {
-		r.err = quiet("queue stats", err)
+		r.Err = quiet("queue stats", err)
 		return r
 	}
 	defer sess.Close()
@@ -260,15 +252,15 @@ func readQueueStatsPart(sysPath string, devs []sysfs.NetDevice) queueStatsResult
 		conn, fam, err := sess.genl(netdevFamily)
 		if err == nil {
 			var qerr error
-			r.stats, qerr = readNetdevQStats(conn, fam, sess)
+			r.Stats, qerr = readNetdevQStats(conn, fam, sess)
 			errs = append(errs, quiet("netdev qstats", qerr))
-			for _, s := range r.stats {
+			for _, s := range r.Stats {
 				withQStats[s.Device] = true
 			}
 			var err error
-			r.queues, err = readNetdevQueues(conn, fam, sess)
+			r.Queues, err = readNetdevQueues(conn, fam, sess)
 			errs = append(errs, quiet("netdev queue-get", err))
-			r.napis, err = readNetdevNAPIs(conn, fam, sess)
+			r.NAPIs, err = readNetdevNAPIs(conn, fam, sess)
 			errs = append(errs, quiet("netdev napi-get", err))
 		} else {
 			errs = append(errs, quiet("netdev", err))
@@ -283,11 +275,11 @@ func readQueueStatsPart(sysPath string, devs []sysfs.NetDevice) queueStatsResult
 			errs = append(errs, quiet("ethtool -S "+dev, err))
 			continue
 		}
-		r.stats = append(r.stats, stats...)
+		r.Stats = append(r.Stats, stats...)
 	}
 	pruneStatsLayouts()
-	sortQueueStats(r.stats)
-	r.err = summarize(nicNonNil(errs))
+	sortQueueStats(r.Stats)
+	r.Err = kernel.Summarize(nicNonNil(errs))
 	return r
 }
 
@@ -301,7 +293,7 @@ func nicNonNil(errs []error) []error {
 	return out
 }
 
-func sortQueueStats(s []netdev.QueueStats) {
+func sortQueueStats(s []QueueStats) {
 	sort.Slice(s, func(i, j int) bool {
 		a, b := s[i], s[j]
 		if a.Device != b.Device {
@@ -314,7 +306,7 @@ func sortQueueStats(s []netdev.QueueStats) {
 	})
 }
 
-func readNetdevQStats(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([]netdev.QueueStats, error) {
+func readNetdevQStats(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([]QueueStats, error) {
 	if !familyHasOp(fam, netdevCmdQStatsGet, true) {
 		return nil, fmt.Errorf("%w: no QSTATS_GET (Linux < 6.9)", errUnsupported)
 	}
@@ -328,7 +320,7 @@ func readNetdevQStats(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([
 	if err != nil {
 		return nil, err
 	}
-	var out []netdev.QueueStats
+	var out []QueueStats
 	for _, m := range msgs {
 		s, err := decodeNetdevQStats(m.Data)
 		if err != nil {
@@ -340,13 +332,13 @@ func readNetdevQStats(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([
 		if !ok || s.Kind == kernel.KindNone || !s.HasPackets || !s.HasBytes {
 			continue
 		}
-		out = append(out, netdev.QueueStats{Device: dev, Queue: s.Queue, Kind: s.Kind,
+		out = append(out, QueueStats{Device: dev, Queue: s.Queue, Kind: s.Kind,
 			Packets: s.Packets, Bytes: s.Bytes, Source: "netlink"})
 	}
 	return out, nil
 }
 
-func readNetdevQueues(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([]netdev.QueueNAPI, error) {
+func readNetdevQueues(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([]QueueNAPI, error) {
 	if !familyHasOp(fam, netdevCmdQueueGet, true) {
 		return nil, fmt.Errorf("%w: no QUEUE_GET (Linux < 6.8)", errUnsupported)
 	}
@@ -354,7 +346,7 @@ func readNetdevQueues(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([
 	if err != nil {
 		return nil, err
 	}
-	var out []netdev.QueueNAPI
+	var out []QueueNAPI
 	for _, m := range msgs {
 		q, err := decodeNetdevQueue(m.Data)
 		if err != nil {
@@ -364,7 +356,7 @@ func readNetdevQueues(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([
 		if !ok || q.Kind == kernel.KindNone {
 			continue
 		}
-		out = append(out, netdev.QueueNAPI{Device: dev, Queue: q.Queue, Kind: q.Kind, NAPIID: q.NAPIID})
+		out = append(out, QueueNAPI{Device: dev, Queue: q.Queue, Kind: q.Kind, NAPIID: q.NAPIID})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
@@ -379,7 +371,7 @@ func readNetdevQueues(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([
 	return out, nil
 }
 
-func readNetdevNAPIs(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([]netdev.NAPI, error) {
+func readNetdevNAPIs(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([]NAPI, error) {
 	if !familyHasOp(fam, netdevCmdNAPIGet, true) {
 		return nil, fmt.Errorf("%w: no NAPI_GET (Linux < 6.8)", errUnsupported)
 	}
@@ -387,7 +379,7 @@ func readNetdevNAPIs(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([]
 	if err != nil {
 		return nil, err
 	}
-	var out []netdev.NAPI
+	var out []NAPI
 	for _, m := range msgs {
 		n, err := decodeNetdevNAPI(m.Data)
 		if err != nil {
@@ -397,7 +389,7 @@ func readNetdevNAPIs(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([]
 		if !ok {
 			continue
 		}
-		out = append(out, netdev.NAPI{ID: n.ID, Device: dev, IRQ: n.IRQ, ThreadPID: n.ThreadPID})
+		out = append(out, NAPI{ID: n.ID, Device: dev, IRQ: n.IRQ, ThreadPID: n.ThreadPID})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
@@ -543,7 +535,7 @@ func pruneStatsLayouts() {
 }
 
 // ethtoolQueueStats reads dev's per-queue counters through SIOCETHTOOL.
-func (s *nicSession) ethtoolQueueStats(dev string) ([]netdev.QueueStats, error) {
+func (s *nicSession) ethtoolQueueStats(dev string) ([]QueueStats, error) {
 	key := statsLayoutKey{s.nsIno, s.byName[dev], dev}
 	now := time.Now()
 	statsLayouts.Lock()
@@ -620,7 +612,7 @@ func queueStatLayout(driver string, names []string) []queueStatIndex {
 
 // applyQueueStatLayout sums the counters of each (kind, queue); a queue is
 // exported only when the driver has both its packets and bytes.
-func applyQueueStatLayout(dev string, fields []queueStatIndex, vals []uint64) []netdev.QueueStats {
+func applyQueueStatLayout(dev string, fields []queueStatIndex, vals []uint64) []QueueStats {
 	type qk struct {
 		kind  kernel.IRQKind
 		queue int
@@ -650,13 +642,13 @@ func applyQueueStatLayout(dev string, fields []queueStatIndex, vals []uint64) []
 			a.hasPackets = true
 		}
 	}
-	var out []netdev.QueueStats
+	var out []QueueStats
 	for _, k := range order {
 		a := m[k]
 		if !a.hasPackets || !a.hasBytes {
 			continue
 		}
-		out = append(out, netdev.QueueStats{Device: dev, Queue: k.queue, Kind: k.kind,
+		out = append(out, QueueStats{Device: dev, Queue: k.queue, Kind: k.kind,
 			Packets: a.packets, Bytes: a.bytes, Source: "ethtool"})
 	}
 	sortQueueStats(out)
