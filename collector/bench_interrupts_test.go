@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/netirq/netirq_exporter/internal/irqclass"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	procfslib "github.com/prometheus/procfs"
 )
@@ -15,7 +16,7 @@ import (
 // a synthetic 64-CPU /proc/interrupts with 300 numbered IRQs (modern x86
 // format, NIC-style names) and the usual arch lines.
 //
-//	go test ./collector -run '^$' -bench 'Interrupts|ClassifyIRQs' -benchmem
+//	go test ./collector -run '^$' -bench 'Interrupts|irqclass.ClassifyIRQs' -benchmem
 //
 // procfs.Proc.Interrupts reads <mount>/interrupts (the host-wide file, not
 // <mount>/<pid>/interrupts) through a 1 MiB-limited io.ReadAll, and
@@ -157,6 +158,6 @@ func BenchmarkClassifyIRQs(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		ClassifyIRQs(tab, nil)
+		irqclass.ClassifyIRQs(tab, nil)
 	}
 }

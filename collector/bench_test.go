@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/netirq/netirq_exporter/internal/hostgen"
+	"github.com/netirq/netirq_exporter/internal/irqclass"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
@@ -149,7 +150,7 @@ func BenchmarkHostParse(b *testing.B) {
 				b.Fatal(err)
 			}
 			for b.Loop() {
-				ClassifyIRQs(tab, devs)
+				irqclass.ClassifyIRQs(tab, devs)
 			}
 		}},
 	}

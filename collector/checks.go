@@ -8,10 +8,12 @@ import (
 	"strings"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/irqclass"
 	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 )
 
 // Checks is the table of misconfiguration checks Evaluate runs, in order.
@@ -79,7 +81,7 @@ func checkByName(name string) (Check, bool) {
 // nicIRQ is one NIC IRQ with its classification and /proc/irq/N.
 type nicIRQ struct {
 	IRQ    int
-	Class  IRQClass
+	Class  irqclass.IRQClass
 	Aff    procfs.IRQAffinity
 	HasAff bool
 }
@@ -98,7 +100,7 @@ func (q nicIRQ) describe() string {
 }
 
 // nicIRQs lists the NIC IRQs in /proc/interrupts order.
-func nicIRQs(snap *Snapshot) []nicIRQ {
+func nicIRQs(snap *snapshot.Snapshot) []nicIRQ {
 	if snap.Interrupts == nil {
 		return nil
 	}
@@ -141,7 +143,7 @@ func without(s, o cpuset.CPUSet) cpuset.CPUSet {
 func subsetOf(s, o cpuset.CPUSet) bool { return s.Intersect(o).Equal(s) }
 
 // online is the online CPUs; empty when the topology was not read.
-func online(snap *Snapshot) cpuset.CPUSet {
+func online(snap *snapshot.Snapshot) cpuset.CPUSet {
 	if snap.Topology == nil {
 		return cpuset.CPUSet{}
 	}
@@ -149,7 +151,7 @@ func online(snap *Snapshot) cpuset.CPUSet {
 }
 
 // isolatedCPUs is isolated ∪ nohz_full.
-func isolatedCPUs(snap *Snapshot) cpuset.CPUSet {
+func isolatedCPUs(snap *snapshot.Snapshot) cpuset.CPUSet {
 	if snap.Topology == nil {
 		return cpuset.CPUSet{}
 	}
@@ -157,12 +159,12 @@ func isolatedCPUs(snap *Snapshot) cpuset.CPUSet {
 }
 
 // housekeeping is the online CPUs that are neither isolated nor nohz_full.
-func housekeeping(snap *Snapshot) cpuset.CPUSet {
+func housekeeping(snap *snapshot.Snapshot) cpuset.CPUSet {
 	return without(online(snap), isolatedCPUs(snap))
 }
 
 // nodeOf is cpu's NUMA node, -1 when unknown.
-func nodeOf(snap *Snapshot, cpu int) int {
+func nodeOf(snap *snapshot.Snapshot, cpu int) int {
 	if snap.Topology == nil {
 		return -1
 	}
@@ -174,7 +176,7 @@ func nodeOf(snap *Snapshot, cpu int) int {
 
 // nodeCPUs is the housekeeping CPUs of node (node -1: those without a
 // known node, which is all of them on a host without NUMA information).
-func nodeCPUs(snap *Snapshot, node int) cpuset.CPUSet {
+func nodeCPUs(snap *snapshot.Snapshot, node int) cpuset.CPUSet {
 	var out cpuset.CPUSet
 	for _, c := range housekeeping(snap).List() {
 		if nodeOf(snap, c) == node {
@@ -186,7 +188,7 @@ func nodeCPUs(snap *Snapshot, node int) cpuset.CPUSet {
 
 // localCPUs is the housekeeping CPUs of a device on node devNode, or every
 // housekeeping CPU when the device's node is unknown.
-func localCPUs(snap *Snapshot, devNode int) cpuset.CPUSet {
+func localCPUs(snap *snapshot.Snapshot, devNode int) cpuset.CPUSet {
 	if devNode < 0 {
 		return housekeeping(snap)
 	}
@@ -194,7 +196,7 @@ func localCPUs(snap *Snapshot, devNode int) cpuset.CPUSet {
 }
 
 // remoteCPUs is the members of cpus on a known node other than devNode.
-func remoteCPUs(snap *Snapshot, cpus cpuset.CPUSet, devNode int) cpuset.CPUSet {
+func remoteCPUs(snap *snapshot.Snapshot, cpus cpuset.CPUSet, devNode int) cpuset.CPUSet {
 	var out cpuset.CPUSet
 	if devNode < 0 {
 		return out
@@ -208,7 +210,7 @@ func remoteCPUs(snap *Snapshot, cpus cpuset.CPUSet, devNode int) cpuset.CPUSet {
 }
 
 // devices maps device name → device.
-func devices(snap *Snapshot) map[string]*sysfs.NetDevice {
+func devices(snap *snapshot.Snapshot) map[string]*sysfs.NetDevice {
 	out := make(map[string]*sysfs.NetDevice, len(snap.NetDevices))
 	for i := range snap.NetDevices {
 		out[snap.NetDevices[i].Name] = &snap.NetDevices[i]
@@ -229,7 +231,7 @@ func deviceNode(devs map[string]*sysfs.NetDevice, name string) int {
 // else its current mask trimmed to local housekeeping CPUs, else all local
 // housekeeping CPUs, else all housekeeping CPUs. Empty when the host has no
 // housekeeping CPU (no topology).
-func irqTarget(snap *Snapshot, aff procfs.IRQAffinity, devNode int) cpuset.CPUSet {
+func irqTarget(snap *snapshot.Snapshot, aff procfs.IRQAffinity, devNode int) cpuset.CPUSet {
 	local := localCPUs(snap, devNode)
 	if aff.HasHint && !aff.Hint.IsEmpty() && subsetOf(aff.Hint, local) {
 		return aff.Hint
@@ -246,7 +248,7 @@ func irqTarget(snap *Snapshot, aff procfs.IRQAffinity, devNode int) cpuset.CPUSe
 // rpsTarget is the RPS mask an RX queue of a device on devNode should have:
 // its current mask trimmed to local housekeeping CPUs, else all local
 // housekeeping CPUs, else all housekeeping CPUs.
-func rpsTarget(snap *Snapshot, mask cpuset.CPUSet, devNode int) cpuset.CPUSet {
+func rpsTarget(snap *snapshot.Snapshot, mask cpuset.CPUSet, devNode int) cpuset.CPUSet {
 	local := localCPUs(snap, devNode)
 	if trimmed := mask.Intersect(local); !trimmed.IsEmpty() {
 		return trimmed
@@ -293,7 +295,7 @@ func xpsFix(dev string, queue int, cpus cpuset.CPUSet) string {
 }
 
 // irqbalanceNote warns that irqbalance undoes a hand-set affinity.
-func irqbalanceNote(snap *Snapshot, irq int) string {
+func irqbalanceNote(snap *snapshot.Snapshot, irq int) string {
 	if snap.Tunables == nil || !snap.Tunables.IRQBalanceRunning {
 		return ""
 	}
@@ -324,7 +326,7 @@ func cpuWord(cpus cpuset.CPUSet) string {
 // The first IRQ (lowest queue) of a stack stays; each further one is a
 // finding whose fix moves it to the next free CPU of the node, so the fixes
 // together spread the stack without creating a new one.
-func checkQueueIRQsShareCPU(snap *Snapshot) []Finding {
+func checkQueueIRQsShareCPU(snap *snapshot.Snapshot) []Finding {
 	if housekeeping(snap).IsEmpty() {
 		return nil
 	}
@@ -391,7 +393,7 @@ func checkQueueIRQsShareCPU(snap *Snapshot) []Finding {
 
 // checkIRQRemoteNUMA: a queue IRQ firing on a CPU of another NUMA node than
 // its device (devices with a known node only).
-func checkIRQRemoteNUMA(snap *Snapshot) []Finding {
+func checkIRQRemoteNUMA(snap *snapshot.Snapshot) []Finding {
 	devs := devices(snap)
 	var out []Finding
 	for _, q := range nicIRQs(snap) {
@@ -419,7 +421,7 @@ func checkIRQRemoteNUMA(snap *Snapshot) []Finding {
 
 // checkRPSRemoteNUMA: an RX queue's RPS mask naming CPUs of another NUMA
 // node than its device (devices with a known node only).
-func checkRPSRemoteNUMA(snap *Snapshot) []Finding {
+func checkRPSRemoteNUMA(snap *snapshot.Snapshot) []Finding {
 	var out []Finding
 	for _, d := range snap.NetDevices {
 		if d.NUMANode < 0 {
@@ -449,7 +451,7 @@ func checkRPSRemoteNUMA(snap *Snapshot) []Finding {
 // effective affinity includes an isolated or nohz_full CPU. Non-NIC IRQs
 // are not checked: the snapshot only has /proc/irq/N of NIC IRQs unless the
 // selector asks for more, and they are not this exporter's business.
-func checkIRQOnIsolatedCPU(snap *Snapshot) []Finding {
+func checkIRQOnIsolatedCPU(snap *snapshot.Snapshot) []Finding {
 	iso := isolatedCPUs(snap)
 	if iso.IsEmpty() {
 		return nil
@@ -485,7 +487,7 @@ func checkIRQOnIsolatedCPU(snap *Snapshot) []Finding {
 
 // checkRPSOnIsolatedCPU: an RX queue's RPS mask including an isolated or
 // nohz_full CPU (virtual devices too: veth RPS is common on container hosts).
-func checkRPSOnIsolatedCPU(snap *Snapshot) []Finding {
+func checkRPSOnIsolatedCPU(snap *snapshot.Snapshot) []Finding {
 	iso := isolatedCPUs(snap)
 	if iso.IsEmpty() {
 		return nil
@@ -515,7 +517,7 @@ func checkRPSOnIsolatedCPU(snap *Snapshot) []Finding {
 // checkXPSOnIsolatedCPU: a TX queue's xps_cpus including an isolated or
 // nohz_full CPU. The fix drops the isolated CPUs from the map (an empty map,
 // "0", turns XPS off for the queue: the CPU's sends pick a queue by hash).
-func checkXPSOnIsolatedCPU(snap *Snapshot) []Finding {
+func checkXPSOnIsolatedCPU(snap *snapshot.Snapshot) []Finding {
 	iso := isolatedCPUs(snap)
 	if iso.IsEmpty() {
 		return nil
@@ -549,7 +551,7 @@ func checkXPSOnIsolatedCPU(snap *Snapshot) []Finding {
 // it, on a host with more than one housekeeping CPU. Virtual devices (lo,
 // bridges, veth, ifb) are left out: they have no IRQ, their receive work
 // runs on the sending CPU, and RPS on them is a deliberate choice.
-func checkSingleQueueNoRPS(snap *Snapshot) []Finding {
+func checkSingleQueueNoRPS(snap *snapshot.Snapshot) []Finding {
 	hk := housekeeping(snap)
 	if hk.Count() < 2 {
 		return nil
@@ -601,9 +603,9 @@ func checkSingleQueueNoRPS(snap *Snapshot) []Finding {
 
 // checkChannelsBelowMax: a device whose combined channels (or RX channels,
 // for drivers without combined ones) are below both its maximum and the
-// number of housekeeping CPUs. Needs Snapshot.Channels; finds nothing
+// number of housekeeping CPUs. Needs snapshot.Snapshot.Channels; finds nothing
 // without it.
-func checkChannelsBelowMax(snap *Snapshot) []Finding {
+func checkChannelsBelowMax(snap *snapshot.Snapshot) []Finding {
 	hk := housekeeping(snap).Count()
 	if len(snap.Channels) == 0 || hk == 0 {
 		return nil
@@ -638,9 +640,9 @@ func checkChannelsBelowMax(snap *Snapshot) []Finding {
 // channel no entry, or gives the most-served queue over 1.5 times the
 // entries of the least-served one (and at least 2 more: a table of 128
 // entries over 100 queues cannot be fairer than 2:1). Active channels are
-// the current combined+rx channels (Snapshot.Channels), else the device's
-// RX queue count. Needs Snapshot.RSS; finds nothing without it.
-func checkRSSUnequalShares(snap *Snapshot) []Finding {
+// the current combined+rx channels (snapshot.Snapshot.Channels), else the device's
+// RX queue count. Needs snapshot.Snapshot.RSS; finds nothing without it.
+func checkRSSUnequalShares(snap *snapshot.Snapshot) []Finding {
 	if len(snap.RSS) == 0 {
 		return nil
 	}
@@ -693,7 +695,7 @@ func checkRSSUnequalShares(snap *Snapshot) []Finding {
 // its non-empty affinity_hint. A hint that names an isolated/nohz_full or
 // offline CPU, or a CPU on another node than the device, is not followed
 // (the other checks would flag the result), so it is no finding.
-func checkAffinityDiffersFromHint(snap *Snapshot) []Finding {
+func checkAffinityDiffersFromHint(snap *snapshot.Snapshot) []Finding {
 	devs := devices(snap)
 	iso, on := isolatedCPUs(snap), online(snap)
 	var out []Finding
@@ -718,11 +720,11 @@ func checkAffinityDiffersFromHint(snap *Snapshot) []Finding {
 
 // checkNAPIThreadUnpinned: a napi/<dev>-<id> kthread allowed on every online
 // CPU while the IRQ of its NAPI instance is allowed on fewer. The NAPI → IRQ
-// map comes from Snapshot.NAPIs (netdev netlink, by thread PID or by device
+// map comes from snapshot.Snapshot.NAPIs (netdev netlink, by thread PID or by device
 // and NAPI ID); without it the thread is matched by device only: when every
 // queue IRQ of the device is pinned, one finding per device names all its
 // unpinned threads and pins them to the union of those IRQs' CPUs.
-func checkNAPIThreadUnpinned(snap *Snapshot) []Finding {
+func checkNAPIThreadUnpinned(snap *snapshot.Snapshot) []Finding {
 	on := online(snap)
 	if on.Count() < 2 {
 		return nil

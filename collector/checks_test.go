@@ -9,10 +9,12 @@ import (
 	"testing"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/irqclass"
 	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -30,7 +32,7 @@ func cpus(t testing.TB, list string) cpuset.CPUSet {
 
 // testHost is a snapshot of a host whose NUMA node i holds the CPUs
 // nodes[i], all online, with isolated (isolcpus) CPUs and nothing else.
-func testHost(t testing.TB, nodes []string, isolated string) *Snapshot {
+func testHost(t testing.TB, nodes []string, isolated string) *snapshot.Snapshot {
 	t.Helper()
 	topo := &sysfs.CPUTopology{NodeOf: map[int]int{}, Isolated: cpus(t, isolated)}
 	for n, list := range nodes {
@@ -40,12 +42,12 @@ func testHost(t testing.TB, nodes []string, isolated string) *Snapshot {
 		}
 	}
 	topo.Possible = topo.Online
-	return &Snapshot{Topology: topo, Interrupts: &procfs.InterruptTable{}, IRQClasses: map[int]IRQClass{},
+	return &snapshot.Snapshot{Topology: topo, Interrupts: &procfs.InterruptTable{}, IRQClasses: map[int]irqclass.IRQClass{},
 		Affinity: map[int]procfs.IRQAffinity{}, RPSSockFlowEntries: -1}
 }
 
 // testNIC adds a PCI NIC with rx RX and tx TX queues, RPS and XPS off.
-func testNIC(snap *Snapshot, name string, node, rx, tx int) *sysfs.NetDevice {
+func testNIC(snap *snapshot.Snapshot, name string, node, rx, tx int) *sysfs.NetDevice {
 	d := sysfs.NetDevice{Name: name, Driver: "mlx5_core", BusAddress: "0000:3b:00.0", NUMANode: node, Threaded: 0}
 	for i := range rx {
 		d.RxQueues = append(d.RxQueues, sysfs.RxQueue{Index: i, HasRPS: true, RPSFlowCount: 0})
@@ -59,16 +61,16 @@ func testNIC(snap *Snapshot, name string, node, rx, tx int) *sysfs.NetDevice {
 
 // testIRQ adds a NIC IRQ of dev's queue with its smp_affinity_list,
 // effective_affinity_list and affinity_hint ("" for none).
-func testIRQ(t testing.TB, snap *Snapshot, irq int, dev string, queue int, kind kernel.IRQKind, smp, eff, hint string) {
+func testIRQ(t testing.TB, snap *snapshot.Snapshot, irq int, dev string, queue int, kind kernel.IRQKind, smp, eff, hint string) {
 	t.Helper()
 	snap.Interrupts.IRQs = append(snap.Interrupts.IRQs, procfs.IRQLine{IRQ: irq, Name: fmt.Sprintf("%s-%d", dev, queue)})
-	snap.IRQClasses[irq] = IRQClass{IRQ: irq, Device: dev, Queue: queue, Kind: kind, Driver: "test"}
+	snap.IRQClasses[irq] = irqclass.IRQClass{IRQ: irq, Device: dev, Queue: queue, Kind: kind, Driver: "test"}
 	snap.Affinity[irq] = procfs.IRQAffinity{IRQ: irq, SMPAffinity: cpus(t, smp), Effective: cpus(t, eff), HasEffective: eff != "",
 		Hint: cpus(t, hint), HasHint: true, Node: -1}
 }
 
 // run evaluates the check called name.
-func run(t testing.TB, name string, snap *Snapshot) []Finding {
+func run(t testing.TB, name string, snap *snapshot.Snapshot) []Finding {
 	t.Helper()
 	c, ok := checkByName(name)
 	if !ok {
@@ -151,7 +153,7 @@ func TestChecksHaveRunbookSections(t *testing.T) {
 }
 
 func TestEvaluateEmptySnapshot(t *testing.T) {
-	expectNone(t, Evaluate(&Snapshot{}))
+	expectNone(t, Evaluate(&snapshot.Snapshot{}))
 	expectNone(t, Evaluate(nil))
 }
 
@@ -169,7 +171,7 @@ func TestHexMask(t *testing.T) {
 // --- one fires / must-not pair per check ----------------------------------
 
 func TestCheckQueueIRQsShareCPU(t *testing.T) {
-	build := func() *Snapshot {
+	build := func() *snapshot.Snapshot {
 		s := testHost(t, []string{"0-3", "4-7"}, "")
 		testNIC(s, "eth0", 0, 4, 4)
 		testIRQ(t, s, 10, "eth0", 0, kernel.KindCombined, "0", "0", "")
@@ -226,7 +228,7 @@ func TestCheckQueueIRQsShareCPU(t *testing.T) {
 }
 
 func TestCheckIRQRemoteNUMA(t *testing.T) {
-	build := func(devNode int) *Snapshot {
+	build := func(devNode int) *snapshot.Snapshot {
 		s := testHost(t, []string{"0-1", "2-3"}, "")
 		testNIC(s, "eth0", devNode, 2, 2)
 		testIRQ(t, s, 20, "eth0", 0, kernel.KindCombined, "2-3", "2", "0")
@@ -250,7 +252,7 @@ func TestCheckIRQRemoteNUMA(t *testing.T) {
 }
 
 func TestCheckRPSRemoteNUMA(t *testing.T) {
-	build := func(devNode int, rps string) *Snapshot {
+	build := func(devNode int, rps string) *snapshot.Snapshot {
 		s := testHost(t, []string{"0-1", "2-3"}, "")
 		d := testNIC(s, "eth0", devNode, 2, 2)
 		d.RxQueues[1].RPSCPUs = cpus(t, rps)
@@ -267,7 +269,7 @@ func TestCheckRPSRemoteNUMA(t *testing.T) {
 }
 
 func TestCheckIRQOnIsolatedCPU(t *testing.T) {
-	build := func(isolated string) *Snapshot {
+	build := func(isolated string) *snapshot.Snapshot {
 		s := testHost(t, []string{"0-3"}, isolated)
 		testNIC(s, "eth0", -1, 2, 2)
 		testIRQ(t, s, 30, "eth0", 0, kernel.KindCombined, "0-3", "0", "")
@@ -304,7 +306,7 @@ func TestCheckIRQOnIsolatedCPU(t *testing.T) {
 }
 
 func TestCheckRPSOnIsolatedCPU(t *testing.T) {
-	build := func(isolated string) *Snapshot {
+	build := func(isolated string) *snapshot.Snapshot {
 		s := testHost(t, []string{"0-3"}, isolated)
 		d := testNIC(s, "eth0", -1, 1, 1)
 		d.RxQueues[0].RPSCPUs = cpus(t, "2-3")
@@ -321,7 +323,7 @@ func TestCheckRPSOnIsolatedCPU(t *testing.T) {
 }
 
 func TestCheckXPSOnIsolatedCPU(t *testing.T) {
-	build := func(isolated string) *Snapshot {
+	build := func(isolated string) *snapshot.Snapshot {
 		s := testHost(t, []string{"0-3"}, isolated)
 		d := testNIC(s, "eth0", -1, 2, 2)
 		d.TxQueues[0].XPSCPUs = cpus(t, "0,3")
@@ -342,7 +344,7 @@ func TestCheckXPSOnIsolatedCPU(t *testing.T) {
 }
 
 func TestCheckSingleQueueNoRPS(t *testing.T) {
-	build := func(nodes []string) *Snapshot {
+	build := func(nodes []string) *snapshot.Snapshot {
 		s := testHost(t, nodes, "")
 		testNIC(s, "eth0", -1, 1, 1)
 		testIRQ(t, s, 38, "eth0", 0, kernel.KindRx, "0-1", "1", "")
@@ -380,7 +382,7 @@ func TestCheckSingleQueueNoRPS(t *testing.T) {
 }
 
 func TestCheckChannelsBelowMax(t *testing.T) {
-	build := func(ch nic.Channels) *Snapshot {
+	build := func(ch nic.Channels) *snapshot.Snapshot {
 		s := testHost(t, []string{"0-3", "4-7"}, "7")
 		testNIC(s, "ens1f0", 0, 8, 8)
 		s.Channels = map[string]nic.Channels{"ens1f0": ch}
@@ -412,7 +414,7 @@ func TestCheckChannelsBelowMax(t *testing.T) {
 }
 
 func TestCheckRSSUnequalShares(t *testing.T) {
-	build := func(table ...uint32) *Snapshot {
+	build := func(table ...uint32) *snapshot.Snapshot {
 		s := testHost(t, []string{"0-3"}, "")
 		testNIC(s, "eth0", -1, 8, 8)
 		s.Channels = map[string]nic.Channels{"eth0": {Device: "eth0", MaxCombined: 8, Combined: 4}}
@@ -462,7 +464,7 @@ func TestCheckRSSUnequalShares(t *testing.T) {
 }
 
 func TestCheckAffinityDiffersFromHint(t *testing.T) {
-	build := func(hint string) *Snapshot {
+	build := func(hint string) *snapshot.Snapshot {
 		s := testHost(t, []string{"0-3", "4-7"}, "7")
 		testNIC(s, "eth0", 0, 2, 2)
 		testIRQ(t, s, 50, "eth0", 0, kernel.KindCombined, "0-3", "0", hint)
@@ -482,7 +484,7 @@ func TestCheckAffinityDiffersFromHint(t *testing.T) {
 }
 
 func TestCheckNAPIThreadUnpinned(t *testing.T) {
-	build := func(allowed string) *Snapshot {
+	build := func(allowed string) *snapshot.Snapshot {
 		s := testHost(t, []string{"0-3"}, "")
 		testNIC(s, "eth0", -1, 2, 2).Threaded = 1
 		testIRQ(t, s, 60, "eth0", 0, kernel.KindCombined, "2", "2", "")
@@ -521,9 +523,9 @@ func TestCheckNAPIThreadUnpinned(t *testing.T) {
 	})
 }
 
-// --- fixture hosts through the exporter's Source ----------------------------
+// --- fixture hosts through the exporter's snapshot.Source ----------------------------
 
-// fixtureFindings evaluates a host tree read by the exporter's Source. The
+// fixtureFindings evaluates a host tree read by the exporter's snapshot.Source. The
 // deep NIC parts (ethtool and netdev netlink) describe the network
 // namespace the test runs in, not the tree, so they are cleared.
 func fixtureFindings(t *testing.T, root string) []Finding {

@@ -2,7 +2,7 @@
 // softirq work over its CPUs and exports it as Prometheus metrics.
 //
 // Data flows one way: the files under /proc and /sys are read once per
-// scrape into a Snapshot (source.go, parse_*.go, read_*.go); each collector
+// scrape into a snapshot.Snapshot (source.go, parse_*.go, read_*.go); each collector
 // (one file each) only translates its part of the snapshot into metrics.
 package collector
 
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -25,14 +26,14 @@ const namespace = "netirq"
 // the snapshot parts it needs were read only partly or not at all; it still
 // sends what it has.
 type Collector interface {
-	Update(snap *Snapshot, ch chan<- prometheus.Metric) error
+	Update(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) error
 }
 
 type factory struct {
 	name           string
 	help           string
 	defaultEnabled bool
-	parts          Part
+	parts          snapshot.Part
 	build          func(cfg *Config) Collector
 }
 
@@ -63,7 +64,7 @@ type Config struct {
 	// Enabled maps collector name → on/off; a name missing here takes its default.
 	Enabled map[string]bool
 	// Interrupts picks the IRQs exported one by one.
-	Interrupts IRQSelector
+	Interrupts snapshot.IRQSelector
 	// SoftirqsAll exports every softirq vector, not just NET_RX and NET_TX.
 	SoftirqsAll bool
 	// DeviceExclude drops net devices by name from the queue metrics.
@@ -148,7 +149,7 @@ var (
 // Exporter is the prometheus.Collector that reads one snapshot per scrape
 // and runs every enabled collector over it.
 type Exporter struct {
-	source     *Source
+	source     *snapshot.Source
 	names      []string
 	collectors map[string]Collector
 	logger     *slog.Logger
@@ -157,7 +158,7 @@ type Exporter struct {
 // NewExporter builds the enabled collectors and their shared source.
 func NewExporter(cfg Config, logger *slog.Logger) (*Exporter, error) {
 	e := &Exporter{collectors: map[string]Collector{}, logger: logger}
-	var parts Part
+	var parts snapshot.Part
 	for _, name := range CollectorNames() {
 		f := factories[name]
 		on, set := cfg.Enabled[name]
@@ -180,7 +181,7 @@ func NewExporter(cfg Config, logger *slog.Logger) (*Exporter, error) {
 		return nil, fmt.Errorf("no collector enabled")
 	}
 	selector := cfg.Interrupts
-	e.source = NewSource(cfg.ProcPath, cfg.SysPath, parts, &selector)
+	e.source = snapshot.NewSource(cfg.ProcPath, cfg.SysPath, parts, &selector)
 	return e, nil
 }
 
@@ -188,7 +189,7 @@ func NewExporter(cfg Config, logger *slog.Logger) (*Exporter, error) {
 func (e *Exporter) Collectors() []string { return e.names }
 
 // Source is the snapshot source, shared with the report and the findings.
-func (e *Exporter) Source() *Source { return e.source }
+func (e *Exporter) Source() *snapshot.Source { return e.source }
 
 // Describe sends nothing: the metric set depends on the host, so the
 // exporter is an unchecked collector, as node_exporter's is.
@@ -202,7 +203,7 @@ func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
 // collect runs every collector over snap; with matrices non-nil the
 // collectors that build per-CPU matrices leave them there instead of
 // sending them (see WriteText).
-func (e *Exporter) collect(snap *Snapshot, ch chan<- prometheus.Metric, matrices *[]*cpuMatrix) {
+func (e *Exporter) collect(snap *snapshot.Snapshot, ch chan<- prometheus.Metric, matrices *[]*cpuMatrix) {
 	for _, p := range snap.ReadDurations {
 		ch <- prometheus.MustNewConstMetric(sourceDurationDesc, prometheus.GaugeValue, p.Duration.Seconds(), p.Part.String())
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -248,11 +249,11 @@ type matrixCollector interface {
 	Collector
 	// updateMatrices sends the collector's other metrics to ch and returns
 	// its matrices.
-	updateMatrices(snap *Snapshot, ch chan<- prometheus.Metric) ([]*cpuMatrix, error)
+	updateMatrices(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) ([]*cpuMatrix, error)
 }
 
 // sendMatrices is Update for a matrixCollector.
-func sendMatrices(c matrixCollector, snap *Snapshot, ch chan<- prometheus.Metric) error {
+func sendMatrices(c matrixCollector, snap *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
 	ms, err := c.updateMatrices(snap, ch)
 	for _, m := range ms {
 		m.send(ch)

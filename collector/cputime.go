@@ -2,6 +2,7 @@ package collector
 
 import (
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -12,7 +13,7 @@ import (
 func init() {
 	register(factory{
 		name: "cputime", help: "Per-CPU time by mode (irq, softirq, ...) from /proc/stat",
-		defaultEnabled: true, parts: PartCPUTime,
+		defaultEnabled: true, parts: snapshot.PartCPUTime,
 		build: func(*Config) Collector { return cpuTimeCollector{} },
 	})
 }
@@ -41,12 +42,12 @@ var cpuModes = []struct {
 	{"steal", func(t procfs.CPUTime) float64 { return t.Steal }},
 }
 
-func (c cpuTimeCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
+func (c cpuTimeCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
 	return sendMatrices(c, snap, ch)
 }
 
 // updateMatrices returns one matrix: a row per mode.
-func (cpuTimeCollector) updateMatrices(snap *Snapshot, _ chan<- prometheus.Metric) ([]*cpuMatrix, error) {
+func (cpuTimeCollector) updateMatrices(snap *snapshot.Snapshot, _ chan<- prometheus.Metric) ([]*cpuMatrix, error) {
 	if snap.CPUTime == nil {
 		return nil, orMissing(snap.CPUTimeErr, "/proc/stat")
 	}

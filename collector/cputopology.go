@@ -3,6 +3,7 @@ package collector
 import (
 	"strconv"
 
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -12,7 +13,7 @@ import (
 func init() {
 	register(factory{
 		name: "cputopology", help: "CPU to NUMA node, online, isolated and nohz_full from /sys/devices/system",
-		defaultEnabled: true, parts: PartTopology,
+		defaultEnabled: true, parts: snapshot.PartTopology,
 		build: func(*Config) Collector { return cpuTopologyCollector{} },
 	})
 }
@@ -23,7 +24,7 @@ var cpuInfoDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "cpu", "i
 
 type cpuTopologyCollector struct{}
 
-func (cpuTopologyCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
+func (cpuTopologyCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
 	t := snap.Topology
 	if t == nil {
 		return orMissing(snap.TopologyErr, "/sys/devices/system/cpu")

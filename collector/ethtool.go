@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -17,7 +18,7 @@ import (
 func init() {
 	register(factory{
 		name: "ethtool", help: "Channel counts (ethtool -l) and the RSS indirection table (ethtool -x) per device, over ethtool netlink",
-		defaultEnabled: true, parts: PartNetDevices | PartEthtool,
+		defaultEnabled: true, parts: snapshot.PartNetDevices | snapshot.PartEthtool,
 		build: func(cfg *Config) Collector { return ethtoolCollector{exclude: cfg.DeviceExclude} },
 	})
 }
@@ -41,7 +42,7 @@ type ethtoolCollector struct {
 	exclude *regexp.Regexp
 }
 
-func (c ethtoolCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
+func (c ethtoolCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
 	// Devices are named through sysfs; without its device list nothing
 	// the kernel answers can be attributed.
 	if snap.NetDevices == nil && snap.NetDevicesErr != nil {

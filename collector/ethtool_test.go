@@ -11,6 +11,7 @@ import (
 	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/netlab"
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
@@ -18,7 +19,7 @@ import (
 // that its output can be gathered through a pedantic registry.
 type snapshotCollector struct {
 	c    Collector
-	snap *Snapshot
+	snap *snapshot.Snapshot
 	err  error
 }
 
@@ -28,7 +29,7 @@ func (s *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // collectSamples returns the sample lines (no # HELP/TYPE) c sends for snap.
-func collectSamples(t *testing.T, c Collector, snap *Snapshot) (string, error) {
+func collectSamples(t *testing.T, c Collector, snap *snapshot.Snapshot) (string, error) {
 	t.Helper()
 	sc := &snapshotCollector{c: c, snap: snap}
 	reg := prometheus.NewPedanticRegistry()
@@ -51,7 +52,7 @@ func TestEthtoolCollector(t *testing.T) {
 	for i := range indir {
 		indir[i] = uint32(i % 3) // 6 entries for queue 0, 5 for 1 and 2
 	}
-	snap := &Snapshot{
+	snap := &snapshot.Snapshot{
 		Channels: map[string]nic.Channels{
 			"eth0":      {Device: "eth0", MaxCombined: 1, Combined: 1},
 			"ens1f0np0": {Device: "ens1f0np0", MaxCombined: 63, Combined: 8, MaxOther: 1, Other: 1},
@@ -98,7 +99,7 @@ netirq_net_rss_queue_indirection_entries{device="veth9",queue="1"} 1
 		t.Errorf("exclude + error: err %v, metrics:\n%s", err, got)
 	}
 	// Nothing read (no support anywhere): nothing sent, no failure.
-	if got, err := collectSamples(t, ethtoolCollector{}, &Snapshot{}); err != nil || got != "\n" {
+	if got, err := collectSamples(t, ethtoolCollector{}, &snapshot.Snapshot{}); err != nil || got != "\n" {
 		t.Errorf("empty snapshot: %q, %v", got, err)
 	}
 }

@@ -1,5 +1,7 @@
 package collector
 
+import "github.com/netirq/netirq_exporter/internal/snapshot"
+
 // Findings are the misconfigurations a snapshot shows: several queue IRQs
 // stacked on one CPU, work on the wrong NUMA node or on isolated CPUs, RPS
 // off on a single-queue NIC, channels or RSS left narrow, affinities that
@@ -35,12 +37,12 @@ type Check struct {
 	Why      string // one line: why the pattern costs something
 	// Run returns the check's findings; it fills neither Check nor Severity
 	// (Evaluate does). It must not modify snap.
-	Run func(snap *Snapshot) []Finding
+	Run func(snap *snapshot.Snapshot) []Finding
 }
 
 // Evaluate runs every check of Checks over snap, in table order. Parts the
 // snapshot lacks make the checks that need them find nothing.
-func Evaluate(snap *Snapshot) []Finding {
+func Evaluate(snap *snapshot.Snapshot) []Finding {
 	if snap == nil {
 		return nil
 	}
@@ -52,7 +54,7 @@ func Evaluate(snap *Snapshot) []Finding {
 }
 
 // Evaluate runs one check and labels its findings with its name and severity.
-func (c Check) Evaluate(snap *Snapshot) []Finding {
+func (c Check) Evaluate(snap *snapshot.Snapshot) []Finding {
 	if snap == nil {
 		return nil
 	}

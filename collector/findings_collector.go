@@ -4,6 +4,7 @@ import (
 	"errors"
 	"regexp"
 
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -22,8 +23,8 @@ func init() {
 	register(factory{
 		name: "findings", help: "Misconfiguration checks over the snapshot (stacked queue IRQs, remote NUMA, isolated CPUs, RPS, RSS ...)",
 		defaultEnabled: true,
-		parts: PartTopology | PartNetDevices | PartInterrupts | PartAffinity | PartEthtool |
-			PartQueueStats | PartThreads | PartTunables,
+		parts: snapshot.PartTopology | snapshot.PartNetDevices | snapshot.PartInterrupts | snapshot.PartAffinity | snapshot.PartEthtool |
+			snapshot.PartQueueStats | snapshot.PartThreads | snapshot.PartTunables,
 		build: func(cfg *Config) Collector { return findingsCollector{exclude: cfg.DeviceExclude} },
 	})
 }
@@ -44,7 +45,7 @@ type findingsCollector struct {
 	exclude *regexp.Regexp
 }
 
-func (c findingsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
+func (c findingsCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
 	type labels struct{ device, queue, irq, cpu string }
 	for _, check := range Checks {
 		found := check.Evaluate(snap)

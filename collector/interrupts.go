@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -18,7 +19,7 @@ import (
 func init() {
 	register(factory{
 		name: "interrupts", help: "Per-IRQ per-CPU interrupts from /proc/interrupts, NIC queue IRQs classified",
-		defaultEnabled: true, parts: PartInterrupts,
+		defaultEnabled: true, parts: snapshot.PartInterrupts,
 		build: func(cfg *Config) Collector {
 			return &interruptsCollector{selector: cfg.Interrupts, seen: map[string]*cpuset.CPUSet{}}
 		},
@@ -48,7 +49,7 @@ var (
 )
 
 type interruptsCollector struct {
-	selector IRQSelector
+	selector snapshot.IRQSelector
 	// seen holds the cells that have counted at least once: per IRQ number
 	// or arch line name, the CPUs. A cell that has only ever been zero is
 	// left out (most of a 256-CPU matrix is zeros); once it counts it stays
@@ -57,14 +58,14 @@ type interruptsCollector struct {
 	seen map[string]*cpuset.CPUSet
 }
 
-func (c *interruptsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
+func (c *interruptsCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
 	return sendMatrices(c, snap, ch)
 }
 
 // updateMatrices sends irq_info and the single-value arch lines, and
 // returns the per-CPU families: the cells of the IRQs exported one by one,
 // the other IRQs summed, the per-CPU arch lines.
-func (c *interruptsCollector) updateMatrices(snap *Snapshot, ch chan<- prometheus.Metric) ([]*cpuMatrix, error) {
+func (c *interruptsCollector) updateMatrices(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) ([]*cpuMatrix, error) {
 	t := snap.Interrupts
 	if t == nil {
 		return nil, orMissing(snap.InterruptsErr, "/proc/interrupts")

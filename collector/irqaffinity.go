@@ -3,6 +3,7 @@ package collector
 import (
 	"strconv"
 
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -13,7 +14,7 @@ import (
 func init() {
 	register(factory{
 		name: "irqaffinity", help: "IRQ affinity, effective CPU, hint and node from /proc/irq/N",
-		defaultEnabled: true, parts: PartAffinity,
+		defaultEnabled: true, parts: snapshot.PartAffinity,
 		build: func(*Config) Collector { return irqAffinityCollector{} },
 	})
 }
@@ -35,7 +36,7 @@ var (
 
 type irqAffinityCollector struct{}
 
-func (irqAffinityCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
+func (irqAffinityCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
 	if snap.Interrupts == nil {
 		return orMissing(snap.InterruptsErr, "/proc/interrupts")
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -19,7 +20,7 @@ import (
 func init() {
 	register(factory{
 		name: "netqueues", help: "NIC queues, RPS/XPS masks, threaded NAPI and the queue to IRQ map from /sys/class/net",
-		defaultEnabled: true, parts: PartNetDevices | PartInterrupts | PartAffinity | PartTopology,
+		defaultEnabled: true, parts: snapshot.PartNetDevices | snapshot.PartInterrupts | snapshot.PartAffinity | snapshot.PartTopology,
 		build: func(cfg *Config) Collector { return netQueuesCollector{exclude: cfg.DeviceExclude} },
 	})
 }
@@ -59,7 +60,7 @@ type netQueuesCollector struct {
 	exclude *regexp.Regexp
 }
 
-func (c netQueuesCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
+func (c netQueuesCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
 	if snap.NetDevices == nil && snap.NetDevicesErr != nil {
 		return snap.NetDevicesErr
 	}
@@ -103,7 +104,7 @@ func (c netQueuesCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) 
 }
 
 // queueIRQs sends the queue → IRQ map for every IRQ classified as a queue's.
-func (c netQueuesCollector) queueIRQs(snap *Snapshot, ch chan<- prometheus.Metric) {
+func (c netQueuesCollector) queueIRQs(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) {
 	if snap.Interrupts == nil {
 		return
 	}

@@ -4,8 +4,10 @@ import (
 	"regexp"
 	"strconv"
 
+	"github.com/netirq/netirq_exporter/internal/irqclass"
 	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/kernel/nic"
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -26,7 +28,7 @@ import (
 func init() {
 	register(factory{
 		name: "queuestats", help: "Per-queue packets and bytes (netdev qstats or ethtool -S) and the queue to NAPI to IRQ map from netdev netlink",
-		defaultEnabled: true, parts: PartNetDevices | PartInterrupts | PartQueueStats,
+		defaultEnabled: true, parts: snapshot.PartNetDevices | snapshot.PartInterrupts | snapshot.PartQueueStats,
 		build: func(cfg *Config) Collector { return queueStatsCollector{exclude: cfg.DeviceExclude} },
 	})
 }
@@ -52,7 +54,7 @@ type queueStatsCollector struct {
 	exclude *regexp.Regexp
 }
 
-func (c queueStatsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
+func (c queueStatsCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
 	// Devices are named through sysfs; without its device list nothing
 	// the kernel answers can be attributed.
 	if snap.NetDevices == nil && snap.NetDevicesErr != nil {
@@ -104,7 +106,7 @@ func (c queueStatsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric)
 // IRQ is classified as the same device and queue with the same kind or as
 // a combined (RX+TX) vector; a classification without a single queue
 // (Queue -1: a shared vector) agrees when device and kind fit.
-func queueIRQMismatch(q nic.QueueNAPI, irq int, classes map[int]IRQClass) bool {
+func queueIRQMismatch(q nic.QueueNAPI, irq int, classes map[int]irqclass.IRQClass) bool {
 	class, ok := classes[irq]
 	if !ok || class.Device != q.Device {
 		return true

@@ -10,16 +10,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netirq/netirq_exporter/internal/irqclass"
 	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/netlab"
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
 func TestQueueStatsCollector(t *testing.T) {
-	snap := &Snapshot{
+	snap := &snapshot.Snapshot{
 		QueueStats: []nic.QueueStats{
 			{Device: "eth0", Queue: 0, Kind: kernel.KindRx, Packets: 19626, Bytes: 315299743, Source: "netlink"},
 			{Device: "eth0", Queue: 0, Kind: kernel.KindTx, Packets: 13749, Bytes: 1483981, Source: "netlink"},
@@ -44,7 +46,7 @@ func TestQueueStatsCollector(t *testing.T) {
 			{ID: 8196, Device: "ens1", IRQ: 140},
 		},
 		Interrupts: &procfs.InterruptTable{},
-		IRQClasses: map[int]IRQClass{
+		IRQClasses: map[int]irqclass.IRQClass{
 			130: {IRQ: 130, Device: "ens1", Queue: 0, Kind: kernel.KindCombined},
 			131: {IRQ: 131, Device: "ens1", Queue: 1, Kind: kernel.KindCombined},
 			132: {IRQ: 132, Device: "ens1", Queue: 3, Kind: kernel.KindCombined}, // the naming rule got the index wrong
@@ -93,7 +95,7 @@ netirq_net_queue_stats_info{device="ifb0",source="ethtool"} 1
 }
 
 func TestQueueStatsIRQMismatch(t *testing.T) {
-	classes := map[int]IRQClass{
+	classes := map[int]irqclass.IRQClass{
 		10: {Device: "eth0", Queue: 0, Kind: kernel.KindRx},
 		11: {Device: "eth0", Queue: 0, Kind: kernel.KindTx},
 		12: {Device: "eth1", Queue: 2, Kind: kernel.KindCombined},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -14,7 +15,7 @@ import (
 func init() {
 	register(factory{
 		name: "softirqs", help: "Per-CPU softirq counts from /proc/softirqs",
-		defaultEnabled: true, parts: PartSoftirqs,
+		defaultEnabled: true, parts: snapshot.PartSoftirqs,
 		build: func(cfg *Config) Collector { return softirqsCollector{all: cfg.SoftirqsAll} },
 	})
 }
@@ -28,12 +29,12 @@ var softirqsDesc = prometheus.NewDesc(softirqsName, softirqsHelp, []string{"vect
 
 type softirqsCollector struct{ all bool }
 
-func (c softirqsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
+func (c softirqsCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
 	return sendMatrices(c, snap, ch)
 }
 
 // updateMatrices returns one matrix: a row per vector.
-func (c softirqsCollector) updateMatrices(snap *Snapshot, _ chan<- prometheus.Metric) ([]*cpuMatrix, error) {
+func (c softirqsCollector) updateMatrices(snap *snapshot.Snapshot, _ chan<- prometheus.Metric) ([]*cpuMatrix, error) {
 	t := snap.Softirqs
 	if t == nil {
 		return nil, orMissing(snap.SoftirqsErr, "/proc/softirqs")

@@ -3,6 +3,7 @@ package collector
 import (
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -13,7 +14,7 @@ import (
 func init() {
 	register(factory{
 		name: "softnet", help: "Per-CPU packet processing, drops and squeezes from /proc/net/softnet_stat",
-		defaultEnabled: true, parts: PartSoftnet,
+		defaultEnabled: true, parts: snapshot.PartSoftnet,
 		build: func(*Config) Collector { return softnetCollector{} },
 	})
 }
@@ -63,12 +64,12 @@ var softnetColumns = []softnetColumn{
 
 type softnetCollector struct{}
 
-func (c softnetCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
+func (c softnetCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
 	return sendMatrices(c, snap, ch)
 }
 
 // updateMatrices returns a matrix per column the kernel prints, of one row.
-func (softnetCollector) updateMatrices(snap *Snapshot, _ chan<- prometheus.Metric) ([]*cpuMatrix, error) {
+func (softnetCollector) updateMatrices(snap *snapshot.Snapshot, _ chan<- prometheus.Metric) ([]*cpuMatrix, error) {
 	if snap.Softnet == nil {
 		return nil, snap.SoftnetErr
 	}

@@ -1,74 +1,27 @@
 package collector
 
 import (
-	"reflect"
-	"strings"
+	"errors"
 	"testing"
 
-	"github.com/netirq/netirq_exporter/internal/hostgen"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
-// TestConcurrentReadEqualsSequential: reading the parts concurrently (each
-// waiting for the parts it uses) gives the snapshot that reading them one
-// after the other, in Part order, gives. Run with -race (make test does) it
-// also checks that no two readers touch the same data unsynchronised.
-func TestConcurrentReadEqualsSequential(t *testing.T) {
-	root := t.TempDir()
-	if err := hostgen.Generate(root, hostgen.Standard(64, 2, 32, 7)); err != nil {
-		t.Fatal(err)
-	}
-	for _, dense := range []bool{false, true} {
-		cfg := hostConfig(root)
-		cfg.Interrupts.All = dense
-		s := newTestExporter(t, cfg).Source()
-
-		sequential := &Snapshot{RPSSockFlowEntries: -1}
-		noWait := func(Part) {}
-		var wantParts []Part
-		for p := Part(1); p <= partLast; p <<= 1 {
-			if read, ok := partReaders[p]; ok && s.parts&p != 0 {
-				read(s, sequential, noWait)
-				wantParts = append(wantParts, p)
-			}
-		}
-		for range 5 {
-			concurrent := s.Snapshot()
-			var gotParts []Part
-			for _, d := range concurrent.ReadDurations {
-				gotParts = append(gotParts, d.Part)
-			}
-			if !reflect.DeepEqual(gotParts, wantParts) {
-				t.Fatalf("dense %v: read durations for %v, want %v", dense, gotParts, wantParts)
-			}
-			concurrent.Time, concurrent.ReadDurations = sequential.Time, nil
-			if !reflect.DeepEqual(concurrent, sequential) {
-				t.Fatalf("dense %v: the concurrent snapshot differs from the sequential one", dense)
-			}
-		}
-		if len(sequential.Affinity) == 0 || len(sequential.IRQClasses) == 0 || len(sequential.Softnet) != 64 {
-			t.Fatalf("dense %v: fixture too thin: %d affinities, %d classes, %d softnet rows", dense,
-				len(sequential.Affinity), len(sequential.IRQClasses), len(sequential.Softnet))
-		}
-	}
-}
-
-// TestPanickingPartFailsItsCollectors: a part reader that panics fails the
-// collectors that use that part; the parts that wait for it still run, the
-// other collectors succeed and the process lives on.
+// TestPanickingPartFailsItsCollectors: a part that failed (as a panicking
+// reader fails it: no data, an error; see snapshot's
+// TestPanickingPartFailsItsPart) fails the collectors that use that part;
+// the other collectors succeed.
 func TestPanickingPartFailsItsCollectors(t *testing.T) {
-	saved := partReaders[PartNetDevices]
-	partReaders[PartNetDevices] = func(*Source, *Snapshot, func(Part)) { panic("boom") }
-	defer func() { partReaders[PartNetDevices] = saved }()
-
 	e := newTestExporter(t, hostConfig("../testdata/hosts/bigiron-8cpu"))
 	snap := e.Source().Snapshot()
-	if snap.NetDevicesErr == nil || !strings.Contains(snap.NetDevicesErr.Error(), "reading net_devices panicked: boom") {
-		t.Fatalf("net devices error %v, want the panic", snap.NetDevicesErr)
+	snap.NetDevices, snap.NetDevicesErr = nil, errors.New("reading net_devices panicked: boom")
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(snapCollector{e: e, snap: snap})
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
 	}
-	if snap.Interrupts == nil || snap.Affinity == nil {
-		t.Fatal("the parts after the one that panicked were not read")
-	}
-	got := successes(gather(t, e))
+	got := successes(mfs)
 	if got["netqueues"] != 0 {
 		t.Errorf("netqueues success %v, want 0", got["netqueues"])
 	}

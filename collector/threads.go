@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -30,7 +31,7 @@ import (
 func init() {
 	register(factory{
 		name: "threads", help: "CPU time, allowed CPUs and last CPU of napi/<dev>-<id> and ksoftirqd/N kernel threads from /proc/<pid>",
-		defaultEnabled: true, parts: PartThreads,
+		defaultEnabled: true, parts: snapshot.PartThreads,
 		build: func(cfg *Config) Collector { return threadsCollector{exclude: cfg.DeviceExclude} },
 	})
 }
@@ -54,7 +55,7 @@ type threadsCollector struct {
 	exclude *regexp.Regexp
 }
 
-func (c threadsCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
+func (c threadsCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
 	if snap.Threads == nil && snap.ThreadsErr != nil {
 		return snap.ThreadsErr
 	}

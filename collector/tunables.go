@@ -3,6 +3,7 @@ package collector
 import (
 	"regexp"
 
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -19,7 +20,7 @@ import (
 func init() {
 	register(factory{
 		name: "tunables", help: "net.core receive-path sysctls, per-device gro_flush_timeout and napi_defer_hard_irqs, irqbalance",
-		defaultEnabled: true, parts: PartTunables,
+		defaultEnabled: true, parts: snapshot.PartTunables,
 		build: func(cfg *Config) Collector { return tunablesCollector{exclude: cfg.DeviceExclude} },
 	})
 }
@@ -56,7 +57,7 @@ type tunablesCollector struct {
 	exclude *regexp.Regexp
 }
 
-func (c tunablesCollector) Update(snap *Snapshot, ch chan<- prometheus.Metric) error {
+func (c tunablesCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
 	t := snap.Tunables
 	if t == nil {
 		return snap.TunablesErr

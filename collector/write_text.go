@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 )
@@ -25,7 +26,7 @@ func (e *Exporter) WriteText(w io.Writer, others prometheus.Gatherer) error {
 	return e.writeText(w, e.source.Snapshot(), others)
 }
 
-func (e *Exporter) writeText(w io.Writer, snap *Snapshot, others prometheus.Gatherer) error {
+func (e *Exporter) writeText(w io.Writer, snap *snapshot.Snapshot, others prometheus.Gatherer) error {
 	var matrices []*cpuMatrix
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(snapCollector{e, snap, &matrices}); err != nil {
@@ -62,7 +63,7 @@ func (e *Exporter) writeText(w io.Writer, snap *Snapshot, others prometheus.Gath
 // matrices non-nil the per-CPU families are left there instead of sent.
 type snapCollector struct {
 	e        *Exporter
-	snap     *Snapshot
+	snap     *snapshot.Snapshot
 	matrices *[]*cpuMatrix
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 )
 
 // `netirq_exporter report` takes two snapshots --interval apart and prints
@@ -103,7 +104,7 @@ type ReportCPU struct {
 
 // BuildReport compares two snapshots of one host, prev taken before cur.
 // It reads nothing and changes neither snapshot.
-func BuildReport(prev, cur *collector.Snapshot) Report {
+func BuildReport(prev, cur *snapshot.Snapshot) Report {
 	r := Report{Time: cur.Time, IntervalSeconds: cur.Time.Sub(prev.Time).Seconds(),
 		Devices: []ReportDevice{}, OmittedDevices: []string{}, CPUs: []ReportCPU{},
 		Findings: collector.Evaluate(cur), Warnings: snapshotWarnings(cur)}
@@ -145,7 +146,7 @@ func BuildReport(prev, cur *collector.Snapshot) Report {
 		}
 	}
 
-	stats := func(s *collector.Snapshot) map[statKey]uint64 {
+	stats := func(s *snapshot.Snapshot) map[statKey]uint64 {
 		out := map[statKey]uint64{}
 		for _, q := range s.QueueStats {
 			out[statKey{q.Device, q.Queue, q.Kind}] = q.Packets
@@ -263,7 +264,7 @@ func sortQueues(qs []ReportQueue) []ReportQueue {
 }
 
 // irqTotals sums each numbered IRQ's counts over all CPUs.
-func irqTotals(s *collector.Snapshot) map[int]uint64 {
+func irqTotals(s *snapshot.Snapshot) map[int]uint64 {
 	out := map[int]uint64{}
 	if s.Interrupts == nil {
 		return out
@@ -312,7 +313,7 @@ func nodeList(cpus cpuset.CPUSet, topo *sysfs.CPUTopology) string {
 }
 
 // cpuRows builds the per-CPU table over every CPU either snapshot names.
-func cpuRows(prev, cur *collector.Snapshot, dt float64) []ReportCPU {
+func cpuRows(prev, cur *snapshot.Snapshot, dt float64) []ReportCPU {
 	var all cpuset.CPUSet
 	if cur.Topology != nil {
 		all = all.Union(cur.Topology.Online)
@@ -329,14 +330,14 @@ func cpuRows(prev, cur *collector.Snapshot, dt float64) []ReportCPU {
 		all.Add(row.CPU)
 	}
 
-	times := func(s *collector.Snapshot) map[int]procfs.CPUTime {
+	times := func(s *snapshot.Snapshot) map[int]procfs.CPUTime {
 		out := map[int]procfs.CPUTime{}
 		for _, t := range s.CPUTime {
 			out[t.CPU] = t
 		}
 		return out
 	}
-	softirq := func(s *collector.Snapshot, vector string) map[int]uint64 {
+	softirq := func(s *snapshot.Snapshot, vector string) map[int]uint64 {
 		out := map[int]uint64{}
 		if s.Softirqs == nil {
 			return out
@@ -353,7 +354,7 @@ func cpuRows(prev, cur *collector.Snapshot, dt float64) []ReportCPU {
 		}
 		return out
 	}
-	softnet := func(s *collector.Snapshot) map[int]procfs.SoftnetRow {
+	softnet := func(s *snapshot.Snapshot) map[int]procfs.SoftnetRow {
 		out := map[int]procfs.SoftnetRow{}
 		for _, row := range s.Softnet {
 			out[row.CPU] = row
@@ -361,7 +362,7 @@ func cpuRows(prev, cur *collector.Snapshot, dt float64) []ReportCPU {
 		return out
 	}
 	// NIC interrupts per CPU, over the IRQs classified as NIC IRQs now.
-	nicPerCPU := func(s *collector.Snapshot) map[int]uint64 {
+	nicPerCPU := func(s *snapshot.Snapshot) map[int]uint64 {
 		out := map[int]uint64{}
 		if s.Interrupts == nil {
 			return out
@@ -435,7 +436,7 @@ func percent(part, total float64) *float64 {
 }
 
 // snapshotWarnings lists the parts of s that could not be read fully.
-func snapshotWarnings(s *collector.Snapshot) []string {
+func snapshotWarnings(s *snapshot.Snapshot) []string {
 	out := []string{}
 	for _, e := range []struct {
 		part string

@@ -1,4 +1,4 @@
-package collector
+package irqclass
 
 import (
 	"bytes"
@@ -464,7 +464,7 @@ func TestClassifyRulesDocumented(t *testing.T) {
 // FuzzClassifyIRQs classifies whatever the interrupts parser makes of its
 // input (split from procfs's FuzzParseInterrupts): no input panics.
 func FuzzClassifyIRQs(f *testing.F) {
-	files, _ := filepath.Glob("../testdata/proc_interrupts/*.txt")
+	files, _ := filepath.Glob("../../testdata/proc_interrupts/*.txt")
 	for _, file := range files {
 		if data, err := os.ReadFile(file); err == nil {
 			f.Add(data)
@@ -480,7 +480,7 @@ func FuzzClassifyIRQs(f *testing.F) {
 // intrLoad parses testdata/proc_interrupts/<name>; the table is never nil.
 func intrLoad(t testing.TB, name string) (*procfs.InterruptTable, error) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("../testdata/proc_interrupts", name))
+	data, err := os.ReadFile(filepath.Join("../../testdata/proc_interrupts", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,10 @@
-package collector
+package snapshot
 
 import (
 	"errors"
 	"time"
 
-	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/irqclass"
 	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
@@ -26,7 +26,7 @@ type Snapshot struct {
 	InterruptsErr error
 	// IRQClasses classifies every numbered IRQ of Interrupts (NIC queue,
 	// NIC other vector or not a NIC); derived, not read.
-	IRQClasses map[int]IRQClass
+	IRQClasses map[int]irqclass.IRQClass
 
 	// Affinity holds /proc/irq/N/* for the IRQs the interrupt filter selects.
 	Affinity    map[int]procfs.IRQAffinity
@@ -77,23 +77,6 @@ func (snap *Snapshot) failPart(p Part, err error) {
 		*f = errors.Join(*f, err)
 	}
 }
-
-// IRQClass is the classification of one IRQ.
-type IRQClass struct {
-	IRQ int
-	// Device is the net device name when known ("eth0"); otherwise the best
-	// stable handle the IRQ name gives ("0000:01:00.0", "virtio0"). Empty
-	// for IRQs that are not a NIC's.
-	Device string
-	Queue  int // queue index; -1 when the IRQ serves no single queue
-	Kind   kernel.IRQKind
-	// Driver names the naming rule that matched ("mlx5", "i40e", "virtio_net",
-	// "msi_irqs" ...), for debugging classification.
-	Driver string
-}
-
-// IsNIC reports whether the IRQ belongs to a network device.
-func (c IRQClass) IsNIC() bool { return c.Kind != kernel.KindNone }
 
 // PartDuration is the read time of one snapshot part.
 type PartDuration struct {

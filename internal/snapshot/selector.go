@@ -1,9 +1,10 @@
-package collector
+package snapshot
 
 import (
 	"regexp"
 	"strconv"
 
+	"github.com/netirq/netirq_exporter/internal/irqclass"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 )
 
@@ -21,7 +22,7 @@ type IRQSelector struct {
 }
 
 // Detailed reports whether line is exported one by one.
-func (s *IRQSelector) Detailed(line procfs.IRQLine, class IRQClass) bool {
+func (s *IRQSelector) Detailed(line procfs.IRQLine, class irqclass.IRQClass) bool {
 	if s == nil {
 		return class.IsNIC()
 	}
@@ -31,7 +32,7 @@ func (s *IRQSelector) Detailed(line procfs.IRQLine, class IRQClass) bool {
 	return s.All || class.IsNIC() || (s.Include != nil && s.matches(s.Include, line, class))
 }
 
-func (s *IRQSelector) matches(re *regexp.Regexp, line procfs.IRQLine, class IRQClass) bool {
+func (s *IRQSelector) matches(re *regexp.Regexp, line procfs.IRQLine, class irqclass.IRQClass) bool {
 	return re.MatchString(line.Name) || re.MatchString(strconv.Itoa(line.IRQ)) ||
 		(class.Device != "" && re.MatchString(class.Device))
 }

@@ -1,4 +1,4 @@
-package collector
+package irqclass
 
 import (
 	"regexp"
@@ -528,3 +528,20 @@ func (c *irqClassifier) bySysfs(irq int) (IRQClass, bool) {
 
 // intrIsDigit is an ASCII digit (the same test as the interrupts parser's).
 func intrIsDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// IRQClass is the classification of one IRQ.
+type IRQClass struct {
+	IRQ int
+	// Device is the net device name when known ("eth0"); otherwise the best
+	// stable handle the IRQ name gives ("0000:01:00.0", "virtio0"). Empty
+	// for IRQs that are not a NIC's.
+	Device string
+	Queue  int // queue index; -1 when the IRQ serves no single queue
+	Kind   kernel.IRQKind
+	// Driver names the naming rule that matched ("mlx5", "i40e", "virtio_net",
+	// "msi_irqs" ...), for debugging classification.
+	Driver string
+}
+
+// IsNIC reports whether the IRQ belongs to a network device.
+func (c IRQClass) IsNIC() bool { return c.Kind != kernel.KindNone }

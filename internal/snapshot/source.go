@@ -1,4 +1,4 @@
-package collector
+package snapshot
 
 import (
 	"errors"
@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/netirq/netirq_exporter/internal/irqclass"
 	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
@@ -104,7 +105,7 @@ var partReaders = map[Part]partReader{
 		snap.Interrupts, snap.InterruptsErr = kernel.ParseFile(s.proc("interrupts"), procfs.ParseInterrupts)
 		wait(PartNetDevices) // parsed while the devices are read, classified after
 		if snap.Interrupts != nil {
-			snap.IRQClasses = ClassifyIRQs(snap.Interrupts, snap.NetDevices)
+			snap.IRQClasses = irqclass.ClassifyIRQs(snap.Interrupts, snap.NetDevices)
 		}
 	},
 	PartAffinity: func(s *Source, snap *Snapshot, wait func(Part)) {
