@@ -7,45 +7,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/netirq/netirq_exporter/internal/testutil"
 )
-
-// copyTree copies a fixture host into a temp dir so a test can break it,
-// keeping symlinks as symlinks.
-func copyTree(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	if err := copyDir(src, dst); err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
-// copyDir copies a directory (symlinks as symlinks) to dst.
-func copyDir(src, dst string) error {
-	return filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
-		switch {
-		case info.Mode()&os.ModeSymlink != 0:
-			link, err := os.Readlink(path)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		case info.IsDir():
-			return os.MkdirAll(target, 0o755)
-		default:
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(target, b, 0o644)
-		}
-	})
-}
 
 const faultHost = "../testdata/hosts/fc-2cpu"
 
@@ -76,7 +40,7 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			root := copyTree(t, faultHost)
+			root := testutil.CopyTree(t, faultHost)
 			if err := tc.breakIt(root); err != nil {
 				t.Fatal(err)
 			}
@@ -186,7 +150,7 @@ func globWrite(pattern, content string) func(string) error {
 // TestZeroCellsAppearOnceAndStay: a NIC IRQ cell that has only ever been 0
 // is not exported; once it counts it is exported for good.
 func TestZeroCellsAppearOnceAndStay(t *testing.T) {
-	root := copyTree(t, faultHost)
+	root := testutil.CopyTree(t, faultHost)
 	path := filepath.Join(root, "proc/interrupts")
 	orig, _ := os.ReadFile(path)
 	e := newTestExporter(t, hostConfig(root))

@@ -601,7 +601,7 @@ func TestFaultMatrix(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			root := copyTree(t, tc.host)
+			root := testutil.CopyTree(t, tc.host)
 			base := newFMExporter(t, root).scrape(t)
 			for name, ok := range base.success {
 				if ok != 1 && fmFamilies[name] != nil {
@@ -632,7 +632,7 @@ func TestFaultMatrix(t *testing.T) {
 // keeps succeeding, CPU 3's series go and come back, and every other
 // series keeps its exact value (no column is attributed to the wrong CPU).
 func TestFaultMatrixHotplug(t *testing.T) {
-	root := copyTree(t, bigHost)
+	root := testutil.CopyTree(t, bigHost)
 	x := newFMExporter(t, root)
 	files := []string{"proc/interrupts", "proc/softirqs", "proc/net/softnet_stat", "proc/stat", "sys/devices/system/cpu/online"}
 	orig := map[string][]byte{}
@@ -724,7 +724,7 @@ func TestFaultMatrixHotplug(t *testing.T) {
 // collector keeps succeeding, gone series go, new ones come, and survivors
 // never go backwards.
 func TestFaultMatrixVanishAppear(t *testing.T) {
-	root := copyTree(t, bigHost)
+	root := testutil.CopyTree(t, bigHost)
 	x := newFMExporter(t, root)
 	first := x.scrape(t)
 	if !fmHas(first.mfs, "netirq_irq_info", map[string]string{"irq": "106"}) || !fmHas(first.mfs, "netirq_net_device_info", map[string]string{"device": "veth0"}) {
@@ -760,8 +760,8 @@ func TestFaultMatrixVanishAppear(t *testing.T) {
 		}
 	}
 	must(t, fmAtomicWrite(intr, []byte(strings.Join(lines, "\n"))))
-	must(t, copyDir(filepath.Join(bigHost, "proc/irq/106"), filepath.Join(root, "proc/irq/107")))
-	must(t, copyDir(filepath.Join(bigHost, "sys/devices/virtual/net/veth0"), filepath.Join(root, "sys/devices/virtual/net/veth1")))
+	must(t, testutil.CopyDir(filepath.Join(bigHost, "proc/irq/106"), filepath.Join(root, "proc/irq/107")))
+	must(t, testutil.CopyDir(filepath.Join(bigHost, "sys/devices/virtual/net/veth0"), filepath.Join(root, "sys/devices/virtual/net/veth1")))
 	must(t, os.Symlink("../../devices/virtual/net/veth1", filepath.Join(root, "sys/class/net/veth1")))
 	third := x.scrape(t)
 
@@ -801,7 +801,7 @@ func must(t *testing.T, err error) {
 func TestFaultMatrixRename(t *testing.T) {
 	for _, h := range []struct{ host, from, irq string }{{bigHost, "ens1f0", "99"}, {faultHost, "eth0", ""}} {
 		t.Run(filepath.Base(h.host), func(t *testing.T) {
-			root := copyTree(t, h.host)
+			root := testutil.CopyTree(t, h.host)
 			x := newFMExporter(t, root)
 			before := x.scrape(t)
 			if !fmHas(before.mfs, "netirq_irq_interrupts_total", map[string]string{"device": h.from}) {
@@ -847,7 +847,7 @@ func TestFaultMatrixRename(t *testing.T) {
 // between two scrapes of one scraper. Bounded: 3 s and 400 mutations, 150
 // scrapes per scraper.
 func TestFaultMatrixChangesDuringScrapes(t *testing.T) {
-	root := copyTree(t, bigHost)
+	root := testutil.CopyTree(t, bigHost)
 	x := newFMExporter(t, root)
 	base := x.scrape(t)
 
@@ -1105,7 +1105,7 @@ func TestFaultMatrixUnreadable(t *testing.T) {
 			[]string{"netqueues", "interrupts", "irqaffinity", "findings", "tunables", "queuestats", "ethtool", "threads"}, ""},
 	}
 	roots := map[string]string{}
-	intact := copyTree(t, bigHost)
+	intact := testutil.CopyTree(t, bigHost)
 	roots["intact"] = intact
 	var restore []string
 	t.Cleanup(func() {
@@ -1114,7 +1114,7 @@ func TestFaultMatrixUnreadable(t *testing.T) {
 		}
 	})
 	for _, tc := range cases {
-		root := copyTree(t, bigHost)
+		root := testutil.CopyTree(t, bigHost)
 		p := filepath.Join(root, tc.rel)
 		must(t, os.Chmod(p, 0))
 		restore = append(restore, p)

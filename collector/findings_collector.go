@@ -4,11 +4,12 @@ import (
 	"errors"
 	"regexp"
 
+	"github.com/netirq/netirq_exporter/internal/diagnosis"
 	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// The findings collector runs every check of Checks (checks.go) over the
+// The findings collector runs every check of diagnosis.Checks (checks.go) over the
 // snapshot and exports one netirq_finding series per violation, plus the
 // number of violations per check. It reads nothing of its own: it declares
 // every part a check uses, and a part no reader fills leaves the checks
@@ -47,7 +48,7 @@ type findingsCollector struct {
 
 func (c findingsCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
 	type labels struct{ device, queue, irq, cpu string }
-	for _, check := range Checks {
+	for _, check := range diagnosis.Checks {
 		found := check.Evaluate(snap)
 		seen := map[labels]bool{}
 		count := 0

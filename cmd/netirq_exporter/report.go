@@ -17,6 +17,7 @@ import (
 
 	"github.com/netirq/netirq_exporter/collector"
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/diagnosis"
 	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
@@ -47,7 +48,7 @@ type Report struct {
 	// queue traffic (lo, idle bridges ...), left out of Devices.
 	OmittedDevices []string            `json:"omitted_devices"`
 	CPUs           []ReportCPU         `json:"cpus"`
-	Findings       []collector.Finding `json:"findings"`
+	Findings       []diagnosis.Finding `json:"findings"`
 	// Warnings name the files that could not be read fully.
 	Warnings []string `json:"warnings"`
 }
@@ -107,9 +108,9 @@ type ReportCPU struct {
 func BuildReport(prev, cur *snapshot.Snapshot) Report {
 	r := Report{Time: cur.Time, IntervalSeconds: cur.Time.Sub(prev.Time).Seconds(),
 		Devices: []ReportDevice{}, OmittedDevices: []string{}, CPUs: []ReportCPU{},
-		Findings: collector.Evaluate(cur), Warnings: snapshotWarnings(cur)}
+		Findings: diagnosis.Evaluate(cur), Warnings: snapshotWarnings(cur)}
 	if r.Findings == nil {
-		r.Findings = []collector.Finding{}
+		r.Findings = []diagnosis.Finding{}
 	}
 	dt := r.IntervalSeconds
 	prevIRQ, curIRQ := irqTotals(prev), irqTotals(cur)
@@ -611,7 +612,7 @@ func runReport(cfg collector.Config, logger *slog.Logger, opts *reportOptions, o
 	r.Host, _ = os.Hostname()
 	if cfg.DeviceExclude != nil {
 		r.Devices = slices.DeleteFunc(r.Devices, func(d ReportDevice) bool { return cfg.DeviceExclude.MatchString(d.Name) })
-		r.Findings = slices.DeleteFunc(r.Findings, func(f collector.Finding) bool {
+		r.Findings = slices.DeleteFunc(r.Findings, func(f diagnosis.Finding) bool {
 			return f.Device != "" && cfg.DeviceExclude.MatchString(f.Device)
 		})
 	}

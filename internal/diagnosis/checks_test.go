@@ -1,4 +1,4 @@
-package collector
+package diagnosis
 
 import (
 	"fmt"
@@ -9,65 +9,15 @@ import (
 	"testing"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
-	"github.com/netirq/netirq_exporter/internal/irqclass"
 	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
-	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/snapshot"
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
+	"github.com/netirq/netirq_exporter/internal/snapshot/snaptest"
+	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
 // --- snapshot builders -----------------------------------------------------
-
-func cpus(t testing.TB, list string) cpuset.CPUSet {
-	t.Helper()
-	s, err := cpuset.ParseCPUList(list)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// testHost is a snapshot of a host whose NUMA node i holds the CPUs
-// nodes[i], all online, with isolated (isolcpus) CPUs and nothing else.
-func testHost(t testing.TB, nodes []string, isolated string) *snapshot.Snapshot {
-	t.Helper()
-	topo := &sysfs.CPUTopology{NodeOf: map[int]int{}, Isolated: cpus(t, isolated)}
-	for n, list := range nodes {
-		for _, c := range cpus(t, list).List() {
-			topo.Online.Add(c)
-			topo.NodeOf[c] = n
-		}
-	}
-	topo.Possible = topo.Online
-	return &snapshot.Snapshot{Topology: topo, Interrupts: &procfs.InterruptTable{}, IRQClasses: map[int]irqclass.IRQClass{},
-		Affinity: map[int]procfs.IRQAffinity{}, RPSSockFlowEntries: -1}
-}
-
-// testNIC adds a PCI NIC with rx RX and tx TX queues, RPS and XPS off.
-func testNIC(snap *snapshot.Snapshot, name string, node, rx, tx int) *sysfs.NetDevice {
-	d := sysfs.NetDevice{Name: name, Driver: "mlx5_core", BusAddress: "0000:3b:00.0", NUMANode: node, Threaded: 0}
-	for i := range rx {
-		d.RxQueues = append(d.RxQueues, sysfs.RxQueue{Index: i, HasRPS: true, RPSFlowCount: 0})
-	}
-	for i := range tx {
-		d.TxQueues = append(d.TxQueues, sysfs.TxQueue{Index: i, HasXPSCPUs: true})
-	}
-	snap.NetDevices = append(snap.NetDevices, d)
-	return &snap.NetDevices[len(snap.NetDevices)-1]
-}
-
-// testIRQ adds a NIC IRQ of dev's queue with its smp_affinity_list,
-// effective_affinity_list and affinity_hint ("" for none).
-func testIRQ(t testing.TB, snap *snapshot.Snapshot, irq int, dev string, queue int, kind kernel.IRQKind, smp, eff, hint string) {
-	t.Helper()
-	snap.Interrupts.IRQs = append(snap.Interrupts.IRQs, procfs.IRQLine{IRQ: irq, Name: fmt.Sprintf("%s-%d", dev, queue)})
-	snap.IRQClasses[irq] = irqclass.IRQClass{IRQ: irq, Device: dev, Queue: queue, Kind: kind, Driver: "test"}
-	snap.Affinity[irq] = procfs.IRQAffinity{IRQ: irq, SMPAffinity: cpus(t, smp), Effective: cpus(t, eff), HasEffective: eff != "",
-		Hint: cpus(t, hint), HasHint: true, Node: -1}
-}
 
 // run evaluates the check called name.
 func run(t testing.TB, name string, snap *snapshot.Snapshot) []Finding {
@@ -137,7 +87,7 @@ func TestChecksTable(t *testing.T) {
 // RUNBOOK.md#{{ $labels.check }}, so every check needs a heading whose
 // GitHub anchor is its name.
 func TestChecksHaveRunbookSections(t *testing.T) {
-	b, err := os.ReadFile("../alerts/RUNBOOK.md")
+	b, err := os.ReadFile("../../alerts/RUNBOOK.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,10 +109,10 @@ func TestEvaluateEmptySnapshot(t *testing.T) {
 
 func TestHexMask(t *testing.T) {
 	for list, want := range map[string]string{"": "0", "0-3": "f", "4-6": "70", "0,1": "3", "32": "1,00000000", "0,33": "2,00000001", "0-39": "ff,ffffffff"} {
-		if got := hexMask(cpus(t, list)); got != want {
+		if got := hexMask(snaptest.CPUs(t, list)); got != want {
 			t.Errorf("hexMask(%q) = %q, want %q", list, got, want)
 		}
-		if back, err := cpuset.ParseCPUMask(want); err != nil || !back.Equal(cpus(t, list)) {
+		if back, err := cpuset.ParseCPUMask(want); err != nil || !back.Equal(snaptest.CPUs(t, list)) {
 			t.Errorf("ParseCPUMask(%q) = %v, %v; want %q", want, back, err, list)
 		}
 	}
@@ -172,12 +122,12 @@ func TestHexMask(t *testing.T) {
 
 func TestCheckQueueIRQsShareCPU(t *testing.T) {
 	build := func() *snapshot.Snapshot {
-		s := testHost(t, []string{"0-3", "4-7"}, "")
-		testNIC(s, "eth0", 0, 4, 4)
-		testIRQ(t, s, 10, "eth0", 0, kernel.KindCombined, "0", "0", "")
-		testIRQ(t, s, 11, "eth0", 1, kernel.KindCombined, "0", "0", "")
-		testIRQ(t, s, 12, "eth0", 2, kernel.KindCombined, "1", "1", "")
-		testIRQ(t, s, 13, "eth0", 3, kernel.KindCombined, "0-3", "0", "")
+		s := snaptest.Host(t, []string{"0-3", "4-7"}, "")
+		snaptest.NIC(s, "eth0", 0, 4, 4)
+		snaptest.IRQ(t, s, 10, "eth0", 0, kernel.KindCombined, "0", "0", "")
+		snaptest.IRQ(t, s, 11, "eth0", 1, kernel.KindCombined, "0", "0", "")
+		snaptest.IRQ(t, s, 12, "eth0", 2, kernel.KindCombined, "1", "1", "")
+		snaptest.IRQ(t, s, 13, "eth0", 3, kernel.KindCombined, "0-3", "0", "")
 		return s
 	}
 	t.Run("fires", func(t *testing.T) {
@@ -203,36 +153,36 @@ func TestCheckQueueIRQsShareCPU(t *testing.T) {
 		// Every CPU of node 0 serves one: stacking is unavoidable without
 		// going remote (the bigiron-8cpu fixture's CPU 1).
 		s := build()
-		s.Affinity[12] = procfs.IRQAffinity{IRQ: 12, SMPAffinity: cpus(t, "2"), Effective: cpus(t, "2"), HasEffective: true}
-		testIRQ(t, s, 14, "eth0", 4, kernel.KindCombined, "3", "3", "")
-		testIRQ(t, s, 15, "eth0", 5, kernel.KindCombined, "1", "1", "")
+		s.Affinity[12] = procfs.IRQAffinity{IRQ: 12, SMPAffinity: snaptest.CPUs(t, "2"), Effective: snaptest.CPUs(t, "2"), HasEffective: true}
+		snaptest.IRQ(t, s, 14, "eth0", 4, kernel.KindCombined, "3", "3", "")
+		snaptest.IRQ(t, s, 15, "eth0", 5, kernel.KindCombined, "1", "1", "")
 		expectNone(t, run(t, "queue_irqs_share_cpu", s))
 	})
 	t.Run("free CPU isolated or remote", func(t *testing.T) {
-		s := testHost(t, []string{"0-2", "3"}, "2")
-		testNIC(s, "eth0", 0, 3, 3)
-		testIRQ(t, s, 10, "eth0", 0, kernel.KindCombined, "0", "0", "")
-		testIRQ(t, s, 11, "eth0", 1, kernel.KindCombined, "1", "1", "")
-		testIRQ(t, s, 12, "eth0", 2, kernel.KindCombined, "1", "1", "")
+		s := snaptest.Host(t, []string{"0-2", "3"}, "2")
+		snaptest.NIC(s, "eth0", 0, 3, 3)
+		snaptest.IRQ(t, s, 10, "eth0", 0, kernel.KindCombined, "0", "0", "")
+		snaptest.IRQ(t, s, 11, "eth0", 1, kernel.KindCombined, "1", "1", "")
+		snaptest.IRQ(t, s, 12, "eth0", 2, kernel.KindCombined, "1", "1", "")
 		expectNone(t, run(t, "queue_irqs_share_cpu", s))
 	})
 	t.Run("rx and tx of a pair", func(t *testing.T) {
-		s := testHost(t, []string{"0-1"}, "")
-		testNIC(s, "eth0", -1, 2, 2)
-		testIRQ(t, s, 38, "eth0", 0, kernel.KindRx, "0-1", "0", "")
-		testIRQ(t, s, 39, "eth0", 0, kernel.KindTx, "0-1", "0", "")
-		testIRQ(t, s, 40, "eth0", 1, kernel.KindRx, "0-1", "1", "")
-		testIRQ(t, s, 41, "eth0", 1, kernel.KindTx, "0-1", "1", "")
+		s := snaptest.Host(t, []string{"0-1"}, "")
+		snaptest.NIC(s, "eth0", -1, 2, 2)
+		snaptest.IRQ(t, s, 38, "eth0", 0, kernel.KindRx, "0-1", "0", "")
+		snaptest.IRQ(t, s, 39, "eth0", 0, kernel.KindTx, "0-1", "0", "")
+		snaptest.IRQ(t, s, 40, "eth0", 1, kernel.KindRx, "0-1", "1", "")
+		snaptest.IRQ(t, s, 41, "eth0", 1, kernel.KindTx, "0-1", "1", "")
 		expectNone(t, run(t, "queue_irqs_share_cpu", s))
 	})
 }
 
 func TestCheckIRQRemoteNUMA(t *testing.T) {
 	build := func(devNode int) *snapshot.Snapshot {
-		s := testHost(t, []string{"0-1", "2-3"}, "")
-		testNIC(s, "eth0", devNode, 2, 2)
-		testIRQ(t, s, 20, "eth0", 0, kernel.KindCombined, "2-3", "2", "0")
-		testIRQ(t, s, 21, "eth0", 1, kernel.KindCombined, "1", "1", "1")
+		s := snaptest.Host(t, []string{"0-1", "2-3"}, "")
+		snaptest.NIC(s, "eth0", devNode, 2, 2)
+		snaptest.IRQ(t, s, 20, "eth0", 0, kernel.KindCombined, "2-3", "2", "0")
+		snaptest.IRQ(t, s, 21, "eth0", 1, kernel.KindCombined, "1", "1", "1")
 		return s
 	}
 	t.Run("fires", func(t *testing.T) {
@@ -246,16 +196,16 @@ func TestCheckIRQRemoteNUMA(t *testing.T) {
 	})
 	t.Run("local", func(t *testing.T) {
 		s := build(0)
-		s.Affinity[20] = procfs.IRQAffinity{IRQ: 20, SMPAffinity: cpus(t, "0-3"), Effective: cpus(t, "0"), HasEffective: true}
+		s.Affinity[20] = procfs.IRQAffinity{IRQ: 20, SMPAffinity: snaptest.CPUs(t, "0-3"), Effective: snaptest.CPUs(t, "0"), HasEffective: true}
 		expectNone(t, run(t, "irq_remote_numa", s))
 	})
 }
 
 func TestCheckRPSRemoteNUMA(t *testing.T) {
 	build := func(devNode int, rps string) *snapshot.Snapshot {
-		s := testHost(t, []string{"0-1", "2-3"}, "")
-		d := testNIC(s, "eth0", devNode, 2, 2)
-		d.RxQueues[1].RPSCPUs = cpus(t, rps)
+		s := snaptest.Host(t, []string{"0-1", "2-3"}, "")
+		d := snaptest.NIC(s, "eth0", devNode, 2, 2)
+		d.RxQueues[1].RPSCPUs = snaptest.CPUs(t, rps)
 		return s
 	}
 	t.Run("fires", func(t *testing.T) {
@@ -270,11 +220,11 @@ func TestCheckRPSRemoteNUMA(t *testing.T) {
 
 func TestCheckIRQOnIsolatedCPU(t *testing.T) {
 	build := func(isolated string) *snapshot.Snapshot {
-		s := testHost(t, []string{"0-3"}, isolated)
-		testNIC(s, "eth0", -1, 2, 2)
-		testIRQ(t, s, 30, "eth0", 0, kernel.KindCombined, "0-3", "0", "")
-		testIRQ(t, s, 31, "eth0", 1, kernel.KindCombined, "2", "2", "")
-		testIRQ(t, s, 32, "eth0", -1, kernel.KindOther, "1", "1", "")
+		s := snaptest.Host(t, []string{"0-3"}, isolated)
+		snaptest.NIC(s, "eth0", -1, 2, 2)
+		snaptest.IRQ(t, s, 30, "eth0", 0, kernel.KindCombined, "0-3", "0", "")
+		snaptest.IRQ(t, s, 31, "eth0", 1, kernel.KindCombined, "2", "2", "")
+		snaptest.IRQ(t, s, 32, "eth0", -1, kernel.KindOther, "1", "1", "")
 		return s
 	}
 	t.Run("fires", func(t *testing.T) {
@@ -288,7 +238,7 @@ func TestCheckIRQOnIsolatedCPU(t *testing.T) {
 	})
 	t.Run("nohz_full counts", func(t *testing.T) {
 		s := build("")
-		s.Topology.NohzFull = cpus(t, "1")
+		s.Topology.NohzFull = snaptest.CPUs(t, "1")
 		expectFindings(t, run(t, "irq_on_isolated_cpu", s),
 			Finding{Check: "irq_on_isolated_cpu", Severity: "warning", Device: "eth0", Queue: "0", IRQ: "30", CPU: "1",
 				Message: "IRQ 30 (eth0 queue 0, combined) may fire on isolated/nohz_full CPU 1 (smp_affinity_list 0-3).",
@@ -300,16 +250,16 @@ func TestCheckIRQOnIsolatedCPU(t *testing.T) {
 	t.Run("none isolated", func(t *testing.T) { expectNone(t, run(t, "irq_on_isolated_cpu", build(""))) })
 	t.Run("isolated CPU unused", func(t *testing.T) {
 		s := build("3")
-		s.Affinity[30] = procfs.IRQAffinity{IRQ: 30, SMPAffinity: cpus(t, "0-2"), Effective: cpus(t, "0"), HasEffective: true}
+		s.Affinity[30] = procfs.IRQAffinity{IRQ: 30, SMPAffinity: snaptest.CPUs(t, "0-2"), Effective: snaptest.CPUs(t, "0"), HasEffective: true}
 		expectNone(t, run(t, "irq_on_isolated_cpu", s))
 	})
 }
 
 func TestCheckRPSOnIsolatedCPU(t *testing.T) {
 	build := func(isolated string) *snapshot.Snapshot {
-		s := testHost(t, []string{"0-3"}, isolated)
-		d := testNIC(s, "eth0", -1, 1, 1)
-		d.RxQueues[0].RPSCPUs = cpus(t, "2-3")
+		s := snaptest.Host(t, []string{"0-3"}, isolated)
+		d := snaptest.NIC(s, "eth0", -1, 1, 1)
+		d.RxQueues[0].RPSCPUs = snaptest.CPUs(t, "2-3")
 		return s
 	}
 	t.Run("fires", func(t *testing.T) {
@@ -324,10 +274,10 @@ func TestCheckRPSOnIsolatedCPU(t *testing.T) {
 
 func TestCheckXPSOnIsolatedCPU(t *testing.T) {
 	build := func(isolated string) *snapshot.Snapshot {
-		s := testHost(t, []string{"0-3"}, isolated)
-		d := testNIC(s, "eth0", -1, 2, 2)
-		d.TxQueues[0].XPSCPUs = cpus(t, "0,3")
-		d.TxQueues[1].XPSCPUs = cpus(t, "2")
+		s := snaptest.Host(t, []string{"0-3"}, isolated)
+		d := snaptest.NIC(s, "eth0", -1, 2, 2)
+		d.TxQueues[0].XPSCPUs = snaptest.CPUs(t, "0,3")
+		d.TxQueues[1].XPSCPUs = snaptest.CPUs(t, "2")
 		return s
 	}
 	t.Run("fires", func(t *testing.T) {
@@ -345,10 +295,10 @@ func TestCheckXPSOnIsolatedCPU(t *testing.T) {
 
 func TestCheckSingleQueueNoRPS(t *testing.T) {
 	build := func(nodes []string) *snapshot.Snapshot {
-		s := testHost(t, nodes, "")
-		testNIC(s, "eth0", -1, 1, 1)
-		testIRQ(t, s, 38, "eth0", 0, kernel.KindRx, "0-1", "1", "")
-		testIRQ(t, s, 39, "eth0", 0, kernel.KindTx, "0-1", "0", "")
+		s := snaptest.Host(t, nodes, "")
+		snaptest.NIC(s, "eth0", -1, 1, 1)
+		snaptest.IRQ(t, s, 38, "eth0", 0, kernel.KindRx, "0-1", "1", "")
+		snaptest.IRQ(t, s, 39, "eth0", 0, kernel.KindTx, "0-1", "0", "")
 		return s
 	}
 	t.Run("fires", func(t *testing.T) {
@@ -365,7 +315,7 @@ func TestCheckSingleQueueNoRPS(t *testing.T) {
 	})
 	t.Run("RPS on", func(t *testing.T) {
 		s := build([]string{"0-1"})
-		s.NetDevices[0].RxQueues[0].RPSCPUs = cpus(t, "0")
+		s.NetDevices[0].RxQueues[0].RPSCPUs = snaptest.CPUs(t, "0")
 		expectNone(t, run(t, "single_queue_no_rps", s))
 	})
 	t.Run("one CPU", func(t *testing.T) { expectNone(t, run(t, "single_queue_no_rps", build([]string{"0"}))) })
@@ -375,16 +325,16 @@ func TestCheckSingleQueueNoRPS(t *testing.T) {
 		expectNone(t, run(t, "single_queue_no_rps", s))
 	})
 	t.Run("multiqueue", func(t *testing.T) {
-		s := testHost(t, []string{"0-1"}, "")
-		testNIC(s, "eth0", -1, 2, 2)
+		s := snaptest.Host(t, []string{"0-1"}, "")
+		snaptest.NIC(s, "eth0", -1, 2, 2)
 		expectNone(t, run(t, "single_queue_no_rps", s))
 	})
 }
 
 func TestCheckChannelsBelowMax(t *testing.T) {
 	build := func(ch nic.Channels) *snapshot.Snapshot {
-		s := testHost(t, []string{"0-3", "4-7"}, "7")
-		testNIC(s, "ens1f0", 0, 8, 8)
+		s := snaptest.Host(t, []string{"0-3", "4-7"}, "7")
+		snaptest.NIC(s, "ens1f0", 0, 8, 8)
 		s.Channels = map[string]nic.Channels{"ens1f0": ch}
 		return s
 	}
@@ -415,8 +365,8 @@ func TestCheckChannelsBelowMax(t *testing.T) {
 
 func TestCheckRSSUnequalShares(t *testing.T) {
 	build := func(table ...uint32) *snapshot.Snapshot {
-		s := testHost(t, []string{"0-3"}, "")
-		testNIC(s, "eth0", -1, 8, 8)
+		s := snaptest.Host(t, []string{"0-3"}, "")
+		snaptest.NIC(s, "eth0", -1, 8, 8)
 		s.Channels = map[string]nic.Channels{"eth0": {Device: "eth0", MaxCombined: 8, Combined: 4}}
 		s.RSS = map[string]nic.RSSTable{"eth0": {Device: "eth0", HashFunc: "toeplitz", Indirection: table}}
 		return s
@@ -447,8 +397,8 @@ func TestCheckRSSUnequalShares(t *testing.T) {
 	})
 	t.Run("rounding", func(t *testing.T) {
 		// 128 entries over 100 queues: 2 or 1 each, the best a table can do.
-		s := testHost(t, []string{"0-127"}, "")
-		testNIC(s, "eth0", -1, 100, 100)
+		s := snaptest.Host(t, []string{"0-127"}, "")
+		snaptest.NIC(s, "eth0", -1, 100, 100)
 		table := make([]uint32, 128)
 		for i := range table {
 			table[i] = uint32(i % 100)
@@ -465,10 +415,10 @@ func TestCheckRSSUnequalShares(t *testing.T) {
 
 func TestCheckAffinityDiffersFromHint(t *testing.T) {
 	build := func(hint string) *snapshot.Snapshot {
-		s := testHost(t, []string{"0-3", "4-7"}, "7")
-		testNIC(s, "eth0", 0, 2, 2)
-		testIRQ(t, s, 50, "eth0", 0, kernel.KindCombined, "0-3", "0", hint)
-		testIRQ(t, s, 51, "eth0", 1, kernel.KindCombined, "2", "2", "2")
+		s := snaptest.Host(t, []string{"0-3", "4-7"}, "7")
+		snaptest.NIC(s, "eth0", 0, 2, 2)
+		snaptest.IRQ(t, s, 50, "eth0", 0, kernel.KindCombined, "0-3", "0", hint)
+		snaptest.IRQ(t, s, 51, "eth0", 1, kernel.KindCombined, "2", "2", "2")
 		return s
 	}
 	t.Run("fires", func(t *testing.T) {
@@ -485,14 +435,14 @@ func TestCheckAffinityDiffersFromHint(t *testing.T) {
 
 func TestCheckNAPIThreadUnpinned(t *testing.T) {
 	build := func(allowed string) *snapshot.Snapshot {
-		s := testHost(t, []string{"0-3"}, "")
-		testNIC(s, "eth0", -1, 2, 2).Threaded = 1
-		testIRQ(t, s, 60, "eth0", 0, kernel.KindCombined, "2", "2", "")
-		testIRQ(t, s, 61, "eth0", 1, kernel.KindCombined, "3", "3", "")
+		s := snaptest.Host(t, []string{"0-3"}, "")
+		snaptest.NIC(s, "eth0", -1, 2, 2).Threaded = 1
+		snaptest.IRQ(t, s, 60, "eth0", 0, kernel.KindCombined, "2", "2", "")
+		snaptest.IRQ(t, s, 61, "eth0", 1, kernel.KindCombined, "3", "3", "")
 		s.Threads = []procfs.KernelThread{
-			{PID: 812, Name: "napi/eth0-8193", Device: "eth0", NAPIID: 8193, CPU: -1, Allowed: cpus(t, allowed)},
-			{PID: 813, Name: "napi/eth0-8194", Device: "eth0", NAPIID: 8194, CPU: -1, Allowed: cpus(t, "3")},
-			{PID: 15, Name: "ksoftirqd/1", CPU: 1, Allowed: cpus(t, "1")},
+			{PID: 812, Name: "napi/eth0-8193", Device: "eth0", NAPIID: 8193, CPU: -1, Allowed: snaptest.CPUs(t, allowed)},
+			{PID: 813, Name: "napi/eth0-8194", Device: "eth0", NAPIID: 8194, CPU: -1, Allowed: snaptest.CPUs(t, "3")},
+			{PID: 15, Name: "ksoftirqd/1", CPU: 1, Allowed: snaptest.CPUs(t, "1")},
 		}
 		return s
 	}
@@ -506,7 +456,7 @@ func TestCheckNAPIThreadUnpinned(t *testing.T) {
 	})
 	t.Run("fires by device", func(t *testing.T) {
 		s := build("0-3")
-		s.Threads[1].Allowed = cpus(t, "0-3")
+		s.Threads[1].Allowed = snaptest.CPUs(t, "0-3")
 		expectFindings(t, run(t, "napi_thread_unpinned", s),
 			Finding{Check: "napi_thread_unpinned", Severity: "info", Device: "eth0", CPU: "2-3",
 				Message: "napi/eth0-8193 (PID 812), napi/eth0-8194 (PID 813) may run on all 4 online CPUs, while every queue IRQ of eth0 is pinned, together to CPUs 2-3 (NAPI → IRQ map unknown: matched by device).",
@@ -515,7 +465,7 @@ func TestCheckNAPIThreadUnpinned(t *testing.T) {
 	t.Run("thread pinned", func(t *testing.T) { expectNone(t, run(t, "napi_thread_unpinned", build("2"))) })
 	t.Run("IRQ not pinned", func(t *testing.T) {
 		s := build("0-3")
-		s.Affinity[60] = procfs.IRQAffinity{IRQ: 60, SMPAffinity: cpus(t, "0-3"), Effective: cpus(t, "2"), HasEffective: true}
+		s.Affinity[60] = procfs.IRQAffinity{IRQ: 60, SMPAffinity: snaptest.CPUs(t, "0-3"), Effective: snaptest.CPUs(t, "2"), HasEffective: true}
 		s.NAPIs = []nic.NAPI{{ID: 8193, Device: "eth0", IRQ: 60, ThreadPID: 812}}
 		expectNone(t, run(t, "napi_thread_unpinned", s))
 		s.NAPIs = nil // by device: one queue IRQ free on all CPUs
@@ -530,7 +480,7 @@ func TestCheckNAPIThreadUnpinned(t *testing.T) {
 // namespace the test runs in, not the tree, so they are cleared.
 func fixtureFindings(t *testing.T, root string) []Finding {
 	t.Helper()
-	snap := newTestExporter(t, hostConfig(root)).Source().Snapshot()
+	snap := snapshot.NewSource(filepath.Join(root, "proc"), filepath.Join(root, "sys"), snapshot.PartTunables<<1-1, nil).Snapshot()
 	fixture := *snap
 	fixture.Channels, fixture.RSS, fixture.QueueStats, fixture.QueueNAPIs, fixture.NAPIs = nil, nil, nil, nil, nil
 	return Evaluate(&fixture)
@@ -561,7 +511,7 @@ func expectShort(t *testing.T, got []Finding, want []string) {
 // in rps_cpus of ens1f0 rx-2 and veth0 rx-0 and in xps_cpus of tx-7; no NIC
 // IRQ may run there (106 has its hint there but is kept off it).
 func TestFindingsBigiron(t *testing.T) {
-	expectShort(t, fixtureFindings(t, "../testdata/hosts/bigiron-8cpu"), []string{
+	expectShort(t, fixtureFindings(t, "../../testdata/hosts/bigiron-8cpu"), []string{
 		"irq_remote_numa ens1f0/4/103/5: echo 0-3 > /proc/irq/103/smp_affinity_list",
 		"irq_remote_numa ens1f0/5/104/6: echo 0-3 > /proc/irq/104/smp_affinity_list",
 		"irq_remote_numa ens1f0/7/106/4: echo 0-3 > /proc/irq/106/smp_affinity_list",
@@ -580,7 +530,7 @@ func TestFindingsBigiron(t *testing.T) {
 // serves none, so queue_irqs_share_cpu moves the second (101) to CPU 3;
 // the third (102) has no free CPU left on node 0 and is no finding.
 func TestFindingsBigironStacked(t *testing.T) {
-	root := copyTree(t, "../testdata/hosts/bigiron-8cpu")
+	root := testutil.CopyTree(t, "../../testdata/hosts/bigiron-8cpu")
 	for _, f := range []string{"smp_affinity_list", "effective_affinity_list"} {
 		if err := os.WriteFile(filepath.Join(root, "proc/irq/102", f), []byte("1\n"), 0o644); err != nil {
 			t.Fatal(err)
@@ -602,81 +552,10 @@ func TestFindingsBigironStacked(t *testing.T) {
 // virtio-net NIC and RPS off. lo and ifb0/1 are virtual; IRQs 38/39 have
 // the hint 0-1, equal to their affinity.
 func TestFindingsFC(t *testing.T) {
-	got := fixtureFindings(t, "../testdata/hosts/fc-2cpu")
+	got := fixtureFindings(t, "../../testdata/hosts/fc-2cpu")
 	expectFindings(t, got, Finding{Check: "single_queue_no_rps", Severity: "info", Device: "eth0", Queue: "0", IRQ: "38", CPU: "1",
 		Message: "eth0 has one RX queue and RPS is off: all its receive processing runs on one CPU (IRQ 38, CPU 1) of 2 housekeeping CPUs.",
 		Fix:     "echo 3 > /sys/class/net/eth0/queues/rx-0/rps_cpus"})
 }
 
 // --- the collector ----------------------------------------------------------
-
-func TestFindingsCollectorBigiron(t *testing.T) {
-	mfs := gather(t, newTestExporter(t, hostConfig("../testdata/hosts/bigiron-8cpu")))
-	if ok := successes(mfs)["findings"]; ok != 1 {
-		t.Errorf("findings collector success %v, want 1", ok)
-	}
-	for _, want := range []map[string]string{
-		{"check": "irq_remote_numa", "severity": "warning", "device": "ens1f0", "queue": "4", "irq": "103", "cpu": "5"},
-		{"check": "xps_on_isolated_cpu", "severity": "info", "device": "ens1f0", "queue": "7", "irq": "", "cpu": "7"},
-	} {
-		if got := find(mfs, "netirq_finding", want); len(got) != 1 || value(got[0]) != 1 {
-			t.Errorf("netirq_finding%v: got %v", want, got)
-		}
-	}
-	counts := map[string]float64{}
-	for _, m := range find(mfs, "netirq_findings", nil) {
-		counts[labelOf(m, "check")] = value(m)
-	}
-	if len(counts) != len(Checks) || counts["irq_remote_numa"] != 3 || counts["queue_irqs_share_cpu"] != 0 {
-		t.Errorf("netirq_findings per check: %v", counts)
-	}
-}
-
-func labelOf(m *dto.Metric, name string) string {
-	for _, l := range m.Label {
-		if l.GetName() == name {
-			return l.GetValue()
-		}
-	}
-	return ""
-}
-
-// TestFindingsCollectorCap: a check with more findings than the cap exports
-// the cap as series and the full number in netirq_findings; findings of
-// excluded devices are dropped.
-func TestFindingsCollectorCap(t *testing.T) {
-	s := testHost(t, []string{"0-3"}, "3")
-	d := testNIC(s, "eth0", -1, maxFindingsPerCheck+10, 1)
-	for i := range d.RxQueues {
-		d.RxQueues[i].RPSCPUs = cpus(t, "2-3")
-	}
-	v := testNIC(s, "veth9", -1, 3, 1)
-	for i := range v.RxQueues {
-		v.RxQueues[i].RPSCPUs = cpus(t, "3")
-	}
-	ch := make(chan prometheus.Metric, 1000)
-	if err := (findingsCollector{exclude: regexp.MustCompile(`^veth`)}).Update(s, ch); err != nil {
-		t.Fatal(err)
-	}
-	close(ch)
-	series, total := 0, -1.0
-	for m := range ch {
-		var pb dto.Metric
-		if err := m.Write(&pb); err != nil {
-			t.Fatal(err)
-		}
-		desc := m.Desc().String()
-		switch {
-		case strings.Contains(desc, `"netirq_finding"`) && labelOf(&pb, "check") == "rps_on_isolated_cpu":
-			series++
-			if labelOf(&pb, "device") != "eth0" {
-				t.Errorf("excluded device exported: %v", pb.String())
-			}
-		case strings.Contains(desc, `"netirq_findings"`) && labelOf(&pb, "check") == "rps_on_isolated_cpu":
-			total = pb.GetGauge().GetValue()
-		}
-	}
-	if series != maxFindingsPerCheck || total != maxFindingsPerCheck+10 {
-		t.Errorf("got %d series and netirq_findings %v, want %d and %d", series, total, maxFindingsPerCheck, maxFindingsPerCheck+10)
-	}
-}

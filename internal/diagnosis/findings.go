@@ -1,4 +1,4 @@
-package collector
+package diagnosis
 
 import "github.com/netirq/netirq_exporter/internal/snapshot"
 
