@@ -102,6 +102,7 @@ import (
 
 	"github.com/netirq/netirq_exporter/internal/hostgen"
 	"github.com/netirq/netirq_exporter/internal/promtest"
+	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
 const (
@@ -172,7 +173,7 @@ func TestFleetFederation(t *testing.T) {
 	hosts := []*fleetHost{
 		{name: "this-host", what: "this machine's /proc and /sys"},
 		{name: "bigiron-8cpu", what: "testdata/hosts/bigiron-8cpu, simulated traffic",
-			root: copyHost(t, filepath.Join(root, "testdata", "hosts", "bigiron-8cpu")), cpus: 8},
+			root: testutil.CopyTree(t, filepath.Join(root, "testdata", "hosts", "bigiron-8cpu")), cpus: 8},
 		{name: fmt.Sprintf("hostgen-%dcpu", cpus), what: fmt.Sprintf("hostgen, %d CPUs, 2 NICs x %d queues, simulated traffic", cpus, queues),
 			root: hgRoot, cpus: cpus},
 	}

@@ -1,0 +1,318 @@
+package report
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/diagnosis"
+	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
+	"github.com/netirq/netirq_exporter/internal/snapshot"
+)
+
+// `netirq_exporter report` takes two snapshots --interval apart and prints
+// per device the queue → IRQ → CPU table with interrupt and packet rates,
+// per CPU the interrupt/softirq load, and the misconfiguration findings
+// with their fix commands. BuildReport is the pure part: two snapshots in,
+// one Report out; runReport reads and prints.
+
+// Report is the one-shot report. Its JSON field names are stable and
+// documented in the README ("One-shot report").
+type Report struct {
+	Host string `json:"host"`
+	// Time is when the second snapshot was taken; IntervalSeconds is the
+	// time between the two, which every rate is computed over.
+	Time            time.Time      `json:"time"`
+	IntervalSeconds float64        `json:"interval_seconds"`
+	Devices         []ReportDevice `json:"devices"`
+	// OmittedDevices are virtual devices with no IRQ, no RPS/XPS mask and no
+	// queue traffic (lo, idle bridges ...), left out of Devices.
+	OmittedDevices []string            `json:"omitted_devices"`
+	CPUs           []ReportCPU         `json:"cpus"`
+	Findings       []diagnosis.Finding `json:"findings"`
+	// Warnings name the files that could not be read fully.
+	Warnings []string `json:"warnings"`
+}
+
+// ReportDevice is one net device and its queue table.
+type ReportDevice struct {
+	Name       string        `json:"name"`
+	Driver     string        `json:"driver"`
+	BusAddress string        `json:"bus_address"`
+	NUMANode   int           `json:"numa_node"` // -1 unknown
+	Threaded   int           `json:"threaded"`  // /sys/class/net/<dev>/threaded; -1 absent
+	Queues     []ReportQueue `json:"queues"`
+}
+
+// ReportQueue is one row of a device's queue table: an IRQ with the queue
+// it serves, or a queue without an IRQ (virtual devices).
+type ReportQueue struct {
+	Queue int    `json:"queue"` // -1 for a vector that serves no queue (kind "other")
+	Kind  string `json:"kind"`  // rx, tx, combined or other
+	IRQ   int    `json:"irq"`   // 0: the queue has no IRQ of its own
+	// CPU lists in the kernel's list format ("0-3,8"); "" when not
+	// applicable or unknown (RPS/XPS "" also means off).
+	SMPAffinity   string `json:"smp_affinity"`
+	EffectiveCPUs string `json:"effective_cpus"`
+	Nodes         string `json:"nodes"` // NUMA nodes of the effective CPUs
+	RPSCPUs       string `json:"rps_cpus"`
+	XPSCPUs       string `json:"xps_cpus"`
+	// Rates over the interval; null when unknown (no IRQ, no per-queue
+	// statistics, a counter that went backwards).
+	InterruptsPerSecond *float64 `json:"interrupts_per_second"`
+	RxPacketsPerSecond  *float64 `json:"rx_packets_per_second"`
+	TxPacketsPerSecond  *float64 `json:"tx_packets_per_second"`
+}
+
+// ReportCPU is one CPU's load over the interval.
+type ReportCPU struct {
+	CPU      int  `json:"cpu"`
+	Node     int  `json:"node"` // -1 unknown
+	Isolated bool `json:"isolated"`
+	NohzFull bool `json:"nohz_full"`
+	// Percent of the CPU's time (all /proc/stat modes) in softirq and hard
+	// IRQ context.
+	SoftirqPercent *float64 `json:"softirq_percent"`
+	IRQPercent     *float64 `json:"irq_percent"`
+	// NET_RX and NET_TX softirqs/s (/proc/softirqs); interrupts/s of all NIC
+	// IRQs on the CPU; softnet processed, dropped and time-squeeze events/s.
+	NetRxPerSecond         *float64 `json:"net_rx_per_second"`
+	NetTxPerSecond         *float64 `json:"net_tx_per_second"`
+	NICInterruptsPerSecond *float64 `json:"nic_interrupts_per_second"`
+	ProcessedPerSecond     *float64 `json:"processed_per_second"`
+	DroppedPerSecond       *float64 `json:"dropped_per_second"`
+	SqueezedPerSecond      *float64 `json:"squeezed_per_second"`
+}
+
+// BuildReport compares two snapshots of one host, prev taken before cur.
+// It reads nothing and changes neither snapshot.
+func BuildReport(prev, cur *snapshot.Snapshot) Report {
+	r := Report{Time: cur.Time, IntervalSeconds: cur.Time.Sub(prev.Time).Seconds(),
+		Devices: []ReportDevice{}, OmittedDevices: []string{}, CPUs: []ReportCPU{},
+		Findings: diagnosis.Evaluate(cur), Warnings: snapshotWarnings(cur)}
+	if r.Findings == nil {
+		r.Findings = []diagnosis.Finding{}
+	}
+	dt := r.IntervalSeconds
+	prevIRQ, curIRQ := irqTotals(prev), irqTotals(cur)
+
+	// IRQ rows per device, in /proc/interrupts order.
+	rows := map[string][]ReportQueue{}
+	var handles []string // IRQ devices that are no net device ("0000:01:00.0")
+	known := map[string]bool{}
+	for _, d := range cur.NetDevices {
+		known[d.Name] = true
+	}
+	if cur.Interrupts != nil {
+		for _, line := range cur.Interrupts.IRQs {
+			class := cur.IRQClasses[line.IRQ]
+			if !class.IsNIC() {
+				continue
+			}
+			row := ReportQueue{Queue: class.Queue, Kind: string(class.Kind), IRQ: line.IRQ}
+			if class.Kind == kernel.KindOther {
+				row.Queue = -1
+			}
+			if aff, ok := cur.Affinity[line.IRQ]; ok {
+				row.SMPAffinity = aff.SMPAffinity.String()
+				row.EffectiveCPUs = aff.Effective.String()
+				row.Nodes = nodeList(aff.Effective, cur.Topology)
+			}
+			if p, ok := prevIRQ[line.IRQ]; ok {
+				row.InterruptsPerSecond = rate(p, curIRQ[line.IRQ], dt, false)
+			}
+			if _, seen := rows[class.Device]; !seen && !known[class.Device] {
+				handles = append(handles, class.Device)
+			}
+			rows[class.Device] = append(rows[class.Device], row)
+		}
+	}
+
+	stats := func(s *snapshot.Snapshot) map[statKey]uint64 {
+		out := map[statKey]uint64{}
+		for _, q := range s.QueueStats {
+			out[statKey{q.Device, q.Queue, q.Kind}] = q.Packets
+		}
+		return out
+	}
+	prevStats, curStats := stats(prev), stats(cur)
+	pps := func(dev string, queue int, kind kernel.IRQKind) *float64 {
+		k := statKey{dev, queue, kind}
+		c, okc := curStats[k]
+		p, okp := prevStats[k]
+		if !okc || !okp {
+			return nil
+		}
+		return rate(p, c, dt, false)
+	}
+
+	for _, d := range cur.NetDevices {
+		dev := ReportDevice{Name: d.Name, Driver: d.Driver, BusAddress: d.BusAddress, NUMANode: d.NUMANode, Threaded: d.Threaded}
+		queues := rows[d.Name]
+		covered := map[string]bool{}
+		for _, q := range queues {
+			switch q.Kind {
+			case "rx", "tx":
+				covered[q.Kind+strconv.Itoa(q.Queue)] = true
+			case "combined":
+				covered["rx"+strconv.Itoa(q.Queue)], covered["tx"+strconv.Itoa(q.Queue)] = true, true
+			}
+		}
+		for _, q := range d.RxQueues {
+			if !covered["rx"+strconv.Itoa(q.Index)] {
+				queues = append(queues, ReportQueue{Queue: q.Index, Kind: "rx"})
+			}
+		}
+		for _, q := range d.TxQueues {
+			if !covered["tx"+strconv.Itoa(q.Index)] {
+				queues = append(queues, ReportQueue{Queue: q.Index, Kind: "tx"})
+			}
+		}
+		busy := !d.IsVirtual() || len(rows[d.Name]) > 0
+		for i := range queues {
+			q := &queues[i]
+			if q.Kind == "rx" || q.Kind == "combined" {
+				if rq, ok := findRx(d, q.Queue); ok {
+					q.RPSCPUs = rq.RPSCPUs.String()
+				}
+				q.RxPacketsPerSecond = pps(d.Name, q.Queue, kernel.KindRx)
+			}
+			if q.Kind == "tx" || q.Kind == "combined" {
+				if tq, ok := findTx(d, q.Queue); ok {
+					q.XPSCPUs = tq.XPSCPUs.String()
+				}
+				q.TxPacketsPerSecond = pps(d.Name, q.Queue, kernel.KindTx)
+			}
+			busy = busy || q.RPSCPUs != "" || q.XPSCPUs != "" ||
+				(q.RxPacketsPerSecond != nil && *q.RxPacketsPerSecond > 0) ||
+				(q.TxPacketsPerSecond != nil && *q.TxPacketsPerSecond > 0)
+		}
+		if !busy {
+			r.OmittedDevices = append(r.OmittedDevices, d.Name)
+			continue
+		}
+		dev.Queues = sortQueues(queues)
+		r.Devices = append(r.Devices, dev)
+	}
+	for _, h := range handles {
+		r.Devices = append(r.Devices, ReportDevice{Name: h, NUMANode: -1, Threaded: -1, Queues: sortQueues(rows[h])})
+	}
+
+	r.CPUs = cpuRows(prev, cur, dt)
+	return r
+}
+
+type statKey struct {
+	dev   string
+	queue int
+	kind  kernel.IRQKind
+}
+
+func findRx(d sysfs.NetDevice, index int) (sysfs.RxQueue, bool) {
+	for _, q := range d.RxQueues {
+		if q.Index == index {
+			return q, true
+		}
+	}
+	return sysfs.RxQueue{}, false
+}
+
+func findTx(d sysfs.NetDevice, index int) (sysfs.TxQueue, bool) {
+	for _, q := range d.TxQueues {
+		if q.Index == index {
+			return q, true
+		}
+	}
+	return sysfs.TxQueue{}, false
+}
+
+// sortQueues orders rows by queue, then combined/rx/tx; vectors that serve
+// no queue come last.
+func sortQueues(qs []ReportQueue) []ReportQueue {
+	order := map[string]int{"combined": 0, "rx": 1, "tx": 2, "other": 3}
+	slices.SortStableFunc(qs, func(a, b ReportQueue) int {
+		if (a.Queue < 0) != (b.Queue < 0) {
+			if a.Queue < 0 {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Or(cmp.Compare(a.Queue, b.Queue), cmp.Compare(order[a.Kind], order[b.Kind]), cmp.Compare(a.IRQ, b.IRQ))
+	})
+	if qs == nil {
+		return []ReportQueue{}
+	}
+	return qs
+}
+
+// irqTotals sums each numbered IRQ's counts over all CPUs.
+func irqTotals(s *snapshot.Snapshot) map[int]uint64 {
+	out := map[int]uint64{}
+	if s.Interrupts == nil {
+		return out
+	}
+	for _, line := range s.Interrupts.IRQs {
+		var sum uint64
+		for _, c := range line.Counts {
+			sum += c
+		}
+		out[line.IRQ] = sum
+	}
+	return out
+}
+
+// rate is (cur-prev)/dt; nil when dt is not positive or the counter went
+// backwards, except that a 32-bit counter (softnet_stat) that wrapped is
+// taken as one wrap.
+func rate(prev, cur uint64, dt float64, wraps32 bool) *float64 {
+	if dt <= 0 {
+		return nil
+	}
+	var d uint64
+	switch {
+	case cur >= prev:
+		d = cur - prev
+	case wraps32 && prev <= 0xffffffff:
+		d = cur + (1 << 32) - prev
+	default:
+		return nil
+	}
+	v := float64(d) / dt
+	return &v
+}
+
+func nodeList(cpus cpuset.CPUSet, topo *sysfs.CPUTopology) string {
+	if topo == nil || len(topo.NodeOf) == 0 {
+		return ""
+	}
+	var nodes cpuset.CPUSet
+	for _, c := range cpus.List() {
+		if n, ok := topo.NodeOf[c]; ok {
+			nodes.Add(n)
+		}
+	}
+	return nodes.String()
+}
+
+// snapshotWarnings lists the parts of s that could not be read fully.
+func snapshotWarnings(s *snapshot.Snapshot) []string {
+	out := []string{}
+	for _, e := range []struct {
+		part string
+		err  error
+	}{
+		{"cpu_topology", s.TopologyErr}, {"net_devices", s.NetDevicesErr}, {"interrupts", s.InterruptsErr},
+		{"irq_affinity", s.AffinityErr}, {"softirqs", s.SoftirqsErr}, {"softnet", s.SoftnetErr},
+		{"stat", s.CPUTimeErr}, {"ethtool", s.EthtoolErr}, {"queue_stats", s.QueueStatsErr},
+		{"threads", s.ThreadsErr}, {"tunables", s.TunablesErr},
+	} {
+		if e.err != nil {
+			out = append(out, e.part+": "+strings.ReplaceAll(e.err.Error(), "\n", "; "))
+		}
+	}
+	return out
+}

@@ -1,0 +1,130 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// WriteText prints the report as aligned tables.
+func (r Report) WriteText(w io.Writer) error {
+	ew := &errWriter{w: w}
+	fmt.Fprintf(ew, "netirq_exporter report: %s, %d CPUs, %.2f s between snapshots ending %s\n",
+		cmp.Or(r.Host, "unknown host"), len(r.CPUs), r.IntervalSeconds, r.Time.UTC().Format(time.RFC3339))
+
+	for _, d := range r.Devices {
+		fmt.Fprintf(ew, "\n%s", d.Name)
+		if d.Driver != "" {
+			fmt.Fprintf(ew, "  driver %s", d.Driver)
+		}
+		if d.BusAddress != "" {
+			fmt.Fprintf(ew, "  bus %s", d.BusAddress)
+		}
+		fmt.Fprintf(ew, "  NUMA node %d", d.NUMANode)
+		if d.Threaded > 0 {
+			fmt.Fprint(ew, "  threaded NAPI")
+		}
+		fmt.Fprintln(ew)
+		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  QUEUE\tKIND\tIRQ\tSMP_AFFINITY\tEFFECTIVE\tNODE\tRPS_CPUS\tXPS_CPUS\tIRQS/S\tRX_PKTS/S\tTX_PKTS/S")
+		for _, q := range d.Queues {
+			queue, irq := "-", "-"
+			if q.Queue >= 0 {
+				queue = strconv.Itoa(q.Queue)
+			}
+			if q.IRQ > 0 {
+				irq = strconv.Itoa(q.IRQ)
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", queue, q.Kind, irq,
+				dash(q.SMPAffinity), dash(q.EffectiveCPUs), dash(q.Nodes), dash(q.RPSCPUs), dash(q.XPSCPUs),
+				fmtRate(q.InterruptsPerSecond), fmtRate(q.RxPacketsPerSecond), fmtRate(q.TxPacketsPerSecond))
+		}
+		tw.Flush()
+	}
+	if len(r.OmittedDevices) > 0 {
+		fmt.Fprintf(ew, "\n(not shown: %s: virtual, no IRQ, no RPS/XPS, no traffic)\n", strings.Join(r.OmittedDevices, ", "))
+	}
+
+	fmt.Fprintln(ew)
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CPU\tNODE\tFLAGS\tSOFTIRQ%\tIRQ%\tNET_RX/S\tNET_TX/S\tNIC_IRQS/S\tPROCESSED/S\tDROPS/S\tSQUEEZES/S")
+	for _, c := range r.CPUs {
+		var flags []string
+		if c.Isolated {
+			flags = append(flags, "isolated")
+		}
+		if c.NohzFull {
+			flags = append(flags, "nohz_full")
+		}
+		node := "-"
+		if c.Node >= 0 {
+			node = strconv.Itoa(c.Node)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.CPU, node, dash(strings.Join(flags, ",")),
+			fmtPercent(c.SoftirqPercent), fmtPercent(c.IRQPercent), fmtRate(c.NetRxPerSecond), fmtRate(c.NetTxPerSecond),
+			fmtRate(c.NICInterruptsPerSecond), fmtRate(c.ProcessedPerSecond), fmtRate(c.DroppedPerSecond), fmtRate(c.SqueezedPerSecond))
+	}
+	tw.Flush()
+
+	if len(r.Findings) == 0 {
+		fmt.Fprintln(ew, "\nFindings: none")
+	} else {
+		fmt.Fprintf(ew, "\nFindings (%d; the exporter changes nothing, the fix is for you to run):\n", len(r.Findings))
+		for _, f := range r.Findings {
+			var where []string
+			for _, p := range [][2]string{{"", f.Device}, {"queue ", f.Queue}, {"IRQ ", f.IRQ}, {"CPU ", f.CPU}} {
+				if p[1] != "" {
+					where = append(where, p[0]+p[1])
+				}
+			}
+			fmt.Fprintf(ew, "\n  [%s] %s: %s\n    %s\n    fix: %s\n", f.Severity, f.Check, strings.Join(where, " "), f.Message, f.Fix)
+		}
+	}
+	for _, warning := range r.Warnings {
+		fmt.Fprintf(ew, "\nwarning: %s\n", warning)
+	}
+	return ew.err
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func fmtRate(v *float64) string {
+	switch {
+	case v == nil:
+		return "-"
+	case *v < 10:
+		return strconv.FormatFloat(*v, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(*v, 'f', 0, 64)
+	}
+}
+
+func fmtPercent(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*v, 'f', 1, 64)
+}
