@@ -157,7 +157,38 @@ type Exporter struct {
 
 // NewExporter builds the enabled collectors and their shared source.
 func NewExporter(cfg Config, logger *slog.Logger) (*Exporter, error) {
-	e := &Exporter{collectors: map[string]Collector{}, logger: logger}
+	names, parts, err := enabled(cfg)
+	if err != nil {
+		return nil, err
+	}
+	e := &Exporter{names: names, collectors: map[string]Collector{}, logger: logger}
+	for _, name := range names {
+		e.collectors[name] = factories[name].build(&cfg)
+	}
+	e.source = newSource(cfg, parts)
+	return e, nil
+}
+
+// NewSource returns the snapshot source that the collectors cfg enables
+// read, without building them: the report's source (the --collector.*
+// flags decide what it reads, as for the exporter).
+func NewSource(cfg Config) (*snapshot.Source, error) {
+	_, parts, err := enabled(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return newSource(cfg, parts), nil
+}
+
+func newSource(cfg Config, parts snapshot.Part) *snapshot.Source {
+	selector := cfg.Interrupts
+	return snapshot.NewSource(cfg.ProcPath, cfg.SysPath, parts, &selector)
+}
+
+// enabled lists the collectors cfg enables, in name order, and the
+// snapshot parts they read.
+func enabled(cfg Config) ([]string, snapshot.Part, error) {
+	var names []string
 	var parts snapshot.Part
 	for _, name := range CollectorNames() {
 		f := factories[name]
@@ -168,21 +199,18 @@ func NewExporter(cfg Config, logger *slog.Logger) (*Exporter, error) {
 		if !on {
 			continue
 		}
-		e.names = append(e.names, name)
-		e.collectors[name] = f.build(&cfg)
+		names = append(names, name)
 		parts |= f.parts
 	}
 	for name := range cfg.Enabled {
 		if _, ok := factories[name]; !ok {
-			return nil, fmt.Errorf("unknown collector %q", name)
+			return nil, 0, fmt.Errorf("unknown collector %q", name)
 		}
 	}
-	if len(e.names) == 0 {
-		return nil, fmt.Errorf("no collector enabled")
+	if len(names) == 0 {
+		return nil, 0, fmt.Errorf("no collector enabled")
 	}
-	selector := cfg.Interrupts
-	e.source = snapshot.NewSource(cfg.ProcPath, cfg.SysPath, parts, &selector)
-	return e, nil
+	return names, parts, nil
 }
 
 // Collectors lists the enabled collectors.

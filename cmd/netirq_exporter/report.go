@@ -1,17 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"slices"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/netirq/netirq_exporter/collector"
-	"github.com/netirq/netirq_exporter/internal/diagnosis"
 	"github.com/netirq/netirq_exporter/internal/report"
 )
 
@@ -44,31 +40,12 @@ func runReport(cfg collector.Config, logger *slog.Logger, opts *reportOptions, o
 		logger.Error("bad flag", "err", fmt.Sprintf("--interval %s: want %s to %s", opts.interval, minReportInterval, maxReportInterval))
 		return 2
 	}
-	exporter, err := collector.NewExporter(cfg, logger)
+	source, err := collector.NewSource(cfg)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
 		return 1
 	}
-	source := exporter.Source()
-	prev := source.Snapshot()
-	time.Sleep(time.Until(prev.Time.Add(opts.interval)))
-	cur := source.Snapshot()
-
-	r := report.BuildReport(prev, cur)
-	r.Host, _ = os.Hostname()
-	if cfg.DeviceExclude != nil {
-		r.Devices = slices.DeleteFunc(r.Devices, func(d report.ReportDevice) bool { return cfg.DeviceExclude.MatchString(d.Name) })
-		r.Findings = slices.DeleteFunc(r.Findings, func(f diagnosis.Finding) bool {
-			return f.Device != "" && cfg.DeviceExclude.MatchString(f.Device)
-		})
-	}
-	if opts.json {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(r)
-	} else {
-		err = r.WriteText(out)
-	}
+	err = report.Run(source, report.Options{Interval: opts.interval, DeviceExclude: cfg.DeviceExclude, JSON: opts.json}, out)
 	if err != nil {
 		logger.Error("cannot write the report", "err", err)
 		return 1
