@@ -2,7 +2,7 @@
 // softirq work over its CPUs and exports it as Prometheus metrics.
 //
 // Data flows one way: the files under /proc and /sys are read once per
-// scrape into a snapshot.Snapshot (source.go, parse_*.go, read_*.go); each collector
+// scrape into a snapshot.Snapshot (internal/snapshot over the readers of internal/kernel/...); each collector
 // (one file each) only translates its part of the snapshot into metrics.
 package collector
 

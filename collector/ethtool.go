@@ -10,7 +10,7 @@ import (
 )
 
 // The ethtool collector exports what `ethtool -l` and `ethtool -x` show,
-// read over ethtool netlink (read_ethtool.go): how many channels (queue
+// read over ethtool netlink (internal/kernel/nic/ethtool.go): how many channels (queue
 // sets, each usually with its own IRQ) a device has and could have, and
 // how its RSS indirection table shares the hash space among its RX queues.
 // Devices or kernels that do not support a request are left out; that is

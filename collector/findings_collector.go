@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// The findings collector runs every check of diagnosis.Checks (checks.go) over the
+// The findings collector runs every check of diagnosis.Checks (internal/diagnosis) over the
 // snapshot and exports one netirq_finding series per violation, plus the
 // number of violations per check. It reads nothing of its own: it declares
 // every part a check uses, and a part no reader fills leaves the checks

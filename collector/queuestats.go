@@ -13,14 +13,14 @@ import (
 
 // The queuestats collector exports per-queue traffic, from the netdev
 // netlink family's qstats or, for drivers without them, the per-queue
-// counters of ethtool -S (read_netdevnl.go), and the kernel's own
+// counters of ethtool -S (internal/kernel/nic), and the kernel's own
 // queue → NAPI → IRQ map. The per-queue packet rate next to the per-IRQ
 // per-CPU interrupt counts shows whether an uneven CPU load comes from
 // uneven RSS (one queue gets the traffic) or from IRQ placement.
 //
 // netirq_net_queue_irq_mismatch cross-checks the IRQ the kernel names for
 // a queue's NAPI instance against the queue the /proc/interrupts naming
-// rules (classify.go) gave that IRQ. It is a metric rather than a test
+// rules (internal/irqclass) gave that IRQ. It is a metric rather than a test
 // only: the classifier is a set of heuristics over driver naming, and a
 // fleet is where unknown drivers and naming changes show up; the series
 // exists only for queues whose NAPI reports an IRQ (Linux 6.8+, drivers

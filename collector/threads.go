@@ -9,7 +9,7 @@ import (
 )
 
 // The threads collector exports the kernel threads that run receive work
-// outside of interrupt exit (read_threads.go):
+// outside of interrupt exit (internal/kernel/procfs/threads.go):
 //
 //   - napi/<dev>-<napi_id>: with threaded NAPI (/sys/class/net/<dev>/threaded,
 //     exported by netqueues as netirq_net_device_threaded) each NAPI instance

@@ -8,7 +8,7 @@ import (
 )
 
 // The tunables collector exports the knobs that bound how much receive work
-// one softirq run does and where it may queue (read_tunables.go):
+// one softirq run does and where it may queue (internal/kernel/procfs/tunables.go):
 // net.core.netdev_budget (packets per net_rx_action), netdev_budget_usecs
 // (its time bound, exported in seconds), netdev_max_backlog (the per-CPU
 // backlog whose overflow is softnet's dropped count), dev_weight (the

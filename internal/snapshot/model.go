@@ -49,7 +49,7 @@ type Snapshot struct {
 	Topology    *sysfs.CPUTopology // /sys/devices/system/cpu and node
 	TopologyErr error
 
-	// The deep NIC view (model_nic.go). A device that does not support a
+	// The deep NIC view (internal/kernel/nic/types.go). A device that does not support a
 	// query (virtio has no RSS get) is left out quietly, not an error.
 	Channels      map[string]nic.Channels // ethtool -l, by device
 	RSS           map[string]nic.RSSTable // ethtool -x, by device

@@ -16,7 +16,7 @@ import (
 	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
-// The attribute and command numbers written out in read_ethtool.go agree
+// The attribute and command numbers written out in ethtool.go agree
 // with the ones golang.org/x/sys/unix generates from the kernel headers.
 func TestEthtoolNumbersMatchUAPI(t *testing.T) {
 	for _, c := range []struct {

@@ -18,7 +18,7 @@ import (
 
 // This file reads /sys/class/net/*: one NetDevice per entry with its bus
 // device and its RX/TX queues. It also holds the small file helpers that
-// read_irq.go and read_topology.go share. Nothing here writes.
+// procfs/irq.go and topology.go share. Nothing here writes.
 //
 // The sysfs layout it expects (see testdata/hosts/*/sys for real copies):
 //
