@@ -153,7 +153,7 @@ func TestQueueStatsExporterLive(t *testing.T) {
 	testutil.NeedRoot(t)
 	lab := netlab.New(t, netlab.Options{Queues: 4})
 	useLabNetNS(t, lab)
-	ifb := testutil.LabAddIFB(t, lab)
+	ifb := lab.AddIFB(t)
 	cfg := DefaultConfig()
 	cfg.SysPath = lab.SysfsRoot()
 	e := newTestExporter(t, cfg)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/netirq/netirq_exporter/internal/netlab"
 	"github.com/netirq/netirq_exporter/internal/promtest"
+	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
 // Helpers shared by load_test.go and security_test.go (prefix xp): build
@@ -57,7 +58,7 @@ func xpBuild(t *testing.T) string {
 type xpProc struct {
 	cmd    *exec.Cmd
 	addr   string
-	logs   *promtest.LogBuffer
+	logs   *testutil.LogBuffer
 	exited chan struct{}
 }
 
@@ -67,7 +68,7 @@ type xpProc struct {
 func xpStart(t *testing.T, bin string, attr *syscall.SysProcAttr, ready func(addr string) error, args ...string) *xpProc {
 	t.Helper()
 	for attempt := 0; attempt < 3; attempt++ {
-		p := &xpProc{addr: promtest.FreeAddr(t), logs: &promtest.LogBuffer{}, exited: make(chan struct{})}
+		p := &xpProc{addr: promtest.FreeAddr(t), logs: &testutil.LogBuffer{}, exited: make(chan struct{})}
 		p.cmd = exec.Command(bin, append([]string{"--web.listen-address=" + p.addr}, args...)...)
 		p.cmd.Dir = filepath.Dir(bin)
 		p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs

@@ -61,6 +61,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netirq/netirq_exporter/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -712,33 +713,11 @@ func (l *Lab) Flood(ctx context.Context, opts FloodOptions) (FloodResult, error)
 	return res, nil
 }
 
-// lockedBuffer is an io.Writer safe for concurrent use by exec's copier and
-// readers. It keeps at most 1 MiB.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *lockedBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.b.Len() > 1<<20 {
-		return len(p), nil
-	}
-	return w.b.Write(p)
-}
-
-func (w *lockedBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
 // proc is a process started by the lab.
 type proc struct {
 	cmd            *exec.Cmd
 	done           chan struct{} // closed once Wait returned
-	stdout, stderr *lockedBuffer
+	stdout, stderr *testutil.LogBuffer
 }
 
 // start runs bin inside namespace ns via `ip netns exec` (which execs the
@@ -749,7 +728,7 @@ func (l *Lab) start(ns, bin string, args ...string) (*proc, error) {
 	if l.closed {
 		return nil, errors.New("netlab: lab is closed")
 	}
-	p := &proc{done: make(chan struct{}), stdout: &lockedBuffer{}, stderr: &lockedBuffer{}}
+	p := &proc{done: make(chan struct{}), stdout: &testutil.LogBuffer{}, stderr: &testutil.LogBuffer{}}
 	p.cmd = exec.Command("ip", append([]string{"netns", "exec", ns, bin}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	// Killed with us if we die; Sweep covers the rest.
@@ -805,7 +784,7 @@ func (l *Lab) reap(p *proc) {
 }
 
 // waitReady waits for the sink's {"ready":true} line on its stderr.
-func waitReady(stderr *lockedBuffer, timeout time.Duration) error {
+func waitReady(stderr *testutil.LogBuffer, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		s := stderr.String()

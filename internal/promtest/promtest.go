@@ -35,6 +35,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netirq/netirq_exporter/internal/testutil"
 	yaml "go.yaml.in/yaml/v2"
 )
 
@@ -121,28 +122,6 @@ func FreeAddr(t testing.TB) string {
 	return addr
 }
 
-// LogBuffer is a concurrency-safe writer that keeps the first 1 MiB
-// written: a child process's output, for a failing test to show.
-type LogBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *LogBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.b.Len() < 1<<20 {
-		w.b.Write(p)
-	}
-	return len(p), nil
-}
-
-func (w *LogBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
 func tail(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -155,7 +134,7 @@ type Process struct {
 	Name string
 	cmd  *exec.Cmd
 	done chan struct{}
-	logs *LogBuffer
+	logs *testutil.LogBuffer
 }
 
 // Logs returns what the process wrote to stdout and stderr (its first MiB).
@@ -200,7 +179,7 @@ func (p *Process) Stop() error {
 // of its output. The process gets SIGKILL if the test binary dies first.
 func StartProcess(t testing.TB, name, dir, bin string, args ...string) *Process {
 	t.Helper()
-	p := &Process{Name: name, done: make(chan struct{}), logs: &LogBuffer{}}
+	p := &Process{Name: name, done: make(chan struct{}), logs: &testutil.LogBuffer{}}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Dir = dir
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs

@@ -724,7 +724,7 @@ func TestNetdevnlLiveVeth(t *testing.T) {
 		captureLabReplies(t, lab)
 	}
 
-	ifb := testutil.LabAddIFB(t, lab)
+	ifb := lab.AddIFB(t)
 	before := read()
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()

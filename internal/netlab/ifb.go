@@ -1,4 +1,4 @@
-package testutil
+package netlab
 
 import (
 	"context"
@@ -6,15 +6,13 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/netirq/netirq_exporter/internal/netlab"
 )
 
-// LabAddIFB creates a 4-queue ifb in the lab's receiver namespace, up, and
+// AddIFB creates a 4-queue ifb in the lab's receiver namespace, up, and
 // redirects everything arriving on the receiver veth to it (ingress u32
 // match-all + mirred), so that its per-queue ethtool -S counters see the
 // flood. Deleted at cleanup (before the lab is).
-func LabAddIFB(t *testing.T, lab *netlab.Lab) string {
+func (lab *Lab) AddIFB(t *testing.T) string {
 	t.Helper()
 	ifb := lab.Name() + "-i"
 	ns := lab.ReceiverNS()
