@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/diagnosis"
 	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
@@ -120,7 +119,7 @@ func BuildReport(prev, cur *snapshot.Snapshot) Report {
 			if aff, ok := cur.Affinity[line.IRQ]; ok {
 				row.SMPAffinity = aff.SMPAffinity.String()
 				row.EffectiveCPUs = aff.Effective.String()
-				row.Nodes = nodeList(aff.Effective, cur.Topology)
+				row.Nodes = cur.Topology.Nodes(aff.Effective).String()
 			}
 			if p, ok := prevIRQ[line.IRQ]; ok {
 				row.InterruptsPerSecond = rate(p, curIRQ[line.IRQ], dt, false)
@@ -283,19 +282,6 @@ func rate(prev, cur uint64, dt float64, wraps32 bool) *float64 {
 	}
 	v := float64(d) / dt
 	return &v
-}
-
-func nodeList(cpus cpuset.CPUSet, topo *sysfs.CPUTopology) string {
-	if topo == nil || len(topo.NodeOf) == 0 {
-		return ""
-	}
-	var nodes cpuset.CPUSet
-	for _, c := range cpus.List() {
-		if n, ok := topo.NodeOf[c]; ok {
-			nodes.Add(n)
-		}
-	}
-	return nodes.String()
 }
 
 // snapshotWarnings lists the parts of s that could not be read fully.

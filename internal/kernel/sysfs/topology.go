@@ -129,3 +129,19 @@ type CPUTopology struct {
 	// has no known node (-1).
 	NodeOf map[int]int
 }
+
+// Nodes returns the NUMA nodes that cpus belong to, as a set of node
+// numbers (String gives the kernel's list format, "0-1"); empty when the
+// topology is unknown (nil, or no node directories).
+func (t *CPUTopology) Nodes(cpus cpuset.CPUSet) cpuset.CPUSet {
+	var nodes cpuset.CPUSet
+	if t == nil {
+		return nodes
+	}
+	for _, c := range cpus.List() {
+		if n, ok := t.NodeOf[c]; ok {
+			nodes.Add(n)
+		}
+	}
+	return nodes
+}

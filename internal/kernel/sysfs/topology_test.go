@@ -180,3 +180,22 @@ func TestTopologyUnreadable(t *testing.T) {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
 }
+
+func TestTopologyNodes(t *testing.T) {
+	topo := &CPUTopology{NodeOf: map[int]int{0: 0, 1: 0, 2: 1, 3: 1}}
+	for _, c := range []struct {
+		topo *CPUTopology
+		cpus []int
+		want string
+	}{
+		{topo, []int{0, 1}, "0"},
+		{topo, []int{1, 2}, "0-1"},
+		{topo, []int{9}, ""},
+		{nil, []int{0}, ""},
+		{&CPUTopology{}, []int{0}, ""},
+	} {
+		if got := c.topo.Nodes(cpuset.NewCPUSet(c.cpus...)).String(); got != c.want {
+			t.Errorf("Nodes(%v) = %q, want %q", c.cpus, got, c.want)
+		}
+	}
+}
