@@ -3,11 +3,8 @@ package collector
 import (
 	"regexp"
 	"strconv"
-	"strings"
 
-	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/kernel"
-	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -116,7 +113,7 @@ func (c netQueuesCollector) queueIRQs(snap *snapshot.Snapshot, ch chan<- prometh
 		var cpus, nodes string
 		if aff, ok := snap.Affinity[line.IRQ]; ok && aff.HasEffective {
 			cpus = aff.Effective.String()
-			nodes = nodesOf(aff.Effective, snap.Topology)
+			nodes = snap.Topology.Nodes(aff.Effective).String()
 		}
 		ch <- prometheus.MustNewConstMetric(netQueueIRQDesc, prometheus.GaugeValue, 1,
 			class.Device, strconv.Itoa(class.Queue), string(class.Kind), strconv.Itoa(line.IRQ), cpus, nodes)
@@ -125,22 +122,4 @@ func (c netQueuesCollector) queueIRQs(snap *snapshot.Snapshot, ch chan<- prometh
 
 func (c netQueuesCollector) excluded(dev string) bool {
 	return c.exclude != nil && c.exclude.MatchString(dev)
-}
-
-// nodesOf lists the NUMA nodes of cpus ("0", "0,1"); "" when unknown.
-func nodesOf(cpus cpuset.CPUSet, topo *sysfs.CPUTopology) string {
-	if topo == nil || len(topo.NodeOf) == 0 {
-		return ""
-	}
-	var nodes cpuset.CPUSet
-	for _, cpu := range cpus.List() {
-		if n, ok := topo.NodeOf[cpu]; ok {
-			nodes.Add(n)
-		}
-	}
-	names := make([]string, 0, nodes.Count())
-	for _, n := range nodes.List() {
-		names = append(names, strconv.Itoa(n))
-	}
-	return strings.Join(names, ",")
 }
