@@ -90,7 +90,7 @@ func (c *interruptsCollector) updateMatrices(snap *snapshot.Snapshot, ch chan<- 
 			continue
 		}
 		irq := strconv.Itoa(line.IRQ)
-		queue := queueLabel(class.Queue)
+		queue := class.QueueLabel()
 		info, err := prometheus.NewConstMetric(irqInfoDesc, prometheus.GaugeValue, 1,
 			irq, line.Name, line.Chip, line.HWIRQ, class.Device, queue, string(class.Kind), class.Driver)
 		if err != nil { // a label value that is not UTF-8
@@ -169,14 +169,6 @@ func keep(seen *cpuset.CPUSet, cpu int, v uint64) bool {
 	}
 	seen.Add(cpu)
 	return true
-}
-
-// queueLabel renders a queue index; "" when the IRQ serves no single queue.
-func queueLabel(q int) string {
-	if q < 0 {
-		return ""
-	}
-	return strconv.Itoa(q)
 }
 
 // orMissing is the error for a part that was not read at all.

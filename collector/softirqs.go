@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -42,7 +43,7 @@ func (c softirqsCollector) updateMatrices(snap *snapshot.Snapshot, _ chan<- prom
 	m := &cpuMatrix{desc: softirqsDesc, name: softirqsName, help: softirqsHelp, cpus: newCPUColumns(t.CPUs)}
 	var errs []error
 	for _, v := range t.Vectors {
-		if !c.all && v.Name != "NET_RX" && v.Name != "NET_TX" {
+		if !c.all && v.Name != procfs.SoftirqNetRX && v.Name != procfs.SoftirqNetTX {
 			continue
 		}
 		if !utf8.ValidString(v.Name) {

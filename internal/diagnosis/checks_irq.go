@@ -79,7 +79,7 @@ func checkQueueIRQsShareCPU(snap *snapshot.Snapshot) []Finding {
 					}
 				}
 				out = append(out, Finding{
-					Device: g.dev, Queue: queueString(q.Class.Queue), IRQ: strconv.Itoa(q.IRQ), CPU: strconv.Itoa(cpu),
+					Device: g.dev, Queue: q.Class.QueueLabel(), IRQ: strconv.Itoa(q.IRQ), CPU: strconv.Itoa(cpu),
 					Message: fmt.Sprintf("%s fires on CPU %d together with %s, while NUMA node %d has %s serving no %s queue IRQ of %s.%s",
 						q.describe(), cpu, strings.Join(others, ", "), node, cpuWord(free), side, g.dev, irqbalanceNote(snap, q.IRQ)),
 					Fix: irqFix(q.IRQ, target),
@@ -109,7 +109,7 @@ func checkIRQRemoteNUMA(snap *snapshot.Snapshot) []Finding {
 			continue // no housekeeping CPU on the device's node to move it to
 		}
 		out = append(out, Finding{
-			Device: q.Class.Device, Queue: queueString(q.Class.Queue), IRQ: strconv.Itoa(q.IRQ), CPU: remote.String(),
+			Device: q.Class.Device, Queue: q.Class.QueueLabel(), IRQ: strconv.Itoa(q.IRQ), CPU: remote.String(),
 			Message: fmt.Sprintf("%s fires on %s of NUMA node %d, but %s is on node %d.%s",
 				q.describe(), cpuWord(remote), nodeOf(snap, remote.List()[0]), q.Class.Device, node, irqbalanceNote(snap, q.IRQ)),
 			Fix: irqFix(q.IRQ, target),
@@ -148,7 +148,7 @@ func checkIRQOnIsolatedCPU(snap *snapshot.Snapshot) []Finding {
 			what = fmt.Sprintf("fires on isolated/nohz_full %s", cpuWord(fires))
 		}
 		out = append(out, Finding{
-			Device: q.Class.Device, Queue: queueString(q.Class.Queue), IRQ: strconv.Itoa(q.IRQ), CPU: bad.String(),
+			Device: q.Class.Device, Queue: q.Class.QueueLabel(), IRQ: strconv.Itoa(q.IRQ), CPU: bad.String(),
 			Message: fmt.Sprintf("%s %s.%s", q.describe(), what, irqbalanceNote(snap, q.IRQ)),
 			Fix:     irqFix(q.IRQ, target),
 		})
@@ -174,7 +174,7 @@ func checkAffinityDiffersFromHint(snap *snapshot.Snapshot) []Finding {
 			continue
 		}
 		out = append(out, Finding{
-			Device: q.Class.Device, Queue: queueString(q.Class.Queue), IRQ: strconv.Itoa(q.IRQ), CPU: q.Aff.SMPAffinity.String(),
+			Device: q.Class.Device, Queue: q.Class.QueueLabel(), IRQ: strconv.Itoa(q.IRQ), CPU: q.Aff.SMPAffinity.String(),
 			Message: fmt.Sprintf("%s is allowed on %s, but its driver's affinity_hint is %s.%s",
 				q.describe(), cpuWord(q.Aff.SMPAffinity), cpuWord(q.Aff.Hint), irqbalanceNote(snap, q.IRQ)),
 			Fix: irqFix(q.IRQ, q.Aff.Hint),
@@ -229,7 +229,7 @@ func checkNAPIThreadUnpinned(snap *snapshot.Snapshot) []Finding {
 			continue
 		}
 		out = append(out, Finding{
-			Device: t.Device, Queue: queueString(q.Class.Queue), IRQ: strconv.Itoa(n.IRQ), CPU: q.Aff.SMPAffinity.String(),
+			Device: t.Device, Queue: q.Class.QueueLabel(), IRQ: strconv.Itoa(n.IRQ), CPU: q.Aff.SMPAffinity.String(),
 			Message: fmt.Sprintf("%s (PID %d) may run on all %d online CPUs, while IRQ %d of its NAPI instance %d is pinned to %s.",
 				t.Name, t.PID, on.Count(), n.IRQ, n.ID, cpuWord(q.Aff.SMPAffinity)),
 			Fix: fmt.Sprintf("taskset -pc %s %d", q.Aff.SMPAffinity, t.PID),

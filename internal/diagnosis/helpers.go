@@ -5,7 +5,6 @@ package diagnosis
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
@@ -238,13 +237,6 @@ func irqbalanceNote(snap *snapshot.Snapshot, irq int) string {
 		return ""
 	}
 	return fmt.Sprintf(" irqbalance is running and moves the IRQ again unless it is banned (IRQBALANCE_ARGS=\"--banirq=%d\").", irq)
-}
-
-func queueString(q int) string {
-	if q < 0 {
-		return ""
-	}
-	return strconv.Itoa(q)
 }
 
 func cpuWord(cpus cpuset.CPUSet) string {

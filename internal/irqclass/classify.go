@@ -545,3 +545,12 @@ type IRQClass struct {
 
 // IsNIC reports whether the IRQ belongs to a network device.
 func (c IRQClass) IsNIC() bool { return c.Kind != kernel.KindNone }
+
+// QueueLabel is the queue index as a label value: "" when the IRQ serves
+// no single queue. The metrics and the findings both use it.
+func (c IRQClass) QueueLabel() string {
+	if c.Queue < 0 {
+		return ""
+	}
+	return strconv.Itoa(c.Queue)
+}

@@ -74,8 +74,8 @@ func cpuRows(prev, cur *snapshot.Snapshot, dt float64) []ReportCPU {
 		return out
 	}
 	pt, ct := times(prev), times(cur)
-	prx, crx := softirq(prev, "NET_RX"), softirq(cur, "NET_RX")
-	ptx, ctx := softirq(prev, "NET_TX"), softirq(cur, "NET_TX")
+	prx, crx := softirq(prev, procfs.SoftirqNetRX), softirq(cur, procfs.SoftirqNetRX)
+	ptx, ctx := softirq(prev, procfs.SoftirqNetTX), softirq(cur, procfs.SoftirqNetTX)
 	psn, csn := softnet(prev), softnet(cur)
 	pnic, cnic := nicPerCPU(prev), nicPerCPU(cur)
 	counter := func(p, c map[int]uint64, cpu int, wraps bool) *float64 {

@@ -203,6 +203,14 @@ func parseSoftirqsHeader(line string) ([]int, error) {
 	return cpus, nil
 }
 
+// The softirq vectors of the network receive and transmit paths, as
+// /proc/softirqs names them: what the collector exports by default and
+// what the report sums.
+const (
+	SoftirqNetRX = "NET_RX"
+	SoftirqNetTX = "NET_TX"
+)
+
 // SoftirqTable is /proc/softirqs.
 type SoftirqTable struct {
 	CPUs    []int // from the header's CPUn names
