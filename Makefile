@@ -3,6 +3,10 @@
 GO        ?= go
 BIN       := netirq_exporter
 PKGS      := ./...
+# RACE_PKGS read the snapshot concurrently (the Source, the readers it
+# runs in goroutines, the Exporter); FUZZ_PKGS hold the fuzz targets.
+RACE_PKGS := ./collector ./internal/snapshot/... ./internal/kernel/...
+FUZZ_PKGS := ./internal/cpuset ./internal/kernel/procfs ./internal/kernel/sysfs ./internal/irqclass ./collector
 # Debian packages the tests use (deps checks each by a command it provides):
 # prometheus (promtool), prometheus-alertmanager, iproute2 (ip), util-linux
 # (nsenter), systemd (systemd-analyze), strace, gcc (the race detector needs cgo).
@@ -45,21 +49,23 @@ deps:
 test: deps vet
 	$(GO) test -count=1 -timeout 30m $(PKGS)
 	# The snapshot is read by concurrent goroutines: check them for races.
-	$(GO) test -race -count=1 -timeout 30m ./collector
+	$(GO) test -race -count=1 -timeout 30m $(RACE_PKGS)
 	cd dashboards && $(GO) test -count=1 ./...
 	cd deploy && $(GO) test -count=1 ./...
 
 vet:
 	$(GO) vet $(PKGS)
 
-# fuzz-short runs every fuzz target of ./collector for 10,000 inputs each (CI);
-# a crasher is written to collector/testdata/fuzz/<FuzzName>/ and fails the run.
+# fuzz-short runs every fuzz target of FUZZ_PKGS for 10,000 inputs each (CI);
+# a crasher is written to <package>/testdata/fuzz/<FuzzName>/ and fails the run.
 # A count, not a time: a short -fuzztime can end with a spurious "context
 # deadline exceeded" failure while the seed corpus is still being replayed.
 fuzz-short:
-	@for t in $$($(GO) test -list '^Fuzz' ./collector | grep '^Fuzz'); do \
-	  echo "fuzz $$t"; \
-	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime 10000x ./collector || exit 1; \
+	@for p in $(FUZZ_PKGS); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
+	    echo "fuzz $$p $$t"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime 10000x $$p || exit 1; \
+	  done; \
 	done
 
 fmt:

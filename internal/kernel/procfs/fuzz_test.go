@@ -27,7 +27,7 @@ import (
 // and then run as regression cases on every `go test`.
 //
 //	make fuzz-short                                              # 10,000 inputs per target, as CI does
-//	go test ./collector -run '^$' -fuzz '^FuzzParseCPUList$' -fuzztime 10m -parallel 1
+//	go test ./internal/kernel/procfs -run '^$' -fuzz '^FuzzParseSoftnetInvariants$' -fuzztime 10m -parallel 1
 
 // intrBlank is ParseInterrupts' notion of a blank line.
 func intrBlank(line string) bool {
