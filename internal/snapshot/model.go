@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"errors"
 	"time"
 
 	"github.com/netirq/netirq_exporter/internal/irqclass"
@@ -64,20 +63,6 @@ type Snapshot struct {
 	TunablesErr   error
 }
 
-// failPart adds err to the error of part p, which makes the collectors
-// that use p report failure.
-func (snap *Snapshot) failPart(p Part, err error) {
-	fields := map[Part]*error{
-		PartTopology: &snap.TopologyErr, PartNetDevices: &snap.NetDevicesErr, PartInterrupts: &snap.InterruptsErr,
-		PartAffinity: &snap.AffinityErr, PartSoftirqs: &snap.SoftirqsErr, PartSoftnet: &snap.SoftnetErr,
-		PartCPUTime: &snap.CPUTimeErr, PartEthtool: &snap.EthtoolErr, PartQueueStats: &snap.QueueStatsErr,
-		PartThreads: &snap.ThreadsErr, PartTunables: &snap.TunablesErr,
-	}
-	if f := fields[p]; f != nil {
-		*f = errors.Join(*f, err)
-	}
-}
-
 // PartDuration is the read time of one snapshot part.
 type PartDuration struct {
 	Part     Part
@@ -89,7 +74,7 @@ type PartDuration struct {
 type Part uint
 
 // The parts. They are read concurrently; a part may wait for and use
-// those above it (see partReader).
+// those above it (see partSpec).
 const (
 	PartTopology   Part = 1 << iota // /sys/devices/system/{cpu,node}
 	PartNetDevices                  // /sys/class/net/* and rps_sock_flow_entries
@@ -103,12 +88,7 @@ const (
 	PartThreads                     // napi/* and ksoftirqd/N kernel threads from /proc/<pid>
 	PartTunables                    // /proc/sys/net/core tunables, irqbalance
 	partLast       = PartTunables
+
+	// PartAll is every part.
+	PartAll = partLast<<1 - 1
 )
-
-var partNames = map[Part]string{
-	PartInterrupts: "interrupts", PartAffinity: "irq_affinity", PartSoftirqs: "softirqs",
-	PartSoftnet: "softnet", PartCPUTime: "stat", PartNetDevices: "net_devices", PartTopology: "cpu_topology",
-	PartEthtool: "ethtool", PartQueueStats: "queue_stats", PartThreads: "threads", PartTunables: "tunables",
-}
-
-func (p Part) String() string { return partNames[p] }

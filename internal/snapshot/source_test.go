@@ -1,8 +1,10 @@
 package snapshot
 
 import (
+	"math/bits"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,15 +21,15 @@ func TestConcurrentReadEqualsSequential(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, dense := range []bool{false, true} {
-		s := NewSource(filepath.Join(root, "proc"), filepath.Join(root, "sys"), partLast<<1-1, &IRQSelector{All: dense})
+		s := NewSource(filepath.Join(root, "proc"), filepath.Join(root, "sys"), PartAll, &IRQSelector{All: dense})
 
 		sequential := &Snapshot{RPSSockFlowEntries: -1}
 		noWait := func(Part) {}
 		var wantParts []Part
-		for p := Part(1); p <= partLast; p <<= 1 {
-			if read, ok := partReaders[p]; ok && s.parts&p != 0 {
-				read(s, sequential, noWait)
-				wantParts = append(wantParts, p)
+		for _, sp := range partTable {
+			if s.parts&sp.part != 0 {
+				sp.read(s, sequential, noWait)
+				wantParts = append(wantParts, sp.part)
 			}
 		}
 		for range 5 {
@@ -56,17 +58,42 @@ func TestConcurrentReadEqualsSequential(t *testing.T) {
 // collectors' half of this is TestPanickingPartFailsItsCollectors in
 // collector, through a part error.)
 func TestPanickingPartFailsItsPart(t *testing.T) {
-	saved := partReaders[PartNetDevices]
-	partReaders[PartNetDevices] = func(*Source, *Snapshot, func(Part)) { panic("boom") }
-	defer func() { partReaders[PartNetDevices] = saved }()
+	i := slices.IndexFunc(partTable, func(sp partSpec) bool { return sp.part == PartNetDevices })
+	saved := partTable[i].read
+	partTable[i].read = func(*Source, *Snapshot, func(Part)) { panic("boom") }
+	defer func() { partTable[i].read = saved }()
 
 	root := "../../testdata/hosts/bigiron-8cpu"
-	s := NewSource(filepath.Join(root, "proc"), filepath.Join(root, "sys"), partLast<<1-1, nil)
+	s := NewSource(filepath.Join(root, "proc"), filepath.Join(root, "sys"), PartAll, nil)
 	snap := s.Snapshot()
 	if snap.NetDevicesErr == nil || !strings.Contains(snap.NetDevicesErr.Error(), "reading net_devices panicked: boom") {
 		t.Fatalf("net devices error %v, want the panic", snap.NetDevicesErr)
 	}
 	if snap.Interrupts == nil || snap.Affinity == nil {
 		t.Fatal("the parts after the one that panicked were not read")
+	}
+}
+
+// TestPartTable: every Part has one row, in bit order, whose needs and
+// uses come before it; NewSource adds the needs.
+func TestPartTable(t *testing.T) {
+	if len(partTable) != bits.Len(uint(partLast)) {
+		t.Fatalf("%d rows for %d parts", len(partTable), bits.Len(uint(partLast)))
+	}
+	for i, sp := range partTable {
+		if sp.part != Part(1)<<i || sp.name == "" || sp.read == nil || sp.err == nil {
+			t.Errorf("row %d: part %d name %q", i, sp.part, sp.name)
+		}
+		for _, d := range append(slices.Clone(sp.needs), sp.uses...) {
+			if d >= sp.part {
+				t.Errorf("%s depends on %s, a later part", sp.name, d)
+			}
+		}
+	}
+	if got, want := withNeeds(PartAffinity), PartAffinity|PartInterrupts|PartNetDevices; got != want {
+		t.Errorf("withNeeds(affinity) = %b, want %b", got, want)
+	}
+	if got := withNeeds(PartThreads); got != PartThreads {
+		t.Errorf("withNeeds(threads) = %b: uses are not needs", got)
 	}
 }
