@@ -182,7 +182,7 @@ func NewSource(cfg Config) (*snapshot.Source, error) {
 
 func newSource(cfg Config, parts snapshot.Part) *snapshot.Source {
 	selector := cfg.Interrupts
-	return snapshot.NewSource(cfg.ProcPath, cfg.SysPath, parts, &selector)
+	return snapshot.NewSource(snapshot.Options{ProcPath: cfg.ProcPath, SysPath: cfg.SysPath, Parts: parts, Selector: &selector})
 }
 
 // enabled lists the collectors cfg enables, in name order, and the

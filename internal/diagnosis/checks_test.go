@@ -480,7 +480,7 @@ func TestCheckNAPIThreadUnpinned(t *testing.T) {
 // namespace the test runs in, not the tree, so they are cleared.
 func fixtureFindings(t *testing.T, root string) []Finding {
 	t.Helper()
-	snap := snapshot.NewSource(filepath.Join(root, "proc"), filepath.Join(root, "sys"), snapshot.PartAll, nil).Snapshot()
+	snap := snapshot.NewSource(snapshot.Options{ProcPath: filepath.Join(root, "proc"), SysPath: filepath.Join(root, "sys"), Parts: snapshot.PartAll}).Snapshot()
 	fixture := *snap
 	fixture.Channels, fixture.RSS, fixture.QueueStats, fixture.QueueNAPIs, fixture.NAPIs = nil, nil, nil, nil, nil
 	return Evaluate(&fixture)

@@ -90,7 +90,7 @@ func queueRow(t *testing.T, r Report, dev string, irq int, kind string, queue in
 // Source, with counters bumped in between, and checks every rate.
 func TestBuildReportFixture(t *testing.T) {
 	root := testutil.CopyTree(t, "../../testdata/hosts/bigiron-8cpu")
-	source := snapshot.NewSource(filepath.Join(root, "proc"), filepath.Join(root, "sys"), snapshot.PartAll, nil)
+	source := snapshot.NewSource(snapshot.Options{ProcPath: filepath.Join(root, "proc"), SysPath: filepath.Join(root, "sys"), Parts: snapshot.PartAll})
 	// Fresh snapshots (not shared), then pin the interval to 2 s.
 	prev := *source.Snapshot()
 	bump(t, root, "proc/interrupts", `^\s*100:`, 2, 2000, false)          // IRQ 100, CPU 1: +1000/s

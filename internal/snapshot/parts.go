@@ -123,7 +123,7 @@ var partTable = []partSpec{
 		err: func(s *Snapshot) *error { return &s.TunablesErr },
 		read: func(s *Source, snap *Snapshot, _ func(Part)) {
 			t, err := procfs.ReadTunables(s.procPath, s.sysPath)
-			running, ibErr := procfs.IRQBalanceProbeFor(s.procPath).Running(time.Now())
+			running, ibErr := s.irqbalance.Running(time.Now())
 			t.IRQBalanceRunning = running
 			snap.Tunables, snap.TunablesErr = t, errors.Join(err, ibErr)
 		}},

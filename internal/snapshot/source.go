@@ -22,6 +22,7 @@ type Source struct {
 	procPath, sysPath string
 	parts             Part
 	selector          *IRQSelector
+	irqbalance        *procfs.IRQBalanceProbe // where irqbalance was last seen
 
 	mu       sync.Mutex
 	inflight *snapshotCall
@@ -33,10 +34,19 @@ type snapshotCall struct {
 	snap *Snapshot
 }
 
-// NewSource returns a Source that reads the given parts below procPath and
-// sysPath. selector picks the IRQs whose /proc/irq/N is read.
-func NewSource(procPath, sysPath string, parts Part, selector *IRQSelector) *Source {
-	return &Source{procPath: procPath, sysPath: sysPath, parts: withNeeds(parts), selector: selector}
+// Options configure a Source.
+type Options struct {
+	ProcPath, SysPath string       // the procfs and sysfs mount points
+	Parts             Part         // what to read; the parts they need are added
+	Selector          *IRQSelector // the IRQs whose /proc/irq/N is read; nil: the NIC IRQs
+}
+
+// NewSource returns a Source that reads opts.Parts below opts.ProcPath and
+// opts.SysPath. Everything it remembers between reads (where irqbalance
+// runs) is its own: two Sources share nothing.
+func NewSource(opts Options) *Source {
+	return &Source{procPath: opts.ProcPath, sysPath: opts.SysPath, parts: withNeeds(opts.Parts),
+		selector: opts.Selector, irqbalance: procfs.NewIRQBalanceProbe(opts.ProcPath)}
 }
 
 // Reads is the number of snapshots read so far.

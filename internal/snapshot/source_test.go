@@ -21,7 +21,7 @@ func TestConcurrentReadEqualsSequential(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, dense := range []bool{false, true} {
-		s := NewSource(filepath.Join(root, "proc"), filepath.Join(root, "sys"), PartAll, &IRQSelector{All: dense})
+		s := NewSource(Options{ProcPath: filepath.Join(root, "proc"), SysPath: filepath.Join(root, "sys"), Parts: PartAll, Selector: &IRQSelector{All: dense}})
 
 		sequential := &Snapshot{RPSSockFlowEntries: -1}
 		noWait := func(Part) {}
@@ -64,7 +64,7 @@ func TestPanickingPartFailsItsPart(t *testing.T) {
 	defer func() { partTable[i].read = saved }()
 
 	root := "../../testdata/hosts/bigiron-8cpu"
-	s := NewSource(filepath.Join(root, "proc"), filepath.Join(root, "sys"), PartAll, nil)
+	s := NewSource(Options{ProcPath: filepath.Join(root, "proc"), SysPath: filepath.Join(root, "sys"), Parts: PartAll})
 	snap := s.Snapshot()
 	if snap.NetDevicesErr == nil || !strings.Contains(snap.NetDevicesErr.Error(), "reading net_devices panicked: boom") {
 		t.Fatalf("net devices error %v, want the panic", snap.NetDevicesErr)

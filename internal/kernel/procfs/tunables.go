@@ -48,7 +48,7 @@ const irqbalanceRescan = 60 * time.Second
 // <sysRoot>/class/net. It always returns a Tunables (absent values are -1,
 // absent devices missing from the maps); the error names the files that
 // exist but could not be read or parsed. IRQBalanceRunning is left false:
-// see irqbalanceProbe.
+// see IRQBalanceProbe.
 func ReadTunables(procRoot, sysRoot string) (*Tunables, error) {
 	t := &Tunables{
 		NetdevBudget: -1, NetdevBudgetUsecs: -1, NetdevMaxBacklog: -1, DevWeight: -1, FlowLimitTableLen: -1,
@@ -127,35 +127,23 @@ func readOptionalInt(path string) (int64, error) {
 	return v, nil
 }
 
-// irqbalanceProbe remembers, for one procfs root, where irqbalance was last
-// seen.
-type irqbalanceProbe struct {
+// IRQBalanceProbe remembers, for one procfs root, where irqbalance was
+// last seen. Its owner (the snapshot Source) keeps one per root.
+type IRQBalanceProbe struct {
 	procRoot string
 	mu       sync.Mutex
 	pid      int       // last PID seen running irqbalance; 0 none
 	scanned  time.Time // when a full scan last found none
 }
 
-var (
-	irqbalanceProbesMu sync.Mutex
-	irqbalanceProbes   = map[string]*irqbalanceProbe{}
-)
-
-// IRQBalanceProbeFor returns the shared probe of procRoot.
-func IRQBalanceProbeFor(procRoot string) *irqbalanceProbe {
-	irqbalanceProbesMu.Lock()
-	defer irqbalanceProbesMu.Unlock()
-	p, ok := irqbalanceProbes[procRoot]
-	if !ok {
-		p = &irqbalanceProbe{procRoot: procRoot}
-		irqbalanceProbes[procRoot] = p
-	}
-	return p
+// NewIRQBalanceProbe returns a probe of procRoot that has seen nothing yet.
+func NewIRQBalanceProbe(procRoot string) *IRQBalanceProbe {
+	return &IRQBalanceProbe{procRoot: procRoot}
 }
 
-// running answers whether irqbalance runs, scanning /proc only when the
+// Running answers whether irqbalance runs, scanning /proc only when the
 // last PID seen is gone and the last "none" is older than irqbalanceRescan.
-func (p *irqbalanceProbe) Running(now time.Time) (bool, error) {
+func (p *IRQBalanceProbe) Running(now time.Time) (bool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.pid > 0 && isIRQBalance(p.procRoot, p.pid) {

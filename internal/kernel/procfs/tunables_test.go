@@ -132,7 +132,7 @@ func TestTunablesFindIRQBalance(t *testing.T) {
 func TestTunablesIRQBalanceProbeCache(t *testing.T) {
 	procRoot := filepath.Join(t.TempDir(), "proc")
 	testutil.FakeProcesses(t, procRoot, map[int]string{1: "systemd"})
-	p := &irqbalanceProbe{procRoot: procRoot}
+	p := NewIRQBalanceProbe(procRoot)
 	t0 := time.Unix(1_000_000, 0)
 	check := func(now time.Time, want bool) {
 		t.Helper()
@@ -154,10 +154,6 @@ func TestTunablesIRQBalanceProbeCache(t *testing.T) {
 	// A clock that went backwards does not pin the cached answer.
 	testutil.FakeProcesses(t, procRoot, map[int]string{4400: "irqbalance"})
 	check(t0, true)
-	// The probes are shared per procfs root.
-	if IRQBalanceProbeFor(procRoot) != IRQBalanceProbeFor(procRoot) || IRQBalanceProbeFor(procRoot) == IRQBalanceProbeFor(procRoot+"x") {
-		t.Errorf("probes are not one per procfs root")
-	}
 }
 
 // TestTunablesLive compares the reader with this machine's files and with
@@ -291,7 +287,7 @@ func TestTunablesIRQBalanceLive(t *testing.T) {
 	if pid := agree("with the stand-in"); pid == 0 {
 		t.Errorf("the stand-in irqbalance (PID %d) was not found", cmd.Process.Pid)
 	}
-	probe := &irqbalanceProbe{procRoot: "/proc"}
+	probe := NewIRQBalanceProbe("/proc")
 	if running, err := probe.Running(time.Now()); err != nil || !running {
 		t.Errorf("probe: running %v, %v; want true", running, err)
 	}
