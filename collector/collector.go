@@ -69,6 +69,10 @@ type Config struct {
 	SoftirqsAll bool
 	// DeviceExclude drops net devices by name from the queue metrics.
 	DeviceExclude *regexp.Regexp
+	// NetNS is the network namespace file whose devices the netlink and
+	// ioctl readers ask about; "" (no flag sets it): the exporter's own.
+	// The lab tests point it at a lab namespace.
+	NetNS string
 }
 
 // DefaultConfig is what the exporter does with no flags.
@@ -165,24 +169,25 @@ func NewExporter(cfg Config, logger *slog.Logger) (*Exporter, error) {
 	for _, name := range names {
 		e.collectors[name] = factories[name].build(&cfg)
 	}
-	e.source = newSource(cfg, parts)
+	e.source = newSource(cfg, parts, logger)
 	return e, nil
 }
 
 // NewSource returns the snapshot source that the collectors cfg enables
 // read, without building them: the report's source (the --collector.*
 // flags decide what it reads, as for the exporter).
-func NewSource(cfg Config) (*snapshot.Source, error) {
+func NewSource(cfg Config, logger *slog.Logger) (*snapshot.Source, error) {
 	_, parts, err := enabled(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return newSource(cfg, parts), nil
+	return newSource(cfg, parts, logger), nil
 }
 
-func newSource(cfg Config, parts snapshot.Part) *snapshot.Source {
+func newSource(cfg Config, parts snapshot.Part, logger *slog.Logger) *snapshot.Source {
 	selector := cfg.Interrupts
-	return snapshot.NewSource(snapshot.Options{ProcPath: cfg.ProcPath, SysPath: cfg.SysPath, Parts: parts, Selector: &selector})
+	return snapshot.NewSource(snapshot.Options{ProcPath: cfg.ProcPath, SysPath: cfg.SysPath, Parts: parts,
+		Selector: &selector, Logger: logger, NetNS: cfg.NetNS})
 }
 
 // enabled lists the collectors cfg enables, in name order, and the

@@ -127,9 +127,7 @@ func TestEthtoolExporterLive(t *testing.T) {
 
 	testutil.NeedRoot(t)
 	lab := netlab.New(t, netlab.Options{Queues: 4})
-	useLabNetNS(t, lab)
-	cfg := DefaultConfig()
-	cfg.SysPath = lab.SysfsRoot()
+	cfg := labConfig(lab)
 	mfs = gather(t, newTestExporter(t, cfg))
 	if s := successes(mfs)["ethtool"]; s != 1 {
 		t.Errorf("ethtool collector failed on the lab")

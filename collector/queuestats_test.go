@@ -152,10 +152,8 @@ func TestQueueStatsExporterLive(t *testing.T) {
 
 	testutil.NeedRoot(t)
 	lab := netlab.New(t, netlab.Options{Queues: 4})
-	useLabNetNS(t, lab)
 	ifb := lab.AddIFB(t)
-	cfg := DefaultConfig()
-	cfg.SysPath = lab.SysfsRoot()
+	cfg := labConfig(lab)
 	e := newTestExporter(t, cfg)
 	before := gather(t, e)
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
@@ -189,10 +187,11 @@ func TestQueueStatsExporterLive(t *testing.T) {
 	t.Logf("flood: sent %d; ifb rx queues rose by %.0f in total", res.Sent, rose)
 }
 
-// useLabNetNS points the netlink/ioctl readers at the lab's receiver
-// namespace for the rest of the test.
-func useLabNetNS(t *testing.T, lab *netlab.Lab) {
-	t.Helper()
-	nic.SetNetNS(filepath.Join("/run/netns", lab.ReceiverNS()))
-	t.Cleanup(func() { nic.SetNetNS("") })
+// labConfig reads the lab's receiver: its sysfs, and its network
+// namespace for the netlink/ioctl readers.
+func labConfig(lab *netlab.Lab) Config {
+	cfg := DefaultConfig()
+	cfg.SysPath = lab.SysfsRoot()
+	cfg.NetNS = filepath.Join("/run/netns", lab.ReceiverNS())
+	return cfg
 }

@@ -48,8 +48,6 @@ func main() {
 	command := kingpin.MustParse(app.Parse(os.Args[1:]))
 
 	logger := promslog.New(promslogConfig)
-	// Readers deep in the collector package log through slog.Default.
-	slog.SetDefault(logger)
 	cfg, err := buildConfig()
 	if err != nil {
 		logger.Error("bad flag", "err", err)

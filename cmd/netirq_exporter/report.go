@@ -40,7 +40,7 @@ func runReport(cfg collector.Config, logger *slog.Logger, opts *reportOptions, o
 		logger.Error("bad flag", "err", fmt.Sprintf("--interval %s: want %s to %s", opts.interval, minReportInterval, maxReportInterval))
 		return 2
 	}
-	source, err := collector.NewSource(cfg)
+	source, err := collector.NewSource(cfg, logger)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
 		return 1

@@ -95,13 +95,13 @@ var partTable = []partSpec{
 		err: func(s *Snapshot) *error { return &s.EthtoolErr },
 		read: func(s *Source, snap *Snapshot, wait func(Part)) {
 			wait(PartNetDevices)
-			snap.Channels, snap.RSS, snap.EthtoolErr = nic.ReadEthtool(s.sysPath, snap.NetDevices)
+			snap.Channels, snap.RSS, snap.EthtoolErr = s.nic.Ethtool(s.sysPath, snap.NetDevices)
 		}},
 	{part: PartQueueStats, name: "queue_stats", uses: []Part{PartNetDevices},
 		err: func(s *Snapshot) *error { return &s.QueueStatsErr },
 		read: func(s *Source, snap *Snapshot, wait func(Part)) {
 			wait(PartNetDevices)
-			r := nic.ReadQueueStats(s.sysPath, snap.NetDevices)
+			r := s.nic.QueueStats(s.sysPath, snap.NetDevices)
 			snap.QueueStats, snap.QueueNAPIs, snap.NAPIs, snap.QueueStatsErr = r.Stats, r.Queues, r.NAPIs, r.Err
 		}},
 	{part: PartThreads, name: "threads", uses: []Part{PartQueueStats}, // the NAPI → thread map, when read

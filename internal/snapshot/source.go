@@ -3,6 +3,7 @@ package snapshot
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 )
 
@@ -23,6 +25,7 @@ type Source struct {
 	parts             Part
 	selector          *IRQSelector
 	irqbalance        *procfs.IRQBalanceProbe // where irqbalance was last seen
+	nic               *nic.Reader             // the netlink/ioctl readers and their caches
 
 	mu       sync.Mutex
 	inflight *snapshotCall
@@ -39,14 +42,21 @@ type Options struct {
 	ProcPath, SysPath string       // the procfs and sysfs mount points
 	Parts             Part         // what to read; the parts they need are added
 	Selector          *IRQSelector // the IRQs whose /proc/irq/N is read; nil: the NIC IRQs
+	Logger            *slog.Logger // for the readers' debug lines; nil: none
+	// NetNS is a network namespace file (/run/netns/NAME) whose devices
+	// the netlink and ioctl readers ask about; "": the exporter's own.
+	// Tests set it to a lab namespace whose sysfs SysPath points at.
+	NetNS string
 }
 
 // NewSource returns a Source that reads opts.Parts below opts.ProcPath and
 // opts.SysPath. Everything it remembers between reads (where irqbalance
-// runs) is its own: two Sources share nothing.
+// runs, the netlink families, ethtool -S layouts) is its own: two Sources
+// share nothing.
 func NewSource(opts Options) *Source {
 	return &Source{procPath: opts.ProcPath, sysPath: opts.SysPath, parts: withNeeds(opts.Parts),
-		selector: opts.Selector, irqbalance: procfs.NewIRQBalanceProbe(opts.ProcPath)}
+		selector: opts.Selector, irqbalance: procfs.NewIRQBalanceProbe(opts.ProcPath),
+		nic: nic.NewReader(opts.Logger, opts.NetNS)}
 }
 
 // Reads is the number of snapshots read so far.

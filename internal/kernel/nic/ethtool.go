@@ -197,31 +197,31 @@ func ethtoolRequestHeader(headerAttr uint16, dev string) ([]byte, error) {
 	return ae.Encode()
 }
 
-// ReadEthtool reads channels and RSS of the devices the configured
+// Ethtool reads channels and RSS of the devices the configured
 // sysfs lists (and netlink answers for, see nicSession). Devices and kernels
 // that do not support a request are left out without an error; so is
 // everything when the request needs a capability the exporter lacks.
-func ReadEthtool(sysPath string, devs []sysfs.NetDevice) (map[string]Channels, map[string]RSSTable, error) {
-	if len(devs) == 0 || ethtoolFamily.unavailable() {
+func (r *Reader) Ethtool(sysPath string, devs []sysfs.NetDevice) (map[string]Channels, map[string]RSSTable, error) {
+	if len(devs) == 0 || r.ethtool.unavailable() {
 		return nil, nil, nil
 	}
-	sess, err := openNICSession(sysPath, devs)
+	sess, err := openNICSession(r, sysPath, devs)
 	if err != nil {
-		return nil, nil, quiet("ethtool", err)
+		return nil, nil, r.quiet("ethtool", err)
 	}
 	defer sess.Close()
 	if len(sess.byName) == 0 {
 		return nil, nil, nil
 	}
-	conn, fam, err := sess.genl(ethtoolFamily)
+	conn, fam, err := sess.genl(r.ethtool)
 	if err != nil {
-		return nil, nil, quiet("ethtool", err)
+		return nil, nil, r.quiet("ethtool", err)
 	}
 	var errs []error
 	channels, err := readChannels(conn, fam, sess)
-	errs = append(errs, quiet("ethtool channels", err))
+	errs = append(errs, r.quiet("ethtool channels", err))
 	rss, err := readRSS(conn, fam, sess)
-	errs = append(errs, quiet("ethtool rss", err))
+	errs = append(errs, r.quiet("ethtool rss", err))
 	return channels, rss, errors.Join(errs...)
 }
 
@@ -305,7 +305,7 @@ func readRSS(conn *genetlink.Conn, fam genlFamily, sess *nicSession) (map[string
 			Header: genetlink.Header{Command: ethtoolMsgRSSGet, Version: fam.Version}, Data: req,
 		}, fam.ID, netlink.Request)
 		if err != nil {
-			if quiet("ethtool rss "+name, err) != nil {
+			if sess.r.quiet("ethtool rss "+name, err) != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			}
 			continue

@@ -189,7 +189,7 @@ func TestEthtoolLiveHost(t *testing.T) {
 	if err != nil || len(devs) == 0 {
 		t.Skipf("no /sys/class/net: %v", err)
 	}
-	chans, rss, err := ReadEthtool("/sys", devs)
+	chans, rss, err := testReader.Ethtool("/sys", devs)
 	if err != nil {
 		t.Fatalf("ReadEthtool: %v", err)
 	}
@@ -217,12 +217,12 @@ func TestEthtoolLiveHost(t *testing.T) {
 
 	// The per-device RSS_GET of kernels without the RSS dump (6.2 to 6.11),
 	// forced here by hiding the dump flag: same answer, no error.
-	sess, err := openNICSession("/sys", devs)
+	sess, err := openNICSession(testReader, "/sys", devs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	conn, fam, err := sess.genl(ethtoolFamily)
+	conn, fam, err := sess.genl(testReader.ethtool)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestEthtoolLiveHost(t *testing.T) {
 		t.Errorf("per-device RSS_GET: %+v, %v; the dump said %+v", perDevice, err, rss)
 	}
 	delete(doOnly.Ops, ethtoolMsgRSSGet)
-	if none, err := readRSS(conn, doOnly, sess); none != nil || !isUnsupported(err) || quiet("rss", err) != nil {
+	if none, err := readRSS(conn, doOnly, sess); none != nil || !isUnsupported(err) || testReader.quiet("rss", err) != nil {
 		t.Errorf("RSS_GET missing (Linux < 6.2): %+v, %v; want nothing, quietly", none, err)
 	}
 }
@@ -253,7 +253,7 @@ func TestEthtoolLiveVeth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chans, rss, err := ReadEthtool(lab.SysfsRoot(), devs)
+	chans, rss, err := testReader.Ethtool(lab.SysfsRoot(), devs)
 	if err != nil {
 		t.Fatalf("ReadEthtool in the lab: %v", err)
 	}
@@ -265,23 +265,21 @@ func TestEthtoolLiveVeth(t *testing.T) {
 		t.Errorf("lab namespace: channels %+v, rss %+v; want the veth's channels only", chans, rss)
 	}
 	// Without the namespace the lab's devices are not the exporter's: nothing.
-	nicNetNSPath.Store(nil)
-	chans, rss, err = ReadEthtool(lab.SysfsRoot(), devs)
+	testReader.netNS = ""
+	chans, rss, err = testReader.Ethtool(lab.SysfsRoot(), devs)
 	if err != nil || len(chans)+len(rss) != 0 {
 		t.Errorf("lab sysfs read from the host namespace: %+v %+v %v; want nothing", chans, rss, err)
 	}
 }
 
 // A request the kernel refuses for lack of a capability is skipped with
-// one debug line (through slog's default logger), not repeated per scrape.
+// one debug line (through the Reader's logger), not repeated per scrape.
 func TestEthtoolQuietLogsOnce(t *testing.T) {
 	var buf bytes.Buffer
-	old := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	t.Cleanup(func() { slog.SetDefault(old) })
+	r := NewReader(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), "")
 	what := "ethtool test-" + t.Name()
 	for range 3 {
-		if err := quiet(what, unix.EPERM); err != nil {
+		if err := r.quiet(what, unix.EPERM); err != nil {
 			t.Fatalf("quiet(EPERM) = %v", err)
 		}
 	}

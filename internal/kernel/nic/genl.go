@@ -3,7 +3,6 @@ package nic
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"sync"
 	"time"
@@ -39,32 +38,30 @@ func isPermission(err error) bool {
 
 // quiet turns "unsupported" and "needs a capability" into nil (with a rate
 // limited debug log) and keeps every other error, prefixed with what.
-func quiet(what string, err error) error {
+func (r *Reader) quiet(what string, err error) error {
 	switch {
 	case err == nil:
 		return nil
 	case isPermission(err):
-		nicDebug(what+": skipped, needs a capability", err)
+		r.debug(what+": skipped, needs a capability", err)
 		return nil
 	case isUnsupported(err):
-		nicDebug(what+": not supported here, skipped", err)
+		r.debug(what+": not supported here, skipped", err)
 		return nil
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-var nicDebugSeen sync.Map // message → time.Time of its last log
-
-// nicDebug logs msg at debug level through slog's default logger, at most
-// once per familyRetry for the same message, so a host without support
-// does not log on every scrape.
-func nicDebug(msg string, err error) {
+// debug logs msg at debug level through the Reader's logger, at most once
+// per familyRetry for the same message, so a host without support does not
+// log on every scrape.
+func (r *Reader) debug(msg string, err error) {
 	now := time.Now()
-	if last, ok := nicDebugSeen.Load(msg); ok && now.Sub(last.(time.Time)) < familyRetry {
+	if last, ok := r.debugSeen.Load(msg); ok && now.Sub(last.(time.Time)) < familyRetry {
 		return
 	}
-	nicDebugSeen.Store(msg, now)
-	slog.Default().Debug(msg, "err", err)
+	r.debugSeen.Store(msg, now)
+	r.logger.Debug(msg, "err", err)
 }
 
 // familyRetry is how long a family found missing is not asked for again.
@@ -81,8 +78,6 @@ type genlFamilyCache struct {
 	fam     *genlFamily
 	retryAt time.Time
 }
-
-var ethtoolFamily = &genlFamilyCache{name: ethtoolGenlName}
 
 // unavailable reports whether the family was found missing recently.
 func (c *genlFamilyCache) unavailable() bool {

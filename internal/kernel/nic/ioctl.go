@@ -141,18 +141,19 @@ type statsLayoutKey struct {
 	dev     string
 }
 
-var statsLayouts = struct {
+// statsLayoutCache keeps each device's counter layout between scrapes.
+type statsLayoutCache struct {
 	sync.Mutex
 	m map[statsLayoutKey]*statsLayout
-}{m: map[statsLayoutKey]*statsLayout{}}
+}
 
-// pruneStatsLayouts forgets devices not seen for a while.
-func pruneStatsLayouts() {
-	statsLayouts.Lock()
-	defer statsLayouts.Unlock()
-	for k, l := range statsLayouts.m {
+// prune forgets devices not seen for a while.
+func (c *statsLayoutCache) prune() {
+	c.Lock()
+	defer c.Unlock()
+	for k, l := range c.m {
 		if time.Since(l.seen) > 2*familyRetry {
-			delete(statsLayouts.m, k)
+			delete(c.m, k)
 		}
 	}
 }
@@ -161,12 +162,12 @@ func pruneStatsLayouts() {
 func (s *nicSession) ethtoolQueueStats(dev string) ([]QueueStats, error) {
 	key := statsLayoutKey{s.nsIno, s.byName[dev], dev}
 	now := time.Now()
-	statsLayouts.Lock()
-	layout := statsLayouts.m[key]
+	s.r.layouts.Lock()
+	layout := s.r.layouts.m[key]
 	if layout != nil {
 		layout.seen = now
 	}
-	statsLayouts.Unlock()
+	s.r.layouts.Unlock()
 	// Layouts are never changed once stored, only replaced.
 	if layout != nil && len(layout.fields) == 0 && now.Before(layout.retryAt) {
 		return nil, nil
@@ -213,13 +214,13 @@ func (s *nicSession) ethtoolQueueStats(dev string) ([]QueueStats, error) {
 }
 
 func (s *nicSession) storeLayout(key statsLayoutKey, l *statsLayout) {
-	statsLayouts.Lock()
-	defer statsLayouts.Unlock()
+	s.r.layouts.Lock()
+	defer s.r.layouts.Unlock()
 	if l == nil {
-		delete(statsLayouts.m, key)
+		delete(s.r.layouts.m, key)
 		return
 	}
-	statsLayouts.m[key] = l
+	s.r.layouts.m[key] = l
 }
 
 // queueStatLayout keeps the per-queue packets/bytes counters of names.

@@ -66,8 +66,6 @@ const (
 	netdevQStatsScopeQueue = 1 // NETDEV_QSTATS_SCOPE_QUEUE
 )
 
-var netdevFamily = &genlFamilyCache{name: netdevGenlName}
-
 // netlinkQueue is one QUEUE_GET reply.
 type netlinkQueue struct {
 	Ifindex int
@@ -212,7 +210,7 @@ func nlUint(b []byte) (uint64, error) {
 	return 0, fmt.Errorf("uint attribute of %d bytes", len(b))
 }
 
-// QueueStatsResult is what ReadQueueStats found.
+// QueueStatsResult is what Reader.QueueStats found.
 type QueueStatsResult struct {
 	Stats  []QueueStats
 	Queues []QueueNAPI
@@ -220,16 +218,16 @@ type QueueStatsResult struct {
 	Err    error
 }
 
-// ReadQueueStats reads the netdev family's dumps and the ethtool -S
+// QueueStats reads the netdev family's dumps and the ethtool -S
 // fallback for the devices of the configured sysfs.
-func ReadQueueStats(sysPath string, devs []sysfs.NetDevice) QueueStatsResult {
+func (rd *Reader) QueueStats(sysPath string, devs []sysfs.NetDevice) QueueStatsResult {
 	var r QueueStatsResult
 	if len(devs) == 0 {
 		return r
 	}
-	sess, err := openNICSession(sysPath, devs)
+	sess, err := openNICSession(rd, sysPath, devs)
 	if err != nil {
-		r.Err = quiet("queue stats", err)
+		r.Err = rd.quiet("queue stats", err)
 		return r
 	}
 	defer sess.Close()
@@ -238,22 +236,22 @@ func ReadQueueStats(sysPath string, devs []sysfs.NetDevice) QueueStatsResult {
 	}
 	var errs []error
 	withQStats := map[string]bool{}
-	if !netdevFamily.unavailable() {
-		conn, fam, err := sess.genl(netdevFamily)
+	if !rd.netdev.unavailable() {
+		conn, fam, err := sess.genl(rd.netdev)
 		if err == nil {
 			var qerr error
 			r.Stats, qerr = readNetdevQStats(conn, fam, sess)
-			errs = append(errs, quiet("netdev qstats", qerr))
+			errs = append(errs, rd.quiet("netdev qstats", qerr))
 			for _, s := range r.Stats {
 				withQStats[s.Device] = true
 			}
 			var err error
 			r.Queues, err = readNetdevQueues(conn, fam, sess)
-			errs = append(errs, quiet("netdev queue-get", err))
+			errs = append(errs, rd.quiet("netdev queue-get", err))
 			r.NAPIs, err = readNetdevNAPIs(conn, fam, sess)
-			errs = append(errs, quiet("netdev napi-get", err))
+			errs = append(errs, rd.quiet("netdev napi-get", err))
 		} else {
-			errs = append(errs, quiet("netdev", err))
+			errs = append(errs, rd.quiet("netdev", err))
 		}
 	}
 	for _, dev := range sess.names() {
@@ -262,12 +260,12 @@ func ReadQueueStats(sysPath string, devs []sysfs.NetDevice) QueueStatsResult {
 		}
 		stats, err := sess.ethtoolQueueStats(dev)
 		if err != nil {
-			errs = append(errs, quiet("ethtool -S "+dev, err))
+			errs = append(errs, rd.quiet("ethtool -S "+dev, err))
 			continue
 		}
 		r.Stats = append(r.Stats, stats...)
 	}
-	pruneStatsLayouts()
+	rd.layouts.prune()
 	sortQueueStats(r.Stats)
 	r.Err = kernel.Summarize(nicNonNil(errs))
 	return r

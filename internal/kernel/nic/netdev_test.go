@@ -37,10 +37,13 @@ var captureNetlink = flag.Bool("netlink.capture", false,
 // namespace for the rest of the test.
 func useLabNetNS(t *testing.T, lab *netlab.Lab) {
 	t.Helper()
-	p := filepath.Join("/run/netns", lab.ReceiverNS())
-	nicNetNSPath.Store(&p)
-	t.Cleanup(func() { nicNetNSPath.Store(nil) })
+	testReader.netNS = filepath.Join("/run/netns", lab.ReceiverNS())
+	t.Cleanup(func() { testReader.netNS = "" })
 }
+
+// testReader is the Reader of the tests (the exporter's namespace unless
+// useLabNetNS points it at a lab's).
+var testReader = NewReader(nil, "")
 
 // Legacy ethtool set commands, used by tests only, on lab devices only.
 const (
@@ -492,7 +495,7 @@ func TestNetdevnlQueueStatLayout(t *testing.T) {
 
 func TestNetdevnlMissingFamilyIsCached(t *testing.T) {
 	fc := &genlFamilyCache{name: "netirq-nofam"}
-	sess, err := openNICSession("/sys", nil)
+	sess, err := openNICSession(testReader, "/sys", nil)
 	if err != nil {
 		t.Skipf("no socket: %v", err)
 	}
@@ -501,7 +504,7 @@ func TestNetdevnlMissingFamilyIsCached(t *testing.T) {
 	if !errors.Is(err, errUnsupported) || !isUnsupported(err) {
 		t.Fatalf("missing family: %v, want errUnsupported", err)
 	}
-	if quiet("x", err) != nil {
+	if testReader.quiet("x", err) != nil {
 		t.Error("quiet kept an unsupported error")
 	}
 	if !fc.unavailable() {
@@ -520,10 +523,10 @@ func TestNetdevnlMissingFamilyIsCached(t *testing.T) {
 	if fc.unavailable() {
 		t.Error("reset did not forget")
 	}
-	if quiet("x", unix.EPERM) != nil || quiet("x", unix.EOPNOTSUPP) != nil || quiet("x", unix.ENODEV) != nil {
+	if testReader.quiet("x", unix.EPERM) != nil || testReader.quiet("x", unix.EOPNOTSUPP) != nil || testReader.quiet("x", unix.ENODEV) != nil {
 		t.Error("EPERM/EOPNOTSUPP/ENODEV not quiet")
 	}
-	if quiet("x", unix.ENOBUFS) == nil {
+	if testReader.quiet("x", unix.ENOBUFS) == nil {
 		t.Error("ENOBUFS made quiet")
 	}
 }
@@ -537,13 +540,13 @@ func TestNetdevnlForeignSysfs(t *testing.T) {
 		if len(devs) == 0 {
 			t.Fatalf("%s: no devices", host)
 		}
-		r := ReadQueueStats(sys, devs)
-		ch, rss, err := ReadEthtool(sys, devs)
+		r := testReader.QueueStats(sys, devs)
+		ch, rss, err := testReader.Ethtool(sys, devs)
 		if r.Err != nil || err != nil || len(r.Stats)+len(r.Queues)+len(r.NAPIs)+len(ch)+len(rss) != 0 {
 			t.Errorf("%s: read %+v, %v %v %v from a foreign sysfs", host, r, ch, rss, err)
 		}
 	}
-	if r := ReadQueueStats("/sys", nil); r.Err != nil || r.Stats != nil {
+	if r := testReader.QueueStats("/sys", nil); r.Err != nil || r.Stats != nil {
 		t.Errorf("no devices: %+v", r)
 	}
 }
@@ -584,7 +587,7 @@ func TestNetdevnlLiveHost(t *testing.T) {
 	if err != nil || len(devs) == 0 {
 		t.Skipf("no /sys/class/net: %v", err)
 	}
-	r1 := ReadQueueStats("/sys", devs)
+	r1 := testReader.QueueStats("/sys", devs)
 	if r1.Err != nil {
 		t.Fatalf("queue stats: %v", r1.Err)
 	}
@@ -632,13 +635,13 @@ func TestNetdevnlLiveHost(t *testing.T) {
 	if *captureNetlink {
 		captureHostReplies(t, devs)
 	}
-	r2 := ReadQueueStats("/sys", devs)
+	r2 := testReader.QueueStats("/sys", devs)
 	if s2 := rx0(r2); s2 == nil || s2.Packets < s1.Packets || s2.Bytes < s1.Bytes {
 		t.Errorf("%s rx-0 went backwards: %+v then %+v", virtio, *s1, s2)
 	}
 	// A second read must be cheap: families and stats layouts are cached.
 	start := time.Now()
-	ReadQueueStats("/sys", devs)
+	testReader.QueueStats("/sys", devs)
 	t.Logf("cached read of %d devices: %v", len(devs), time.Since(start))
 }
 
@@ -663,7 +666,7 @@ func TestNetdevnlLiveVeth(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := ReadQueueStats(lab.SysfsRoot(), devs)
+		r := testReader.QueueStats(lab.SysfsRoot(), devs)
 		if r.Err != nil {
 			t.Fatalf("queue stats in the lab: %v", r.Err)
 		}
@@ -767,14 +770,14 @@ func TestNetdevnlLiveVeth(t *testing.T) {
 func captureLabReplies(t *testing.T, lab *netlab.Lab) {
 	t.Helper()
 	devs, _ := sysfs.ReadNetDevices(lab.SysfsRoot())
-	sess, err := openNICSession(lab.SysfsRoot(), devs)
+	sess, err := openNICSession(testReader, lab.SysfsRoot(), devs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sess.Close()
 	note := fmt.Sprintf("captured by TestNetdevnlLiveVeth -netlink.capture on Linux %s:\n"+
 		"a netlab veth (4 rx/4 tx queues) with GRO and threaded NAPI on, in the lab's receiver namespace (plus lo)", kernelRelease())
-	netdev, fam, err := sess.genl(netdevFamily)
+	netdev, fam, err := sess.genl(testReader.netdev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -788,7 +791,7 @@ func captureLabReplies(t *testing.T, lab *netlab.Lab) {
 		}
 		writeHexFixture(t, c.name, note, payloads(msgs))
 	}
-	ethtool, efam, err := sess.genl(ethtoolFamily)
+	ethtool, efam, err := sess.genl(testReader.ethtool)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -812,14 +815,14 @@ func payloads(msgs []genetlink.Message) [][]byte {
 // (-netlink.capture): the virtio_net eth0 of the build VM.
 func captureHostReplies(t *testing.T, devs []sysfs.NetDevice) {
 	t.Helper()
-	sess, err := openNICSession("/sys", devs)
+	sess, err := openNICSession(testReader, "/sys", devs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sess.Close()
 	note := fmt.Sprintf("captured by TestNetdevnlLiveHost -netlink.capture on Linux %s:\n"+
 		"the host namespace of a Firecracker VM: eth0 = virtio_net with one queue pair, lo, ifb0, ifb1", kernelRelease())
-	for _, fc := range []*genlFamilyCache{netdevFamily, ethtoolFamily} {
+	for _, fc := range []*genlFamilyCache{testReader.netdev, testReader.ethtool} {
 		conn, _, err := sess.genl(fc)
 		if err != nil {
 			t.Fatal(err)
@@ -835,7 +838,7 @@ func captureHostReplies(t *testing.T, devs []sysfs.NetDevice) {
 		}
 		writeHexFixture(t, "family_"+fc.name, note, payloads(msgs))
 	}
-	conn, fam, _ := sess.genl(netdevFamily)
+	conn, fam, _ := sess.genl(testReader.netdev)
 	scope := encodeAttrs(t, func(ae *netlink.AttributeEncoder) { ae.Uint32(netdevAQStatsScope, netdevQStatsScopeQueue) })
 	for _, c := range []struct {
 		name string
@@ -848,7 +851,7 @@ func captureHostReplies(t *testing.T, devs []sysfs.NetDevice) {
 		}
 		writeHexFixture(t, c.name, note, payloads(msgs))
 	}
-	econn, efam, _ := sess.genl(ethtoolFamily)
+	econn, efam, _ := sess.genl(testReader.ethtool)
 	for _, c := range []struct {
 		name string
 		cmd  uint8
@@ -955,11 +958,11 @@ func unprivilegedChild() {
 	devs, _ := sysfs.ReadNetDevices("/sys")
 	res := unprivResult{UID: os.Getuid()}
 	var err error
-	res.Channels, res.RSS, err = ReadEthtool("/sys", devs)
+	res.Channels, res.RSS, err = testReader.Ethtool("/sys", devs)
 	if err != nil {
 		res.EthtoolErr = err.Error()
 	}
-	r := ReadQueueStats("/sys", devs)
+	r := testReader.QueueStats("/sys", devs)
 	res.Stats, res.Queues, res.NAPIs = r.Stats, r.Queues, r.NAPIs
 	if r.Err != nil {
 		res.QueueErr = r.Err.Error()

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -23,16 +22,6 @@ import (
 
 // netlinkTimeout bounds every netlink exchange of a scrape.
 const netlinkTimeout = 5 * time.Second
-
-// nicNetNSPath, when set, is a network namespace file (/run/netns/NAME)
-// whose devices the netlink and ioctl readers ask about, instead of the
-// exporter's own namespace. Only tests set it, to read a lab namespace
-// whose sysfs they also point the exporter at.
-var nicNetNSPath atomic.Pointer[string]
-
-// SetNetNS sets nicNetNSPath ("" for the exporter's own namespace); for
-// the collector's lab tests, until the path is an option of the Source.
-func SetNetNS(path string) { nicNetNSPath.Store(&path) }
 
 // nicSession is one reader's view of the devices for one scrape.
 //
@@ -55,14 +44,15 @@ type nicSession struct {
 	virtual map[string]bool // devices without a bus device
 	drivers map[string]string
 	closers []func()
+	r       *Reader // whose caches and logger the session uses
 }
 
-func openNICSession(sysPath string, devs []sysfs.NetDevice) (*nicSession, error) {
+func openNICSession(r *Reader, sysPath string, devs []sysfs.NetDevice) (*nicSession, error) {
 	s := &nicSession{ioctlFD: -1, byName: map[string]int{}, byIndex: map[int]string{},
-		virtual: map[string]bool{}, drivers: map[string]string{}}
+		virtual: map[string]bool{}, drivers: map[string]string{}, r: r}
 	nsPath := "/proc/thread-self/ns/net"
-	if p := nicNetNSPath.Load(); p != nil && *p != "" {
-		nsPath = *p
+	if r.netNS != "" {
+		nsPath = r.netNS
 		fd, err := unix.Open(nsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return nil, fmt.Errorf("opening network namespace %s: %w", nsPath, err)
@@ -229,7 +219,7 @@ type ifreqHWAddr struct {
 // socketInNetNS returns an AF_INET datagram socket (AF_UNIX when IPv4 is
 // off; SIOCETHTOOL and SIOCGIF* work on any socket) in the network
 // namespace nsFD, 0 meaning the caller's. Entering another namespace needs
-// CAP_SYS_ADMIN and is only done for tests (nicNetNSPath).
+// CAP_SYS_ADMIN and is only done for tests (Reader.netNS).
 func socketInNetNS(nsFD int) (int, error) {
 	open := func() (int, error) {
 		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
