@@ -1,9 +1,10 @@
-// Package collector reads how a Linux host spreads network interrupt and
-// softirq work over its CPUs and exports it as Prometheus metrics.
+// Package collector exports, as Prometheus metrics, how a Linux host
+// spreads network interrupt and softirq work over its CPUs.
 //
 // Data flows one way: the files under /proc and /sys are read once per
-// scrape into a snapshot.Snapshot (internal/snapshot over the readers of internal/kernel/...); each collector
-// (one file each) only translates its part of the snapshot into metrics.
+// scrape into a snapshot.Snapshot (internal/snapshot, over the readers of
+// internal/kernel/...); each collector (one file each) only translates its
+// part of the snapshot into metrics. See ARCHITECTURE.md.
 package collector
 
 import (

@@ -1,0 +1,3 @@
+// Package diagnosis holds the misconfiguration checks: pure functions of a
+// snapshot that return Findings with a fix command each.
+package diagnosis

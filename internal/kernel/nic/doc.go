@@ -1,0 +1,5 @@
+// Package nic asks the kernel about NICs over generic netlink (the ethtool
+// family: channels, RSS; the netdev family: queues, NAPI, qstats) and the
+// SIOCETHTOOL ioctl (the ethtool -S fallback), through a Reader that owns
+// the caches and the network namespace.
+package nic
