@@ -133,8 +133,10 @@ func familyHasOp(fam genlFamily, cmd uint32, dump bool) bool {
 	return flags&(genlCmdCapDo|genlCmdCapDump) != 0
 }
 
-// genlFamily is a resolved generic netlink family with its commands
-// (genetlink.Family leaves the command list out).
+// genlFamily is a resolved generic netlink family with its commands.
+// genetlink's Conn.GetFamily (v1.4.0) would resolve the ID but its Family
+// leaves the command list out, which familyHasOp needs: hence our own
+// CTRL_CMD_GETFAMILY below.
 type genlFamily struct {
 	ID      uint16
 	Version uint8

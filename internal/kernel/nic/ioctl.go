@@ -18,7 +18,12 @@ import (
 )
 
 // The ethtool -S fallback over the SIOCETHTOOL ioctl, for devices whose
-// driver has no netdev qstats.
+// driver has no netdev qstats. Hand-written rather than
+// github.com/safchain/ethtool: the ioctls must go to a socket in the
+// Reader's network namespace (socketInNetNS), and the counter names are
+// kept per device between scrapes (statsLayoutCache) so that a scrape costs
+// one ETHTOOL_GSTATS; that library opens its own socket in the caller's
+// namespace and reads the names on every call.
 
 // Legacy ethtool ioctl commands (include/uapi/linux/ethtool.h). All three
 // are in the kernel's list of commands anyone may issue.
