@@ -510,7 +510,7 @@ func TestFaultMatrix(t *testing.T) {
 					return l, true
 				})
 			}),
-			touched: []string{"softnet", "findings"}, failing: []string{"softnet"}, wantLog: []string{"softnet_stat line 2"},
+			touched: []string{"softnet", "findings"}, failing: []string{"softnet"}, wantLog: []string{"softnet_stat: line 2"},
 			check: func(t *testing.T, _ string, base, got fmScrape) {
 				if fmHas(got.mfs, "netirq_softnet_processed_packets_total", map[string]string{"cpu": "1"}) {
 					t.Error("the bad row (CPU 1) was exported")

@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -44,16 +43,4 @@ func ParseFile[T any](path string, parse func(io.Reader) (T, error)) (T, error) 
 		err = fmt.Errorf("%s: %w", path, err)
 	}
 	return v, err
-}
-
-// Summarize keeps an error list short: the first three and a count.
-func Summarize(errs []error) error {
-	switch {
-	case len(errs) == 0:
-		return nil
-	case len(errs) <= 3:
-		return errors.Join(errs...)
-	default:
-		return fmt.Errorf("%w (and %d more errors)", errors.Join(errs[:3]...), len(errs)-3)
-	}
 }

@@ -166,5 +166,9 @@ func (s *Source) readAffinity(snap *Snapshot) (map[int]procfs.IRQAffinity, error
 			failed = append(failed, err)
 		}
 	}
-	return out, kernel.Summarize(failed)
+	problems := kernel.NewProblems("irq affinity")
+	for _, err := range failed {
+		problems.Add(err)
+	}
+	return out, problems.Err()
 }

@@ -316,5 +316,9 @@ func readRSS(conn *genetlink.Conn, fam genlFamily, sess *nicSession) (map[string
 			}
 		}
 	}
-	return out, kernel.Summarize(errs)
+	problems := kernel.NewProblems("devices")
+	for _, err := range errs {
+		problems.Add(err)
+	}
+	return out, problems.Err()
 }

@@ -267,18 +267,12 @@ func (rd *Reader) QueueStats(sysPath string, devs []sysfs.NetDevice) QueueStatsR
 	}
 	rd.layouts.prune()
 	sortQueueStats(r.Stats)
-	r.Err = kernel.Summarize(nicNonNil(errs))
-	return r
-}
-
-func nicNonNil(errs []error) []error {
-	out := errs[:0]
-	for _, e := range errs {
-		if e != nil {
-			out = append(out, e)
-		}
+	problems := kernel.NewProblems("queue stats")
+	for _, err := range errs {
+		problems.Add(err) // nil errors are not problems
 	}
-	return out
+	r.Err = problems.Err()
+	return r
 }
 
 func sortQueueStats(s []QueueStats) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 )
 
 // procfs's Softirqs() drops the header's CPUn names (it assumes column i is CPU i), so we parse /proc/softirqs ourselves.
@@ -16,42 +17,6 @@ import (
 // softProcMaxLine bounds one line of /proc/softirqs or /proc/net/softnet_stat
 // (8192 CPUs x 11 characters is ~90 KiB; a longer line is garbage).
 const softProcMaxLine = 1 << 20
-
-// softProcMaxErrs caps how many per-line problems one parse reports, so a
-// garbage file cannot produce a megabyte of error text.
-const softProcMaxErrs = 10
-
-// softProcErrs collects per-line parse problems of one file.
-type softProcErrs struct {
-	file    string
-	errs    []error
-	dropped int
-}
-
-func (e *softProcErrs) addf(lineNo int, format string, args ...any) {
-	if len(e.errs) >= softProcMaxErrs {
-		e.dropped++
-		return
-	}
-	e.errs = append(e.errs, fmt.Errorf("%s line %d: %s", e.file, lineNo, fmt.Sprintf(format, args...)))
-}
-
-func (e *softProcErrs) add(err error) {
-	if len(e.errs) >= softProcMaxErrs {
-		e.dropped++
-		return
-	}
-	e.errs = append(e.errs, fmt.Errorf("%s: %w", e.file, err))
-}
-
-// err joins the collected problems; nil when there were none.
-func (e *softProcErrs) err() error {
-	if e.dropped > 0 {
-		e.errs = append(e.errs, fmt.Errorf("%s: %d more problems not shown", e.file, e.dropped))
-		e.dropped = 0
-	}
-	return errors.Join(e.errs...)
-}
 
 // softProcQuote quotes a line for an error message, cut to 120 bytes.
 func softProcQuote(line string) string {
@@ -92,7 +57,7 @@ func softProcScanner(r io.Reader) *bufio.Scanner {
 //     columns unattributable: the table is returned empty.
 func ParseSoftirqs(r io.Reader) (*SoftirqTable, error) {
 	t := &SoftirqTable{}
-	errs := &softProcErrs{file: "softirqs"}
+	errs := kernel.NewProblems("softirqs")
 	sc := softProcScanner(r)
 	lineNo := 0
 	sawHeader, headerless := false, false
@@ -109,27 +74,27 @@ func ParseSoftirqs(r io.Reader) (*SoftirqTable, error) {
 			if !strings.Contains(line, ":") {
 				cpus, err := parseSoftirqsHeader(line)
 				if err != nil {
-					errs.addf(lineNo, "%v in header %s", err, softProcQuote(line))
-					return &SoftirqTable{}, errs.err()
+					errs.AddLine(lineNo, "%v in header %s", err, softProcQuote(line))
+					return &SoftirqTable{}, errs.Err()
 				}
 				t.CPUs = cpus
 				continue
 			}
 			headerless = true
-			errs.addf(lineNo, "no CPUn header (first line is %s); assuming columns are CPU0..CPUn-1", softProcQuote(line))
+			errs.AddLine(lineNo, "no CPUn header (first line is %s); assuming columns are CPU0..CPUn-1", softProcQuote(line))
 		}
 		name, rest, _ := strings.Cut(line, ":")
 		name = strings.TrimSpace(name)
 		if name == "" || strings.ContainsAny(name, " \t") {
-			errs.addf(lineNo, "not a softirq row: %s", softProcQuote(line))
+			errs.AddLine(lineNo, "not a softirq row: %s", softProcQuote(line))
 			continue
 		}
 		if len(name) > 64 {
-			errs.addf(lineNo, "vector name too long: %s", softProcQuote(line))
+			errs.AddLine(lineNo, "vector name too long: %s", softProcQuote(line))
 			continue
 		}
 		if seen[name] {
-			errs.addf(lineNo, "vector %s repeated, skipped", name)
+			errs.AddLine(lineNo, "vector %s repeated, skipped", name)
 			continue
 		}
 		seen[name] = true
@@ -138,7 +103,7 @@ func ParseSoftirqs(r io.Reader) (*SoftirqTable, error) {
 		for _, f := range fields {
 			v, err := strconv.ParseUint(f, 10, 64)
 			if err != nil {
-				errs.addf(lineNo, "vector %s: bad count %s for column %d, row truncated there", name, softProcQuote(f), len(counts))
+				errs.AddLine(lineNo, "vector %s: bad count %s for column %d, row truncated there", name, softProcQuote(f), len(counts))
 				break
 			}
 			counts = append(counts, v)
@@ -146,10 +111,10 @@ func ParseSoftirqs(r io.Reader) (*SoftirqTable, error) {
 		if !headerless {
 			switch {
 			case len(counts) > len(t.CPUs):
-				errs.addf(lineNo, "vector %s has %d counts for %d CPUs, extra counts dropped", name, len(counts), len(t.CPUs))
+				errs.AddLine(lineNo, "vector %s has %d counts for %d CPUs, extra counts dropped", name, len(counts), len(t.CPUs))
 				counts = counts[:len(t.CPUs)]
 			case len(counts) < len(t.CPUs) && len(counts) == len(fields):
-				errs.addf(lineNo, "vector %s has %d counts for %d CPUs (truncated row)", name, len(counts), len(t.CPUs))
+				errs.AddLine(lineNo, "vector %s has %d counts for %d CPUs (truncated row)", name, len(counts), len(t.CPUs))
 			}
 		} else if len(counts) > widest {
 			widest = min(len(counts), cpuset.MaxCPUs)
@@ -158,10 +123,10 @@ func ParseSoftirqs(r io.Reader) (*SoftirqTable, error) {
 		t.Vectors = append(t.Vectors, SoftirqVector{Name: name, Counts: counts})
 	}
 	if err := sc.Err(); err != nil {
-		errs.add(fmt.Errorf("read after line %d: %w", lineNo, err))
+		errs.Add(fmt.Errorf("read after line %d: %w", lineNo, err))
 	}
 	if !sawHeader {
-		errs.add(errors.New("empty file"))
+		errs.Add(errors.New("empty file"))
 	}
 	if headerless {
 		t.CPUs = make([]int, widest)
@@ -170,11 +135,11 @@ func ParseSoftirqs(r io.Reader) (*SoftirqTable, error) {
 		}
 		for _, v := range t.Vectors {
 			if len(v.Counts) < widest {
-				errs.add(fmt.Errorf("vector %s has %d counts, widest row has %d", v.Name, len(v.Counts), widest))
+				errs.Add(fmt.Errorf("vector %s has %d counts, widest row has %d", v.Name, len(v.Counts), widest))
 			}
 		}
 	}
-	return t, errs.err()
+	return t, errs.Err()
 }
 
 // parseSoftirqsHeader parses "CPU0 CPU1 ..." into CPU numbers.

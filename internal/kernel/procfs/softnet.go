@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 )
 
 // procfs's NetSoftnetStat() drops input_qlen/process_qlen and rejects the whole file on one bad row, so we parse it ourselves.
@@ -47,7 +48,7 @@ const (
 // field, an index beyond cpuset.MaxCPUs or a CPU already taken by an earlier row is
 // skipped and reported in the error (naming the line); other rows are kept.
 func ParseSoftnet(r io.Reader, online []int) ([]SoftnetRow, error) {
-	errs := &softProcErrs{file: "softnet_stat"}
+	errs := kernel.NewProblems("softnet_stat")
 	sc := softProcScanner(r)
 
 	// Read every non-blank line first: the position fallback needs the row count.
@@ -65,9 +66,9 @@ func ParseSoftnet(r io.Reader, online []int) ([]SoftnetRow, error) {
 		lines = append(lines, rawLine{lineNo, sc.Text()})
 	}
 	if err := sc.Err(); err != nil {
-		errs.addf(lineNo+1, "read error: %v", err)
+		errs.AddLine(lineNo+1, "read error: %v", err)
 	} else if len(lines) == 0 {
-		errs.add(errors.New("empty file"))
+		errs.Add(errors.New("empty file"))
 	}
 
 	var byPosition []int
@@ -81,7 +82,7 @@ func ParseSoftnet(r io.Reader, online []int) ([]SoftnetRow, error) {
 	for k, l := range lines {
 		fields := strings.Fields(l.text)
 		if len(fields) < softnetMinColumns {
-			errs.addf(l.lineNo, "%d columns, want at least %d: %s", len(fields), softnetMinColumns, softProcQuote(l.text))
+			errs.AddLine(l.lineNo, "%d columns, want at least %d: %s", len(fields), softnetMinColumns, softProcQuote(l.text))
 			continue
 		}
 		vals := make([]uint64, min(len(fields), softnetColProcessQueue+1))
@@ -89,7 +90,7 @@ func ParseSoftnet(r io.Reader, online []int) ([]SoftnetRow, error) {
 		for i := range vals {
 			v, err := strconv.ParseUint(fields[i], 16, 64)
 			if err != nil {
-				errs.addf(l.lineNo, "column %d %s is not hex: %s", i, softProcQuote(fields[i]), softProcQuote(l.text))
+				errs.AddLine(l.lineNo, "column %d %s is not hex: %s", i, softProcQuote(fields[i]), softProcQuote(l.text))
 				bad = true
 				break
 			}
@@ -125,7 +126,7 @@ func ParseSoftnet(r io.Reader, online []int) ([]SoftnetRow, error) {
 		case n > softnetColCPUIndex:
 			idx := vals[softnetColCPUIndex]
 			if idx >= cpuset.MaxCPUs {
-				errs.addf(l.lineNo, "CPU index %d out of range: %s", idx, softProcQuote(l.text))
+				errs.AddLine(l.lineNo, "CPU index %d out of range: %s", idx, softProcQuote(l.text))
 				continue
 			}
 			row.CPU, row.CPUFromIndex = int(idx), true
@@ -135,13 +136,13 @@ func ParseSoftnet(r io.Reader, online []int) ([]SoftnetRow, error) {
 			row.CPU = k
 		}
 		if prev, dup := taken[row.CPU]; dup {
-			errs.addf(l.lineNo, "CPU %d already given by line %d, row skipped: %s", row.CPU, prev, softProcQuote(l.text))
+			errs.AddLine(l.lineNo, "CPU %d already given by line %d, row skipped: %s", row.CPU, prev, softProcQuote(l.text))
 			continue
 		}
 		taken[row.CPU] = l.lineNo
 		rows = append(rows, row)
 	}
-	return rows, errs.err()
+	return rows, errs.Err()
 }
 
 // SoftnetRow is one line of /proc/net/softnet_stat. Columns says how many
