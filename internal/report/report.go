@@ -97,40 +97,68 @@ func BuildReport(prev, cur *snapshot.Snapshot) Report {
 		r.Findings = []diagnosis.Finding{}
 	}
 	dt := r.IntervalSeconds
-	prevIRQ, curIRQ := irqTotals(prev), irqTotals(cur)
+	rows, handles := irqRows(prev, cur, dt)
+	pps := newPacketRates(prev, cur, dt)
+	for _, d := range cur.NetDevices {
+		dev, busy := deviceReport(d, rows[d.Name], pps)
+		if !busy {
+			r.OmittedDevices = append(r.OmittedDevices, d.Name)
+			continue
+		}
+		r.Devices = append(r.Devices, dev)
+	}
+	for _, h := range handles {
+		r.Devices = append(r.Devices, ReportDevice{Name: h, NUMANode: -1, Threaded: -1, Queues: sortQueues(rows[h])})
+	}
+	r.CPUs = cpuRows(prev, cur, dt)
+	return r
+}
 
-	// IRQ rows per device, in /proc/interrupts order.
-	rows := map[string][]ReportQueue{}
-	var handles []string // IRQ devices that are no net device ("0000:01:00.0")
+// irqRows returns the NIC IRQ rows per device, in /proc/interrupts order,
+// and the IRQ devices that are no net device ("0000:01:00.0").
+func irqRows(prev, cur *snapshot.Snapshot, dt float64) (rows map[string][]ReportQueue, handles []string) {
+	rows = map[string][]ReportQueue{}
+	if cur.Interrupts == nil {
+		return rows, nil
+	}
+	prevIRQ, curIRQ := irqTotals(prev), irqTotals(cur)
 	known := map[string]bool{}
 	for _, d := range cur.NetDevices {
 		known[d.Name] = true
 	}
-	if cur.Interrupts != nil {
-		for _, line := range cur.Interrupts.IRQs {
-			class := cur.IRQClasses[line.IRQ]
-			if !class.IsNIC() {
-				continue
-			}
-			row := ReportQueue{Queue: class.Queue, Kind: string(class.Kind), IRQ: line.IRQ}
-			if class.Kind == kernel.KindOther {
-				row.Queue = -1
-			}
-			if aff, ok := cur.Affinity[line.IRQ]; ok {
-				row.SMPAffinity = aff.SMPAffinity.String()
-				row.EffectiveCPUs = aff.Effective.String()
-				row.Nodes = cur.Topology.Nodes(aff.Effective).String()
-			}
-			if p, ok := prevIRQ[line.IRQ]; ok {
-				row.InterruptsPerSecond = rate(p, curIRQ[line.IRQ], dt, false)
-			}
-			if _, seen := rows[class.Device]; !seen && !known[class.Device] {
-				handles = append(handles, class.Device)
-			}
-			rows[class.Device] = append(rows[class.Device], row)
+	for _, line := range cur.Interrupts.IRQs {
+		class := cur.IRQClasses[line.IRQ]
+		if !class.IsNIC() {
+			continue
 		}
+		row := ReportQueue{Queue: class.Queue, Kind: string(class.Kind), IRQ: line.IRQ}
+		if class.Kind == kernel.KindOther {
+			row.Queue = -1
+		}
+		if aff, ok := cur.Affinity[line.IRQ]; ok {
+			row.SMPAffinity = aff.SMPAffinity.String()
+			row.EffectiveCPUs = aff.Effective.String()
+			row.Nodes = cur.Topology.Nodes(aff.Effective).String()
+		}
+		if p, ok := prevIRQ[line.IRQ]; ok {
+			row.InterruptsPerSecond = rate(p, curIRQ[line.IRQ], dt, false)
+		}
+		if _, seen := rows[class.Device]; !seen && !known[class.Device] {
+			handles = append(handles, class.Device)
+		}
+		rows[class.Device] = append(rows[class.Device], row)
 	}
+	return rows, handles
+}
 
+// packetRates are the per-queue packet rates from the two snapshots'
+// queue statistics.
+type packetRates struct {
+	prev, cur map[statKey]uint64
+	dt        float64
+}
+
+func newPacketRates(prev, cur *snapshot.Snapshot, dt float64) packetRates {
 	stats := func(s *snapshot.Snapshot) map[statKey]uint64 {
 		out := map[statKey]uint64{}
 		for _, q := range s.QueueStats {
@@ -138,71 +166,73 @@ func BuildReport(prev, cur *snapshot.Snapshot) Report {
 		}
 		return out
 	}
-	prevStats, curStats := stats(prev), stats(cur)
-	pps := func(dev string, queue int, kind kernel.IRQKind) *float64 {
-		k := statKey{dev, queue, kind}
-		c, okc := curStats[k]
-		p, okp := prevStats[k]
-		if !okc || !okp {
-			return nil
-		}
-		return rate(p, c, dt, false)
-	}
+	return packetRates{prev: stats(prev), cur: stats(cur), dt: dt}
+}
 
-	for _, d := range cur.NetDevices {
-		dev := ReportDevice{Name: d.Name, Driver: d.Driver, BusAddress: d.BusAddress, NUMANode: d.NUMANode, Threaded: d.Threaded}
-		queues := rows[d.Name]
-		covered := map[string]bool{}
-		for _, q := range queues {
-			switch q.Kind {
-			case "rx", "tx":
-				covered[q.Kind+strconv.Itoa(q.Queue)] = true
-			case "combined":
-				covered["rx"+strconv.Itoa(q.Queue)], covered["tx"+strconv.Itoa(q.Queue)] = true, true
-			}
-		}
-		for _, q := range d.RxQueues {
-			if !covered["rx"+strconv.Itoa(q.Index)] {
-				queues = append(queues, ReportQueue{Queue: q.Index, Kind: "rx"})
-			}
-		}
-		for _, q := range d.TxQueues {
-			if !covered["tx"+strconv.Itoa(q.Index)] {
-				queues = append(queues, ReportQueue{Queue: q.Index, Kind: "tx"})
-			}
-		}
-		busy := !d.IsVirtual() || len(rows[d.Name]) > 0
-		for i := range queues {
-			q := &queues[i]
-			if q.Kind == "rx" || q.Kind == "combined" {
-				if rq, ok := findRx(d, q.Queue); ok {
-					q.RPSCPUs = rq.RPSCPUs.String()
-				}
-				q.RxPacketsPerSecond = pps(d.Name, q.Queue, kernel.KindRx)
-			}
-			if q.Kind == "tx" || q.Kind == "combined" {
-				if tq, ok := findTx(d, q.Queue); ok {
-					q.XPSCPUs = tq.XPSCPUs.String()
-				}
-				q.TxPacketsPerSecond = pps(d.Name, q.Queue, kernel.KindTx)
-			}
-			busy = busy || q.RPSCPUs != "" || q.XPSCPUs != "" ||
-				(q.RxPacketsPerSecond != nil && *q.RxPacketsPerSecond > 0) ||
-				(q.TxPacketsPerSecond != nil && *q.TxPacketsPerSecond > 0)
-		}
-		if !busy {
-			r.OmittedDevices = append(r.OmittedDevices, d.Name)
-			continue
-		}
-		dev.Queues = sortQueues(queues)
-		r.Devices = append(r.Devices, dev)
+// of is the packet rate of one queue; nil when either snapshot lacks it.
+func (r packetRates) of(dev string, queue int, kind kernel.IRQKind) *float64 {
+	k := statKey{dev, queue, kind}
+	c, okc := r.cur[k]
+	p, okp := r.prev[k]
+	if !okc || !okp {
+		return nil
 	}
-	for _, h := range handles {
-		r.Devices = append(r.Devices, ReportDevice{Name: h, NUMANode: -1, Threaded: -1, Queues: sortQueues(rows[h])})
-	}
+	return rate(p, c, r.dt, false)
+}
 
-	r.CPUs = cpuRows(prev, cur, dt)
-	return r
+// deviceReport is d's section: its IRQ rows, a row for each queue no IRQ
+// serves, masks and packet rates. busy is false for a virtual device
+// without IRQs, masks or traffic (left out of the report).
+func deviceReport(d sysfs.NetDevice, irqRows []ReportQueue, pps packetRates) (ReportDevice, bool) {
+	dev := ReportDevice{Name: d.Name, Driver: d.Driver, BusAddress: d.BusAddress, NUMANode: d.NUMANode, Threaded: d.Threaded}
+	queues := withQueuesWithoutIRQ(d, irqRows)
+	busy := !d.IsVirtual() || len(irqRows) > 0
+	for i := range queues {
+		q := &queues[i]
+		if q.Kind == "rx" || q.Kind == "combined" {
+			if rq, ok := findRx(d, q.Queue); ok {
+				q.RPSCPUs = rq.RPSCPUs.String()
+			}
+			q.RxPacketsPerSecond = pps.of(d.Name, q.Queue, kernel.KindRx)
+		}
+		if q.Kind == "tx" || q.Kind == "combined" {
+			if tq, ok := findTx(d, q.Queue); ok {
+				q.XPSCPUs = tq.XPSCPUs.String()
+			}
+			q.TxPacketsPerSecond = pps.of(d.Name, q.Queue, kernel.KindTx)
+		}
+		busy = busy || q.RPSCPUs != "" || q.XPSCPUs != "" ||
+			(q.RxPacketsPerSecond != nil && *q.RxPacketsPerSecond > 0) ||
+			(q.TxPacketsPerSecond != nil && *q.TxPacketsPerSecond > 0)
+	}
+	dev.Queues = sortQueues(queues)
+	return dev, busy
+}
+
+// withQueuesWithoutIRQ appends to the IRQ rows an rx or tx row for each of
+// d's queues that no IRQ row covers.
+func withQueuesWithoutIRQ(d sysfs.NetDevice, irqRows []ReportQueue) []ReportQueue {
+	queues := irqRows
+	covered := map[string]bool{}
+	for _, q := range queues {
+		switch q.Kind {
+		case "rx", "tx":
+			covered[q.Kind+strconv.Itoa(q.Queue)] = true
+		case "combined":
+			covered["rx"+strconv.Itoa(q.Queue)], covered["tx"+strconv.Itoa(q.Queue)] = true, true
+		}
+	}
+	for _, q := range d.RxQueues {
+		if !covered["rx"+strconv.Itoa(q.Index)] {
+			queues = append(queues, ReportQueue{Queue: q.Index, Kind: "rx"})
+		}
+	}
+	for _, q := range d.TxQueues {
+		if !covered["tx"+strconv.Itoa(q.Index)] {
+			queues = append(queues, ReportQueue{Queue: q.Index, Kind: "tx"})
+		}
+	}
+	return queues
 }
 
 type statKey struct {
