@@ -2,12 +2,27 @@ package report
 
 import (
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/irqclass"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/snapshot"
 )
 
 // cpuRows builds the per-CPU table over every CPU either snapshot names.
 func cpuRows(prev, cur *snapshot.Snapshot, dt float64) []ReportCPU {
+	// NIC interrupts are summed over the IRQs classified as NIC IRQs now.
+	p, c := cpuCountersOf(prev, cur.IRQClasses), cpuCountersOf(cur, cur.IRQClasses)
+	all := reportedCPUs(cur)
+	out := make([]ReportCPU, 0, all.Count())
+	for _, cpu := range all.List() {
+		out = append(out, cpuRow(cpu, cur.Topology, p, c, dt))
+	}
+	return out
+}
+
+// reportedCPUs is every CPU that cur's topology, stat, softirqs or
+// softnet_stat names.
+func reportedCPUs(cur *snapshot.Snapshot) cpuset.CPUSet {
 	var all cpuset.CPUSet
 	if cur.Topology != nil {
 		all = all.Union(cur.Topology.Online)
@@ -23,101 +38,104 @@ func cpuRows(prev, cur *snapshot.Snapshot, dt float64) []ReportCPU {
 	for _, row := range cur.Softnet {
 		all.Add(row.CPU)
 	}
+	return all
+}
 
-	times := func(s *snapshot.Snapshot) map[int]procfs.CPUTime {
-		out := map[int]procfs.CPUTime{}
-		for _, t := range s.CPUTime {
-			out[t.CPU] = t
-		}
+// cpuCounters are one snapshot's per-CPU counters, by CPU.
+type cpuCounters struct {
+	times   map[int]procfs.CPUTime
+	rx, tx  map[int]uint64 // NET_RX, NET_TX softirqs
+	nic     map[int]uint64 // interrupts of NIC IRQs
+	softnet map[int]procfs.SoftnetRow
+}
+
+func cpuCountersOf(s *snapshot.Snapshot, classes map[int]irqclass.IRQClass) cpuCounters {
+	c := cpuCounters{times: map[int]procfs.CPUTime{}, softnet: map[int]procfs.SoftnetRow{},
+		rx: softirqPerCPU(s, procfs.SoftirqNetRX), tx: softirqPerCPU(s, procfs.SoftirqNetTX),
+		nic: nicPerCPU(s, classes)}
+	for _, t := range s.CPUTime {
+		c.times[t.CPU] = t
+	}
+	for _, row := range s.Softnet {
+		c.softnet[row.CPU] = row
+	}
+	return c
+}
+
+func softirqPerCPU(s *snapshot.Snapshot, vector string) map[int]uint64 {
+	out := map[int]uint64{}
+	if s.Softirqs == nil {
 		return out
 	}
-	softirq := func(s *snapshot.Snapshot, vector string) map[int]uint64 {
-		out := map[int]uint64{}
-		if s.Softirqs == nil {
-			return out
+	for _, v := range s.Softirqs.Vectors {
+		if v.Name != vector {
+			continue
 		}
-		for _, v := range s.Softirqs.Vectors {
-			if v.Name != vector {
-				continue
-			}
-			for i, c := range v.Counts {
-				if i < len(s.Softirqs.CPUs) {
-					out[s.Softirqs.CPUs[i]] = c
-				}
+		for i, c := range v.Counts {
+			if i < len(s.Softirqs.CPUs) {
+				out[s.Softirqs.CPUs[i]] = c
 			}
 		}
+	}
+	return out
+}
+
+func nicPerCPU(s *snapshot.Snapshot, classes map[int]irqclass.IRQClass) map[int]uint64 {
+	out := map[int]uint64{}
+	if s.Interrupts == nil {
 		return out
 	}
-	softnet := func(s *snapshot.Snapshot) map[int]procfs.SoftnetRow {
-		out := map[int]procfs.SoftnetRow{}
-		for _, row := range s.Softnet {
-			out[row.CPU] = row
+	for _, line := range s.Interrupts.IRQs {
+		if !classes[line.IRQ].IsNIC() {
+			continue
 		}
-		return out
-	}
-	// NIC interrupts per CPU, over the IRQs classified as NIC IRQs now.
-	nicPerCPU := func(s *snapshot.Snapshot) map[int]uint64 {
-		out := map[int]uint64{}
-		if s.Interrupts == nil {
-			return out
-		}
-		for _, line := range s.Interrupts.IRQs {
-			if !cur.IRQClasses[line.IRQ].IsNIC() {
-				continue
-			}
-			for i, c := range line.Counts {
-				if i < len(s.Interrupts.CPUs) {
-					out[s.Interrupts.CPUs[i]] += c
-				}
+		for i, c := range line.Counts {
+			if i < len(s.Interrupts.CPUs) {
+				out[s.Interrupts.CPUs[i]] += c
 			}
 		}
-		return out
 	}
-	pt, ct := times(prev), times(cur)
-	prx, crx := softirq(prev, procfs.SoftirqNetRX), softirq(cur, procfs.SoftirqNetRX)
-	ptx, ctx := softirq(prev, procfs.SoftirqNetTX), softirq(cur, procfs.SoftirqNetTX)
-	psn, csn := softnet(prev), softnet(cur)
-	pnic, cnic := nicPerCPU(prev), nicPerCPU(cur)
-	counter := func(p, c map[int]uint64, cpu int, wraps bool) *float64 {
+	return out
+}
+
+// cpuRow is one CPU's row: its node and isolation from topo, rates from
+// the counters of the two snapshots dt seconds apart.
+func cpuRow(cpu int, topo *sysfs.CPUTopology, p, c cpuCounters, dt float64) ReportCPU {
+	row := ReportCPU{CPU: cpu, Node: -1}
+	if topo != nil {
+		if n, ok := topo.NodeOf[cpu]; ok {
+			row.Node = n
+		}
+		row.Isolated, row.NohzFull = topo.Isolated.Contains(cpu), topo.NohzFull.Contains(cpu)
+	}
+	if a, ok := p.times[cpu]; ok {
+		if b, ok := c.times[cpu]; ok {
+			total := cpuTotal(b) - cpuTotal(a)
+			if total > 0 {
+				row.SoftirqPercent = percent(b.SoftIRQ-a.SoftIRQ, total)
+				row.IRQPercent = percent(b.IRQ-a.IRQ, total)
+			}
+		}
+	}
+	counter := func(p, c map[int]uint64) *float64 {
 		pv, okp := p[cpu]
 		cv, okc := c[cpu]
 		if !okp || !okc {
 			return nil
 		}
-		return rate(pv, cv, dt, wraps)
+		return rate(pv, cv, dt, false)
 	}
-
-	out := make([]ReportCPU, 0, all.Count())
-	for _, cpu := range all.List() {
-		row := ReportCPU{CPU: cpu, Node: -1}
-		if topo := cur.Topology; topo != nil {
-			if n, ok := topo.NodeOf[cpu]; ok {
-				row.Node = n
-			}
-			row.Isolated, row.NohzFull = topo.Isolated.Contains(cpu), topo.NohzFull.Contains(cpu)
+	row.NetRxPerSecond = counter(p.rx, c.rx)
+	row.NetTxPerSecond = counter(p.tx, c.tx)
+	row.NICInterruptsPerSecond = counter(p.nic, c.nic)
+	if a, ok := p.softnet[cpu]; ok {
+		if b, ok := c.softnet[cpu]; ok {
+			row.ProcessedPerSecond = rate(a.Processed, b.Processed, dt, true)
+			row.DroppedPerSecond = rate(a.Dropped, b.Dropped, dt, true)
+			row.SqueezedPerSecond = rate(a.TimeSqueeze, b.TimeSqueeze, dt, true)
 		}
-		if a, ok := pt[cpu]; ok {
-			if b, ok := ct[cpu]; ok {
-				total := cpuTotal(b) - cpuTotal(a)
-				if total > 0 {
-					row.SoftirqPercent = percent(b.SoftIRQ-a.SoftIRQ, total)
-					row.IRQPercent = percent(b.IRQ-a.IRQ, total)
-				}
-			}
-		}
-		row.NetRxPerSecond = counter(prx, crx, cpu, false)
-		row.NetTxPerSecond = counter(ptx, ctx, cpu, false)
-		row.NICInterruptsPerSecond = counter(pnic, cnic, cpu, false)
-		if a, ok := psn[cpu]; ok {
-			if b, ok := csn[cpu]; ok {
-				row.ProcessedPerSecond = rate(a.Processed, b.Processed, dt, true)
-				row.DroppedPerSecond = rate(a.Dropped, b.Dropped, dt, true)
-				row.SqueezedPerSecond = rate(a.TimeSqueeze, b.TimeSqueeze, dt, true)
-			}
-		}
-		out = append(out, row)
 	}
-	return out
+	return row
 }
 
 func cpuTotal(t procfs.CPUTime) float64 {
