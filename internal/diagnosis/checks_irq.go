@@ -194,6 +194,14 @@ func checkNAPIThreadUnpinned(snap *snapshot.Snapshot) []Finding {
 	if on.Count() < 2 {
 		return nil
 	}
+	irqs := nicIRQs(snap)
+	out, unresolved := napiThreadsByMap(snap, on, irqs)
+	return append(out, napiThreadsByDevice(unresolved, on, irqs)...)
+}
+
+// napiThreadsByMap checks the unpinned napi threads whose IRQ the NAPI map
+// names; it returns the threads it could not resolve.
+func napiThreadsByMap(snap *snapshot.Snapshot, on cpuset.CPUSet, irqs []nicIRQ) (out []Finding, unresolved []procfs.KernelThread) {
 	type napiKey struct {
 		dev string
 		id  uint32
@@ -205,13 +213,10 @@ func checkNAPIThreadUnpinned(snap *snapshot.Snapshot) []Finding {
 		}
 		byID[napiKey{n.Device, n.ID}] = n
 	}
-	irqs := nicIRQs(snap)
 	irqByNum := map[int]nicIRQ{}
 	for _, q := range irqs {
 		irqByNum[q.IRQ] = q
 	}
-	var out []Finding
-	var unresolved []procfs.KernelThread
 	for _, t := range snap.Threads {
 		if !strings.HasPrefix(t.Name, "napi/") || t.Device == "" || t.Allowed.IsEmpty() || !subsetOf(on, t.Allowed) {
 			continue
@@ -235,7 +240,13 @@ func checkNAPIThreadUnpinned(snap *snapshot.Snapshot) []Finding {
 			Fix: fmt.Sprintf("taskset -pc %s %d", q.Aff.SMPAffinity, t.PID),
 		})
 	}
-	// Fallback: by device.
+	return out, unresolved
+}
+
+// napiThreadsByDevice is the fallback without a NAPI map: one finding per
+// device whose queue IRQs are all pinned, naming its unpinned threads.
+func napiThreadsByDevice(unresolved []procfs.KernelThread, on cpuset.CPUSet, irqs []nicIRQ) []Finding {
+	var out []Finding
 	var devOrder []string
 	byDev := map[string][]procfs.KernelThread{}
 	for _, t := range unresolved {
@@ -245,20 +256,8 @@ func checkNAPIThreadUnpinned(snap *snapshot.Snapshot) []Finding {
 		byDev[t.Device] = append(byDev[t.Device], t)
 	}
 	for _, dev := range devOrder {
-		var union cpuset.CPUSet
-		pinned, seen := true, false
-		for _, q := range irqs {
-			if q.Class.Device != dev || !q.isQueue() {
-				continue
-			}
-			seen = true
-			if !q.HasAff || q.Aff.SMPAffinity.IsEmpty() || q.Aff.SMPAffinity.Count() >= on.Count() {
-				pinned = false
-				break
-			}
-			union = union.Union(q.Aff.SMPAffinity)
-		}
-		if !seen || !pinned || union.Count() >= on.Count() {
+		union, ok := pinnedQueueCPUs(dev, on, irqs)
+		if !ok {
 			continue
 		}
 		threads := byDev[dev]
@@ -280,4 +279,22 @@ func checkNAPIThreadUnpinned(snap *snapshot.Snapshot) []Finding {
 		})
 	}
 	return out
+}
+
+// pinnedQueueCPUs is the union of the CPUs dev's queue IRQs are allowed
+// on; ok is false unless dev has queue IRQs, each pinned to fewer than the
+// online CPUs, and together still fewer.
+func pinnedQueueCPUs(dev string, on cpuset.CPUSet, irqs []nicIRQ) (union cpuset.CPUSet, ok bool) {
+	seen := false
+	for _, q := range irqs {
+		if q.Class.Device != dev || !q.isQueue() {
+			continue
+		}
+		seen = true
+		if !q.HasAff || q.Aff.SMPAffinity.IsEmpty() || q.Aff.SMPAffinity.Count() >= on.Count() {
+			return union, false
+		}
+		union = union.Union(q.Aff.SMPAffinity)
+	}
+	return union, seen && union.Count() < on.Count()
 }
