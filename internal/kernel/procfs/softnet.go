@@ -2,6 +2,7 @@ package procfs
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -49,27 +50,7 @@ const (
 // skipped and reported in the error (naming the line); other rows are kept.
 func ParseSoftnet(r io.Reader, online []int) ([]SoftnetRow, error) {
 	errs := kernel.NewProblems("softnet_stat")
-	sc := softProcScanner(r)
-
-	// Read every non-blank line first: the position fallback needs the row count.
-	type rawLine struct {
-		lineNo int
-		text   string
-	}
-	var lines []rawLine
-	lineNo := 0
-	for sc.Scan() {
-		lineNo++
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		lines = append(lines, rawLine{lineNo, sc.Text()})
-	}
-	if err := sc.Err(); err != nil {
-		errs.AddLine(lineNo+1, "read error: %v", err)
-	} else if len(lines) == 0 {
-		errs.Add(errors.New("empty file"))
-	}
+	lines := softnetLines(r, errs)
 
 	var byPosition []int
 	if online != nil && len(online) == len(lines) {
@@ -80,51 +61,13 @@ func ParseSoftnet(r io.Reader, online []int) ([]SoftnetRow, error) {
 	rows := make([]SoftnetRow, 0, len(lines))
 	taken := map[int]int{} // CPU -> line number
 	for k, l := range lines {
-		fields := strings.Fields(l.text)
-		if len(fields) < softnetMinColumns {
-			errs.AddLine(l.lineNo, "%d columns, want at least %d: %s", len(fields), softnetMinColumns, softProcQuote(l.text))
+		row, idx, problem := parseSoftnetRow(l.text)
+		if problem != "" {
+			errs.AddLine(l.lineNo, "%s", problem)
 			continue
-		}
-		vals := make([]uint64, min(len(fields), softnetColProcessQueue+1))
-		bad := false
-		for i := range vals {
-			v, err := strconv.ParseUint(fields[i], 16, 64)
-			if err != nil {
-				errs.AddLine(l.lineNo, "column %d %s is not hex: %s", i, softProcQuote(fields[i]), softProcQuote(l.text))
-				bad = true
-				break
-			}
-			vals[i] = v
-		}
-		if bad {
-			continue
-		}
-		n := len(vals)
-		row := SoftnetRow{
-			Columns:      len(fields),
-			Processed:    vals[softnetColProcessed],
-			Dropped:      vals[softnetColDropped],
-			TimeSqueeze:  vals[softnetColTimeSqueeze],
-			CPUCollision: vals[softnetColCPUCollision],
-		}
-		if n > softnetColReceivedRPS {
-			row.ReceivedRPS = vals[softnetColReceivedRPS]
-		}
-		if n > softnetColFlowLimitCount {
-			row.FlowLimitCount = vals[softnetColFlowLimitCount]
-		}
-		if n > softnetColBacklogLen {
-			row.BacklogLen = vals[softnetColBacklogLen]
-		}
-		if n > softnetColInputQueueLen {
-			row.InputQueueLen = vals[softnetColInputQueueLen]
-		}
-		if n > softnetColProcessQueue {
-			row.ProcessQueueLen = vals[softnetColProcessQueue]
 		}
 		switch {
-		case n > softnetColCPUIndex:
-			idx := vals[softnetColCPUIndex]
+		case row.Columns > softnetColCPUIndex:
 			if idx >= cpuset.MaxCPUs {
 				errs.AddLine(l.lineNo, "CPU index %d out of range: %s", idx, softProcQuote(l.text))
 				continue
@@ -143,6 +86,71 @@ func ParseSoftnet(r io.Reader, online []int) ([]SoftnetRow, error) {
 		rows = append(rows, row)
 	}
 	return rows, errs.Err()
+}
+
+// softnetLine is a non-blank line of softnet_stat and its 1-based number.
+type softnetLine struct {
+	lineNo int
+	text   string
+}
+
+// softnetLines reads every non-blank line first: the position fallback
+// needs the row count.
+func softnetLines(r io.Reader, errs *kernel.Problems) []softnetLine {
+	sc := softProcScanner(r)
+	var lines []softnetLine
+	lineNo := 0
+	for sc.Scan() {
+		lineNo++
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		lines = append(lines, softnetLine{lineNo, sc.Text()})
+	}
+	if err := sc.Err(); err != nil {
+		errs.AddLine(lineNo+1, "read error: %v", err)
+	} else if len(lines) == 0 {
+		errs.Add(errors.New("empty file"))
+	}
+	return lines
+}
+
+// parseSoftnetRow parses the hex columns of one row: the row without its
+// CPU, and the CPU index column (meaningful when the row has one). problem
+// says why the row is unusable; "" when it is fine.
+func parseSoftnetRow(text string) (row SoftnetRow, cpuIndex uint64, problem string) {
+	fields := strings.Fields(text)
+	if len(fields) < softnetMinColumns {
+		return row, 0, fmt.Sprintf("%d columns, want at least %d: %s", len(fields), softnetMinColumns, softProcQuote(text))
+	}
+	vals := make([]uint64, min(len(fields), softnetColProcessQueue+1))
+	for i := range vals {
+		v, err := strconv.ParseUint(fields[i], 16, 64)
+		if err != nil {
+			return row, 0, fmt.Sprintf("column %d %s is not hex: %s", i, softProcQuote(fields[i]), softProcQuote(text))
+		}
+		vals[i] = v
+	}
+	n := len(vals)
+	row = SoftnetRow{
+		Columns:      len(fields),
+		Processed:    vals[softnetColProcessed],
+		Dropped:      vals[softnetColDropped],
+		TimeSqueeze:  vals[softnetColTimeSqueeze],
+		CPUCollision: vals[softnetColCPUCollision],
+	}
+	at := func(col int) uint64 {
+		if n > col {
+			return vals[col]
+		}
+		return 0
+	}
+	row.ReceivedRPS = at(softnetColReceivedRPS)
+	row.FlowLimitCount = at(softnetColFlowLimitCount)
+	row.BacklogLen = at(softnetColBacklogLen)
+	row.InputQueueLen = at(softnetColInputQueueLen)
+	row.ProcessQueueLen = at(softnetColProcessQueue)
+	return row, at(softnetColCPUIndex), ""
 }
 
 // SoftnetRow is one line of /proc/net/softnet_stat. Columns says how many
