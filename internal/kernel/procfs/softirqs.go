@@ -98,22 +98,13 @@ func ParseSoftirqs(r io.Reader) (*SoftirqTable, error) {
 			continue
 		}
 		seen[name] = true
-		fields := strings.Fields(rest)
-		counts := make([]uint64, 0, len(fields))
-		for _, f := range fields {
-			v, err := strconv.ParseUint(f, 10, 64)
-			if err != nil {
-				errs.AddLine(lineNo, "vector %s: bad count %s for column %d, row truncated there", name, softProcQuote(f), len(counts))
-				break
-			}
-			counts = append(counts, v)
-		}
+		counts, complete := softirqCounts(name, rest, lineNo, errs)
 		if !headerless {
 			switch {
 			case len(counts) > len(t.CPUs):
 				errs.AddLine(lineNo, "vector %s has %d counts for %d CPUs, extra counts dropped", name, len(counts), len(t.CPUs))
 				counts = counts[:len(t.CPUs)]
-			case len(counts) < len(t.CPUs) && len(counts) == len(fields):
+			case len(counts) < len(t.CPUs) && complete:
 				errs.AddLine(lineNo, "vector %s has %d counts for %d CPUs (truncated row)", name, len(counts), len(t.CPUs))
 			}
 		} else if len(counts) > widest {
@@ -129,17 +120,40 @@ func ParseSoftirqs(r io.Reader) (*SoftirqTable, error) {
 		errs.Add(errors.New("empty file"))
 	}
 	if headerless {
-		t.CPUs = make([]int, widest)
-		for i := range t.CPUs {
-			t.CPUs[i] = i
-		}
-		for _, v := range t.Vectors {
-			if len(v.Counts) < widest {
-				errs.Add(fmt.Errorf("vector %s has %d counts, widest row has %d", v.Name, len(v.Counts), widest))
-			}
-		}
+		numberColumns(t, widest, errs)
 	}
 	return t, errs.Err()
+}
+
+// softirqCounts parses the decimal counts of one row; at the first bad
+// one it reports the problem and keeps the counts before it (complete is
+// false then).
+func softirqCounts(name, rest string, lineNo int, errs *kernel.Problems) (counts []uint64, complete bool) {
+	fields := strings.Fields(rest)
+	counts = make([]uint64, 0, len(fields))
+	for _, f := range fields {
+		v, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			errs.AddLine(lineNo, "vector %s: bad count %s for column %d, row truncated there", name, softProcQuote(f), len(counts))
+			return counts, false
+		}
+		counts = append(counts, v)
+	}
+	return counts, true
+}
+
+// numberColumns gives a headerless table CPUs 0..widest-1 and reports the
+// rows narrower than the widest.
+func numberColumns(t *SoftirqTable, widest int, errs *kernel.Problems) {
+	t.CPUs = make([]int, widest)
+	for i := range t.CPUs {
+		t.CPUs[i] = i
+	}
+	for _, v := range t.Vectors {
+		if len(v.Counts) < widest {
+			errs.Add(fmt.Errorf("vector %s has %d counts, widest row has %d", v.Name, len(v.Counts), widest))
+		}
+	}
 }
 
 // parseSoftirqsHeader parses "CPU0 CPU1 ..." into CPU numbers.
