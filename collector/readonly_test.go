@@ -39,7 +39,7 @@ var readonlyAllow = map[string]string{
 // readonlyDirs are the exporter's packages: every one its binary links,
 // not the test tools (hostgen, netlab, testutil, promtest).
 var readonlyDirs = []string{".", "../cmd/netirq_exporter", "../internal/cpuset", "../internal/kernel",
-	"../internal/kernel/procfs", "../internal/kernel/sysfs", "../internal/kernel/nic", "../internal/irqclass", "../internal/snapshot", "../internal/diagnosis", "../internal/report"}
+	"../internal/kernel/procfs", "../internal/kernel/sysfs", "../internal/kernel/nic", "../internal/kernel/genl", "../internal/irqclass", "../internal/snapshot", "../internal/diagnosis", "../internal/report"}
 
 // readonlyForbidden lists the file-changing functions per import path.
 var readonlyForbidden = map[string][]string{

@@ -10,6 +10,7 @@ import (
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/genl"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
@@ -202,7 +203,7 @@ func ethtoolRequestHeader(headerAttr uint16, dev string) ([]byte, error) {
 // that do not support a request are left out without an error; so is
 // everything when the request needs a capability the exporter lacks.
 func (r *Reader) Ethtool(sysPath string, devs []sysfs.NetDevice) (map[string]Channels, map[string]RSSTable, error) {
-	if len(devs) == 0 || r.ethtool.unavailable() {
+	if len(devs) == 0 || r.ethtool.Unavailable() {
 		return nil, nil, nil
 	}
 	sess, err := openNICSession(r, sysPath, devs)
@@ -225,15 +226,15 @@ func (r *Reader) Ethtool(sysPath string, devs []sysfs.NetDevice) (map[string]Cha
 	return channels, rss, errors.Join(errs...)
 }
 
-func readChannels(conn *genetlink.Conn, fam genlFamily, sess *nicSession) (map[string]Channels, error) {
-	if !familyHasOp(fam, ethtoolMsgChannelsGet, true) {
-		return nil, fmt.Errorf("%w: no CHANNELS_GET dump", errUnsupported)
+func readChannels(conn *genetlink.Conn, fam genl.Family, sess *nicSession) (map[string]Channels, error) {
+	if !genl.HasOp(fam, ethtoolMsgChannelsGet, true) {
+		return nil, fmt.Errorf("%w: no CHANNELS_GET dump", genl.ErrUnsupported)
 	}
 	req, err := ethtoolRequestHeader(ethtoolAChannelsHeader, "")
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := genlDump(conn, fam, ethtoolMsgChannelsGet, req)
+	msgs, err := genl.Dump(conn, fam, ethtoolMsgChannelsGet, req)
 	if err != nil {
 		return nil, err
 	}
@@ -253,9 +254,9 @@ func readChannels(conn *genetlink.Conn, fam genlFamily, sess *nicSession) (map[s
 // readRSS dumps RSS_GET (Linux 6.12+). Kernels with RSS_GET but no dump
 // of it (6.2 to 6.11), or whose dump fails as unsupported, get one GET per
 // device that has a bus device instead (virtual devices have no RSS).
-func readRSS(conn *genetlink.Conn, fam genlFamily, sess *nicSession) (map[string]RSSTable, error) {
-	if !familyHasOp(fam, ethtoolMsgRSSGet, false) {
-		return nil, fmt.Errorf("%w: no RSS_GET (Linux < 6.2)", errUnsupported)
+func readRSS(conn *genetlink.Conn, fam genl.Family, sess *nicSession) (map[string]RSSTable, error) {
+	if !genl.HasOp(fam, ethtoolMsgRSSGet, false) {
+		return nil, fmt.Errorf("%w: no RSS_GET (Linux < 6.2)", genl.ErrUnsupported)
 	}
 	out := map[string]RSSTable{}
 	keep := func(data []byte) error {
@@ -278,8 +279,8 @@ func readRSS(conn *genetlink.Conn, fam genlFamily, sess *nicSession) (map[string
 		return nil, err
 	}
 	var msgs []genetlink.Message
-	if familyHasOp(fam, ethtoolMsgRSSGet, true) {
-		msgs, err = genlDump(conn, fam, ethtoolMsgRSSGet, req)
+	if genl.HasOp(fam, ethtoolMsgRSSGet, true) {
+		msgs, err = genl.Dump(conn, fam, ethtoolMsgRSSGet, req)
 		if err == nil {
 			for _, m := range msgs {
 				if err := keep(m.Data); err != nil {
@@ -288,7 +289,7 @@ func readRSS(conn *genetlink.Conn, fam genlFamily, sess *nicSession) (map[string
 			}
 			return out, nil
 		}
-		if !isUnsupported(err) {
+		if !genl.IsUnsupported(err) {
 			return nil, err
 		}
 	}

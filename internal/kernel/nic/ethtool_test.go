@@ -11,6 +11,7 @@ import (
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/netirq/netirq_exporter/internal/kernel/genl"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/netlab"
 	"github.com/netirq/netirq_exporter/internal/testutil"
@@ -40,10 +41,10 @@ func TestEthtoolNumbersMatchUAPI(t *testing.T) {
 		{"ETHTOOL_GSSET_INFO", ethtoolGSSetInfo, unix.ETHTOOL_GSSET_INFO},
 		{"ETHTOOL_GSTRINGS", ethtoolGStrings, unix.ETHTOOL_GSTRINGS},
 		{"ETHTOOL_GSTATS", ethtoolGStats, unix.ETHTOOL_GSTATS},
-		{"GENL_ID_CTRL", genlIDCtrl, unix.GENL_ID_CTRL},
-		{"CTRL_CMD_GETFAMILY", ctrlCmdGetFamily, unix.CTRL_CMD_GETFAMILY},
-		{"CTRL_ATTR_OPS", ctrlAttrOps, unix.CTRL_ATTR_OPS},
-		{"GENL_CMD_CAP_DUMP", genlCmdCapDump, unix.GENL_CMD_CAP_DUMP},
+		{"GENL_ID_CTRL", genl.IDCtrl, unix.GENL_ID_CTRL},
+		{"CTRL_CMD_GETFAMILY", genl.CtrlCmdGetFamily, unix.CTRL_CMD_GETFAMILY},
+		{"CTRL_ATTR_OPS", genl.CtrlAttrOps, unix.CTRL_ATTR_OPS},
+		{"GENL_CMD_CAP_DUMP", genl.CmdCapDump, unix.GENL_CMD_CAP_DUMP},
 	} {
 		if c.ours != c.sys {
 			t.Errorf("%s: ours %d, x/sys/unix %d", c.name, c.ours, c.sys)
@@ -172,11 +173,11 @@ func TestEthtoolCapturedReplies(t *testing.T) {
 	if len(msgs) != 1 || err != nil || c.MaxRx != 4 || c.MaxTx != 4 || c.Rx != 4 || c.Tx != 4 || c.MaxCombined != 0 {
 		t.Errorf("veth channels: %d replies, %+v %+v %v", len(msgs), c, dev, err)
 	}
-	fam, err := decodeGenlFamily(hexFixture(t, "family_ethtool")[0])
+	fam, err := genl.DecodeFamily(hexFixture(t, "family_ethtool")[0])
 	if err != nil || fam.Name != "ethtool" || fam.Version != 1 {
 		t.Fatalf("ethtool family %+v %v", fam, err)
 	}
-	if !familyHasOp(fam, ethtoolMsgChannelsGet, true) || !familyHasOp(fam, ethtoolMsgRSSGet, true) {
+	if !genl.HasOp(fam, ethtoolMsgChannelsGet, true) || !genl.HasOp(fam, ethtoolMsgRSSGet, true) {
 		t.Errorf("6.18's ethtool family lacks the CHANNELS_GET/RSS_GET dumps: %+v", fam.Ops)
 	}
 }
@@ -231,13 +232,13 @@ func TestEthtoolLiveHost(t *testing.T) {
 	for k, v := range fam.Ops {
 		doOnly.Ops[k] = v
 	}
-	doOnly.Ops[ethtoolMsgRSSGet] = genlCmdCapDo
+	doOnly.Ops[ethtoolMsgRSSGet] = genl.CmdCapDo
 	perDevice, err := readRSS(conn, doOnly, sess)
 	if err != nil || !reflect.DeepEqual(perDevice, rss) && len(perDevice)+len(rss) > 0 {
 		t.Errorf("per-device RSS_GET: %+v, %v; the dump said %+v", perDevice, err, rss)
 	}
 	delete(doOnly.Ops, ethtoolMsgRSSGet)
-	if none, err := readRSS(conn, doOnly, sess); none != nil || !isUnsupported(err) || testReader.quiet("rss", err) != nil {
+	if none, err := readRSS(conn, doOnly, sess); none != nil || !genl.IsUnsupported(err) || testReader.quiet("rss", err) != nil {
 		t.Errorf("RSS_GET missing (Linux < 6.2): %+v, %v; want nothing, quietly", none, err)
 	}
 }

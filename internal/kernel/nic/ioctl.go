@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/genl"
 	"golang.org/x/sys/unix"
 )
 
@@ -157,7 +158,7 @@ func (c *statsLayoutCache) prune() {
 	c.Lock()
 	defer c.Unlock()
 	for k, l := range c.m {
-		if time.Since(l.seen) > 2*familyRetry {
+		if time.Since(l.seen) > 2*genl.FamilyRetry {
 			delete(c.m, k)
 		}
 	}
@@ -182,7 +183,7 @@ func (s *nicSession) ethtoolQueueStats(dev string) ([]QueueStats, error) {
 		return nil, err
 	}
 	if n <= 0 || n > maxEthtoolStats {
-		s.storeLayout(key, &statsLayout{n: n, retryAt: now.Add(familyRetry), seen: now})
+		s.storeLayout(key, &statsLayout{n: n, retryAt: now.Add(genl.FamilyRetry), seen: now})
 		return nil, nil
 	}
 	if layout == nil || layout.n != n || len(layout.fields) == 0 {
@@ -199,7 +200,7 @@ func (s *nicSession) ethtoolQueueStats(dev string) ([]QueueStats, error) {
 		}
 		layout = &statsLayout{n: n, driver: driver, fields: queueStatLayout(driver, names), seen: now}
 		if len(layout.fields) == 0 {
-			layout.retryAt = now.Add(familyRetry)
+			layout.retryAt = now.Add(genl.FamilyRetry)
 		}
 		s.storeLayout(key, layout)
 		if len(layout.fields) == 0 {

@@ -8,6 +8,7 @@ import (
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/genl"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
@@ -236,7 +237,7 @@ func (rd *Reader) QueueStats(sysPath string, devs []sysfs.NetDevice) QueueStatsR
 	}
 	var errs []error
 	withQStats := map[string]bool{}
-	if !rd.netdev.unavailable() {
+	if !rd.netdev.Unavailable() {
 		conn, fam, err := sess.genl(rd.netdev)
 		if err == nil {
 			var qerr error
@@ -288,9 +289,9 @@ func sortQueueStats(s []QueueStats) {
 	})
 }
 
-func readNetdevQStats(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([]QueueStats, error) {
-	if !familyHasOp(fam, netdevCmdQStatsGet, true) {
-		return nil, fmt.Errorf("%w: no QSTATS_GET (Linux < 6.9)", errUnsupported)
+func readNetdevQStats(conn *genetlink.Conn, fam genl.Family, sess *nicSession) ([]QueueStats, error) {
+	if !genl.HasOp(fam, netdevCmdQStatsGet, true) {
+		return nil, fmt.Errorf("%w: no QSTATS_GET (Linux < 6.9)", genl.ErrUnsupported)
 	}
 	ae := netlink.NewAttributeEncoder()
 	ae.Uint32(netdevAQStatsScope, netdevQStatsScopeQueue)
@@ -298,7 +299,7 @@ func readNetdevQStats(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := genlDump(conn, fam, netdevCmdQStatsGet, req)
+	msgs, err := genl.Dump(conn, fam, netdevCmdQStatsGet, req)
 	if err != nil {
 		return nil, err
 	}
@@ -320,11 +321,11 @@ func readNetdevQStats(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([
 	return out, nil
 }
 
-func readNetdevQueues(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([]QueueNAPI, error) {
-	if !familyHasOp(fam, netdevCmdQueueGet, true) {
-		return nil, fmt.Errorf("%w: no QUEUE_GET (Linux < 6.8)", errUnsupported)
+func readNetdevQueues(conn *genetlink.Conn, fam genl.Family, sess *nicSession) ([]QueueNAPI, error) {
+	if !genl.HasOp(fam, netdevCmdQueueGet, true) {
+		return nil, fmt.Errorf("%w: no QUEUE_GET (Linux < 6.8)", genl.ErrUnsupported)
 	}
-	msgs, err := genlDump(conn, fam, netdevCmdQueueGet, nil)
+	msgs, err := genl.Dump(conn, fam, netdevCmdQueueGet, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -353,11 +354,11 @@ func readNetdevQueues(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([
 	return out, nil
 }
 
-func readNetdevNAPIs(conn *genetlink.Conn, fam genlFamily, sess *nicSession) ([]NAPI, error) {
-	if !familyHasOp(fam, netdevCmdNAPIGet, true) {
-		return nil, fmt.Errorf("%w: no NAPI_GET (Linux < 6.8)", errUnsupported)
+func readNetdevNAPIs(conn *genetlink.Conn, fam genl.Family, sess *nicSession) ([]NAPI, error) {
+	if !genl.HasOp(fam, netdevCmdNAPIGet, true) {
+		return nil, fmt.Errorf("%w: no NAPI_GET (Linux < 6.8)", genl.ErrUnsupported)
 	}
-	msgs, err := genlDump(conn, fam, netdevCmdNAPIGet, nil)
+	msgs, err := genl.Dump(conn, fam, netdevCmdNAPIGet, nil)
 	if err != nil {
 		return nil, err
 	}

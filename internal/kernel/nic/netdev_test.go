@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/netirq/netirq_exporter/internal/kernel"
+	"github.com/netirq/netirq_exporter/internal/kernel/genl"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/netlab"
 	"github.com/netirq/netirq_exporter/internal/testutil"
@@ -244,21 +245,21 @@ func TestNetdevnlNLUint(t *testing.T) {
 
 func TestNetdevnlDecodeGenlFamily(t *testing.T) {
 	b := encodeAttrs(t, func(ae *netlink.AttributeEncoder) {
-		ae.String(ctrlAttrFamilyName, "netdev")
-		ae.Uint16(ctrlAttrFamilyID, 27)
-		ae.Uint32(ctrlAttrVersion, 1)
-		ae.Nested(ctrlAttrOps, func(ops *netlink.AttributeEncoder) error {
-			for i, op := range [][2]uint32{{netdevCmdQueueGet, genlCmdCapDo | genlCmdCapDump}, {netdevCmdQStatsGet, genlCmdCapDump}, {13, 0x01 | genlCmdCapDo}} {
+		ae.String(genl.CtrlAttrFamilyName, "netdev")
+		ae.Uint16(genl.CtrlAttrFamilyID, 27)
+		ae.Uint32(genl.CtrlAttrVersion, 1)
+		ae.Nested(genl.CtrlAttrOps, func(ops *netlink.AttributeEncoder) error {
+			for i, op := range [][2]uint32{{netdevCmdQueueGet, genl.CmdCapDo | genl.CmdCapDump}, {netdevCmdQStatsGet, genl.CmdCapDump}, {13, 0x01 | genl.CmdCapDo}} {
 				ops.Nested(uint16(i+1), func(o *netlink.AttributeEncoder) error {
-					o.Uint32(ctrlAttrOpID, op[0])
-					o.Uint32(ctrlAttrOpFlags, op[1])
+					o.Uint32(genl.CtrlAttrOpID, op[0])
+					o.Uint32(genl.CtrlAttrOpFlags, op[1])
 					return nil
 				})
 			}
 			return nil
 		})
 	})
-	fam, err := decodeGenlFamily(b)
+	fam, err := genl.DecodeFamily(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,11 +276,11 @@ func TestNetdevnlDecodeGenlFamily(t *testing.T) {
 		{13, true, false}, {13, false, true},
 		{netdevCmdNAPIGet, true, false}, {netdevCmdNAPIGet, false, false},
 	} {
-		if got := familyHasOp(fam, c.cmd, c.dump); got != c.want {
+		if got := genl.HasOp(fam, c.cmd, c.dump); got != c.want {
 			t.Errorf("familyHasOp(%d, dump=%v) = %v, want %v", c.cmd, c.dump, got, c.want)
 		}
 	}
-	if _, err := decodeGenlFamily(encodeAttrs(t, func(ae *netlink.AttributeEncoder) { ae.String(ctrlAttrFamilyName, "x") })); err == nil {
+	if _, err := genl.DecodeFamily(encodeAttrs(t, func(ae *netlink.AttributeEncoder) { ae.String(genl.CtrlAttrFamilyName, "x") })); err == nil {
 		t.Error("reply without a family ID accepted")
 	}
 }
@@ -381,12 +382,12 @@ func TestNetdevnlCapturedReplies(t *testing.T) {
 		t.Errorf("%d veth NAPIs with a thread, want 4", threads)
 	}
 
-	fam, err := decodeGenlFamily(hexFixture(t, "family_netdev")[0])
+	fam, err := genl.DecodeFamily(hexFixture(t, "family_netdev")[0])
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, cmd := range []uint32{netdevCmdQueueGet, netdevCmdNAPIGet, netdevCmdQStatsGet} {
-		if !familyHasOp(fam, cmd, true) {
+		if !genl.HasOp(fam, cmd, true) {
 			t.Errorf("netdev family of 6.18 lacks dump of command %d: %+v", cmd, fam)
 		}
 	}
@@ -494,33 +495,33 @@ func TestNetdevnlQueueStatLayout(t *testing.T) {
 // ---- what is not supported costs (almost) nothing ----
 
 func TestNetdevnlMissingFamilyIsCached(t *testing.T) {
-	fc := &genlFamilyCache{name: "netirq-nofam"}
+	fc := genl.NewFamilyCache("netirq-nofam")
 	sess, err := openNICSession(testReader, "/sys", nil)
 	if err != nil {
 		t.Skipf("no socket: %v", err)
 	}
 	defer sess.Close()
 	_, _, err = sess.genl(fc)
-	if !errors.Is(err, errUnsupported) || !isUnsupported(err) {
+	if !errors.Is(err, genl.ErrUnsupported) || !genl.IsUnsupported(err) {
 		t.Fatalf("missing family: %v, want errUnsupported", err)
 	}
 	if testReader.quiet("x", err) != nil {
 		t.Error("quiet kept an unsupported error")
 	}
-	if !fc.unavailable() {
+	if !fc.Unavailable() {
 		t.Fatal("missing family not remembered")
 	}
 	start := time.Now()
 	for range 1000 {
-		if !fc.unavailable() {
+		if !fc.Unavailable() {
 			t.Fatal("forgot")
 		}
 	}
 	if d := time.Since(start); d > 50*time.Millisecond {
 		t.Errorf("1000 cached checks took %v", d)
 	}
-	fc.reset()
-	if fc.unavailable() {
+	fc.Reset()
+	if fc.Unavailable() {
 		t.Error("reset did not forget")
 	}
 	if testReader.quiet("x", unix.EPERM) != nil || testReader.quiet("x", unix.EOPNOTSUPP) != nil || testReader.quiet("x", unix.ENODEV) != nil {
@@ -785,7 +786,7 @@ func captureLabReplies(t *testing.T, lab *netlab.Lab) {
 		name string
 		cmd  uint8
 	}{{"queue_veth", netdevCmdQueueGet}, {"napi_veth", netdevCmdNAPIGet}} {
-		msgs, err := genlDump(netdev, fam, c.cmd, nil)
+		msgs, err := genl.Dump(netdev, fam, c.cmd, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -796,7 +797,7 @@ func captureLabReplies(t *testing.T, lab *netlab.Lab) {
 		t.Fatal(err)
 	}
 	req, _ := ethtoolRequestHeader(ethtoolAChannelsHeader, "")
-	msgs, err := genlDump(ethtool, efam, ethtoolMsgChannelsGet, req)
+	msgs, err := genl.Dump(ethtool, efam, ethtoolMsgChannelsGet, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -822,21 +823,21 @@ func captureHostReplies(t *testing.T, devs []sysfs.NetDevice) {
 	defer sess.Close()
 	note := fmt.Sprintf("captured by TestNetdevnlLiveHost -netlink.capture on Linux %s:\n"+
 		"the host namespace of a Firecracker VM: eth0 = virtio_net with one queue pair, lo, ifb0, ifb1", kernelRelease())
-	for _, fc := range []*genlFamilyCache{testReader.netdev, testReader.ethtool} {
+	for _, fc := range []*genl.FamilyCache{testReader.netdev, testReader.ethtool} {
 		conn, _, err := sess.genl(fc)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ae := netlink.NewAttributeEncoder()
-		ae.String(ctrlAttrFamilyName, fc.name)
+		ae.String(genl.CtrlAttrFamilyName, fc.Name())
 		req, _ := ae.Encode()
 		msgs, err := conn.Execute(genetlink.Message{
-			Header: genetlink.Header{Command: ctrlCmdGetFamily, Version: ctrlVersion}, Data: req,
-		}, genlIDCtrl, netlink.Request)
+			Header: genetlink.Header{Command: genl.CtrlCmdGetFamily, Version: genl.CtrlVersion}, Data: req,
+		}, genl.IDCtrl, netlink.Request)
 		if err != nil {
 			t.Fatal(err)
 		}
-		writeHexFixture(t, "family_"+fc.name, note, payloads(msgs))
+		writeHexFixture(t, "family_"+fc.Name(), note, payloads(msgs))
 	}
 	conn, fam, _ := sess.genl(testReader.netdev)
 	scope := encodeAttrs(t, func(ae *netlink.AttributeEncoder) { ae.Uint32(netdevAQStatsScope, netdevQStatsScopeQueue) })
@@ -845,7 +846,7 @@ func captureHostReplies(t *testing.T, devs []sysfs.NetDevice) {
 		cmd  uint8
 		req  []byte
 	}{{"qstats_virtio", netdevCmdQStatsGet, scope}, {"queue_virtio", netdevCmdQueueGet, nil}, {"napi_virtio", netdevCmdNAPIGet, nil}} {
-		msgs, err := genlDump(conn, fam, c.cmd, c.req)
+		msgs, err := genl.Dump(conn, fam, c.cmd, c.req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -858,7 +859,7 @@ func captureHostReplies(t *testing.T, devs []sysfs.NetDevice) {
 		hdr  uint16
 	}{{"channels_virtio", ethtoolMsgChannelsGet, ethtoolAChannelsHeader}, {"rss_virtio", ethtoolMsgRSSGet, ethtoolARSSHeader}} {
 		req, _ := ethtoolRequestHeader(c.hdr, "")
-		msgs, err := genlDump(econn, efam, c.cmd, req)
+		msgs, err := genl.Dump(econn, efam, c.cmd, req)
 		if err != nil {
 			t.Fatal(err)
 		}

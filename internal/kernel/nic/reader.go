@@ -4,6 +4,8 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+
+	"github.com/netirq/netirq_exporter/internal/kernel/genl"
 )
 
 // Reader reads the NIC parts of a snapshot over generic netlink and the
@@ -14,7 +16,7 @@ type Reader struct {
 	netNS  string // network namespace file (/run/netns/NAME) whose devices are asked about; "" the exporter's own
 	logger *slog.Logger
 
-	ethtool, netdev *genlFamilyCache
+	ethtool, netdev *genl.FamilyCache
 	debugSeen       sync.Map // message → time.Time of its last log
 	layouts         statsLayoutCache
 }
@@ -28,6 +30,6 @@ func NewReader(logger *slog.Logger, netNS string) *Reader {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	return &Reader{netNS: netNS, logger: logger,
-		ethtool: &genlFamilyCache{name: ethtoolGenlName}, netdev: &genlFamilyCache{name: netdevGenlName},
+		ethtool: genl.NewFamilyCache(ethtoolGenlName), netdev: genl.NewFamilyCache(netdevGenlName),
 		layouts: statsLayoutCache{m: map[statsLayoutKey]*statsLayout{}}}
 }

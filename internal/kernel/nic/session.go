@@ -13,6 +13,7 @@ import (
 
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
+	"github.com/netirq/netirq_exporter/internal/kernel/genl"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"golang.org/x/sys/unix"
 )
@@ -118,13 +119,13 @@ func (s *nicSession) names() []string {
 }
 
 // genl dials generic netlink in the session's namespace and resolves fam.
-func (s *nicSession) genl(fc *genlFamilyCache) (*genetlink.Conn, genlFamily, error) {
+func (s *nicSession) genl(fc *genl.FamilyCache) (*genetlink.Conn, genl.Family, error) {
 	conn, err := genetlink.Dial(&netlink.Config{NetNS: s.nsFD})
 	if err != nil {
-		return nil, genlFamily{}, fmt.Errorf("generic netlink: %w", err)
+		return nil, genl.Family{}, fmt.Errorf("generic netlink: %w", err)
 	}
 	_ = conn.SetDeadline(time.Now().Add(netlinkTimeout))
-	fam, err := fc.get(conn)
+	fam, err := fc.Get(conn)
 	if err != nil {
 		conn.Close()
 		return nil, fam, err
