@@ -429,7 +429,7 @@ func TestFaultMatrix(t *testing.T) {
 		{
 			name: "no /sys/class/net/*/queues", host: bigHost,
 			breakIt: fmSteps(fmGlobRemove("sys/devices/*/*/*/net/*/queues"), fmGlobRemove("sys/devices/virtual/net/*/queues")),
-			touched: []string{"netqueues", "findings", "tunables", "queuestats", "ethtool"},
+			touched: []string{"netqueues", "findings", "tunables", "queuestats", "ethtool", "feeds"},
 			check: func(t *testing.T, _ string, base, got fmScrape) {
 				for _, m := range find(got.mfs, "netirq_net_rx_queues", nil) {
 					if value(m) != 0 {
@@ -1093,16 +1093,16 @@ func TestFaultMatrixUnreadable(t *testing.T) {
 		{"softirqs", "proc/softirqs", []string{"softirqs"}, []string{"softirqs", "findings"}, ""},
 		{"softnet_stat", "proc/net/softnet_stat", []string{"softnet"}, []string{"softnet", "findings"}, ""},
 		{"stat", "proc/stat", []string{"cputime"}, []string{"cputime", "findings"}, ""},
-		{"interrupts", "proc/interrupts", []string{"interrupts", "irqaffinity"},
-			[]string{"interrupts", "irqaffinity", "netqueues", "findings", "queuestats"}, ""},
+		{"interrupts", "proc/interrupts", []string{"interrupts", "irqaffinity", "feeds"},
+			[]string{"interrupts", "irqaffinity", "netqueues", "findings", "queuestats", "feeds"}, ""},
 		{"one IRQ's smp_affinity_list", "proc/irq/103/smp_affinity_list", []string{"irqaffinity"},
-			[]string{"irqaffinity", "netqueues", "findings"}, "netirq_irq_affinity_info"},
+			[]string{"irqaffinity", "netqueues", "findings", "feeds"}, "netirq_irq_affinity_info"},
 		{"one rps_cpus", "sys/devices/virtual/net/veth0/queues/rx-1/rps_cpus", []string{"netqueues"},
-			[]string{"netqueues", "findings"}, "netirq_net_tx_queue_xps_cpus"},
+			[]string{"netqueues", "findings", "feeds"}, "netirq_net_tx_queue_xps_cpus"},
 		{"cpu online", "sys/devices/system/cpu/online", []string{"cputopology"},
-			[]string{"cputopology", "softnet", "netqueues", "findings"}, "netirq_cpu_info"},
-		{"class/net directory", "sys/class/net", []string{"netqueues"},
-			[]string{"netqueues", "interrupts", "irqaffinity", "findings", "tunables", "queuestats", "ethtool", "threads"}, ""},
+			[]string{"cputopology", "softnet", "netqueues", "findings", "feeds"}, "netirq_cpu_info"},
+		{"class/net directory", "sys/class/net", []string{"netqueues", "feeds"},
+			[]string{"netqueues", "interrupts", "irqaffinity", "findings", "tunables", "queuestats", "ethtool", "threads", "feeds"}, ""},
 	}
 	roots := map[string]string{}
 	intact := testutil.CopyTree(t, bigHost)

@@ -34,6 +34,9 @@ var (
 		"NUMA node of the device's bus device (device/numa_node); -1 when unknown or virtual.", "device")
 	netDeviceThreadedDesc = netDesc("device_threaded",
 		"/sys/class/net/<dev>/threaded: 1 when NAPI runs in napi/<dev>-<id> kernel threads instead of softirq context.", "device")
+	netDevicePacketsDesc = netDesc("device_packets_total",
+		"Packets the device received (direction rx) or sent (tx): statistics/rx_packets and tx_packets, virtual devices included.",
+		"device", "direction")
 	netRxQueuesDesc = netDesc("rx_queues", "Number of RX queues (queues/rx-N) the device has.", "device")
 	netTxQueuesDesc = netDesc("tx_queues", "Number of TX queues (queues/tx-N) the device has.", "device")
 	netRPSInfoDesc  = netDesc("rx_queue_rps_info",
@@ -70,6 +73,10 @@ func (c netQueuesCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus
 		ch <- prometheus.MustNewConstMetric(netDeviceNodeDesc, prometheus.GaugeValue, float64(d.NUMANode), dev)
 		if d.Threaded >= 0 {
 			ch <- prometheus.MustNewConstMetric(netDeviceThreadedDesc, prometheus.GaugeValue, float64(d.Threaded), dev)
+		}
+		if d.HasStats {
+			ch <- prometheus.MustNewConstMetric(netDevicePacketsDesc, prometheus.CounterValue, float64(d.RxPackets), dev, "rx")
+			ch <- prometheus.MustNewConstMetric(netDevicePacketsDesc, prometheus.CounterValue, float64(d.TxPackets), dev, "tx")
 		}
 		ch <- prometheus.MustNewConstMetric(netRxQueuesDesc, prometheus.GaugeValue, float64(len(d.RxQueues)), dev)
 		ch <- prometheus.MustNewConstMetric(netTxQueuesDesc, prometheus.GaugeValue, float64(len(d.TxQueues)), dev)

@@ -46,6 +46,9 @@ var (
 	napiThreadLastCPUDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "napi_thread", "last_cpu"),
 		"The CPU a threaded NAPI kernel thread last ran on (field 39 of /proc/<pid>/stat).",
 		[]string{"device", "napi_id"}, nil)
+	napiThreadLastCPUInfoDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "napi_thread", "last_cpu_info"),
+		"1 for the CPU a threaded NAPI kernel thread last ran on, as a label: the recording rules charge the thread's CPU time to that CPU.",
+		[]string{"device", "napi_id", "cpu"}, nil)
 	ksoftirqdSecondsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "ksoftirqd", "cpu_seconds_total"),
 		"CPU time of ksoftirqd/<cpu>, by mode: softirq work that spilled out of irq exit into the per-CPU thread.",
 		[]string{"cpu", "mode"}, nil)
@@ -95,6 +98,7 @@ func (c threadsCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.M
 			t.Device, id, strconv.Itoa(t.PID), t.Allowed.String())
 		if t.LastCPU >= 0 {
 			ch <- prometheus.MustNewConstMetric(napiThreadLastCPUDesc, prometheus.GaugeValue, float64(t.LastCPU), t.Device, id)
+			ch <- prometheus.MustNewConstMetric(napiThreadLastCPUInfoDesc, prometheus.GaugeValue, 1, t.Device, id, strconv.Itoa(t.LastCPU))
 		}
 	}
 	return snap.ThreadsErr

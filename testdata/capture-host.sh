@@ -94,6 +94,8 @@ for entry in "$SYS"/class/net/*; do
 	fi
 	[[ -n $devrel ]] || continue
 	copy_sys "$devrel/threaded"
+	copy_sys "$devrel/statistics/rx_packets"
+	copy_sys "$devrel/statistics/tx_packets"
 	for q in "$SYS/$devrel"/queues/rx-*; do
 		[[ -d $q ]] || continue
 		copy_sys "$devrel/queues/${q##*/}/rps_cpus"

@@ -928,6 +928,8 @@ func (h *host) writeSys(w *writer) {
 func (h *host) writeNetDev(w *writer, name, devDir string, rxq, txq int, queue func(w *writer, dir string, q int, rx bool)) {
 	w.link("sys/class/net/"+name, "sys/"+devDir)
 	w.file("sys/"+devDir+"/threaded", "0\n")
+	w.file("sys/"+devDir+"/statistics/rx_packets", "1000000\n")
+	w.file("sys/"+devDir+"/statistics/tx_packets", "1000000\n")
 	for q := range rxq {
 		queue(w, fmt.Sprintf("sys/%s/queues/rx-%d", devDir, q), q, true)
 	}

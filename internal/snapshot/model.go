@@ -44,6 +44,11 @@ type Snapshot struct {
 	NetDevicesErr error
 	// RPSSockFlowEntries is /proc/sys/net/core/rps_sock_flow_entries; -1 when unreadable.
 	RPSSockFlowEntries int64
+	// DeviceRxRates is each device's received packets per second since the
+	// Source's previous snapshot (statistics/rx_packets); nil when unknown
+	// (the first snapshot). Checks use it to tell devices that carry
+	// traffic from idle ones; derived, not read.
+	DeviceRxRates map[string]float64
 
 	Topology    *sysfs.CPUTopology // /sys/devices/system/cpu and node
 	TopologyErr error

@@ -30,6 +30,7 @@ type Source struct {
 	mu       sync.Mutex
 	inflight *snapshotCall
 	reads    atomic.Uint64
+	rx       rxRates // the previous snapshot's device counters (rates.go)
 }
 
 type snapshotCall struct {
@@ -75,6 +76,7 @@ func (s *Source) Snapshot() *Snapshot {
 	s.mu.Unlock()
 
 	call.snap = s.read()
+	s.rx.setRates(call.snap)
 	s.reads.Add(1)
 
 	s.mu.Lock()

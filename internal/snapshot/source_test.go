@@ -41,7 +41,8 @@ func TestConcurrentReadEqualsSequential(t *testing.T) {
 			if !reflect.DeepEqual(gotParts, wantParts) {
 				t.Fatalf("dense %v: read durations for %v, want %v", dense, gotParts, wantParts)
 			}
-			concurrent.Time, concurrent.ReadDurations = sequential.Time, nil
+			// Rates come from the Source's previous snapshot, not from a part.
+			concurrent.Time, concurrent.ReadDurations, concurrent.DeviceRxRates = sequential.Time, nil, nil
 			if !reflect.DeepEqual(concurrent, sequential) {
 				t.Fatalf("dense %v: the concurrent snapshot differs from the sequential one", dense)
 			}

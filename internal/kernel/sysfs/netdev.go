@@ -95,6 +95,7 @@ func readNetDevice(classDir, name string) (dev NetDevice, ok bool, errs []error)
 		dev.Threaded = int(v)
 	}
 	errs = append(errs, readBusDevice(path, &dev)...)
+	errs = append(errs, readDeviceStats(path, &dev)...)
 	dev.RxQueues, dev.TxQueues, errs = readQueues(filepath.Join(path, "queues"), errs)
 
 	// A device that is gone now may have given ENOENT or ENODEV for any of
@@ -103,6 +104,23 @@ func readNetDevice(classDir, name string) (dev NetDevice, ok bool, errs []error)
 		return NetDevice{}, false, []error{fmt.Errorf("%s: %w", name, errNetDeviceVanished)}
 	}
 	return dev, true, errs
+}
+
+// readDeviceStats fills RxPackets, TxPackets and HasStats from
+// <dev>/statistics; a device without the directory keeps HasStats false.
+func readDeviceStats(devPath string, dev *NetDevice) (errs []error) {
+	rx, rxOK, err := ReadInt(filepath.Join(devPath, "statistics", "rx_packets"))
+	if err != nil {
+		errs = append(errs, err)
+	}
+	tx, txOK, err := ReadInt(filepath.Join(devPath, "statistics", "tx_packets"))
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if rxOK && txOK && rx >= 0 && tx >= 0 {
+		dev.RxPackets, dev.TxPackets, dev.HasStats = uint64(rx), uint64(tx), true
+	}
+	return errs
 }
 
 // readBusDevice fills Driver, VirtioName, BusAddress, NUMANode, MSIIRQs and
@@ -301,8 +319,13 @@ type NetDevice struct {
 	// Threaded is /sys/class/net/<dev>/threaded (0 off, 1 on, newer kernels
 	// may print other modes); -1 when the file is absent.
 	Threaded int
-	RxQueues []RxQueue
-	TxQueues []TxQueue
+	// RxPackets and TxPackets are statistics/rx_packets and tx_packets:
+	// every packet the device received or sent, virtual devices included.
+	// HasStats is false when the statistics directory is absent.
+	RxPackets, TxPackets uint64
+	HasStats             bool
+	RxQueues             []RxQueue
+	TxQueues             []TxQueue
 }
 
 // IsVirtual reports whether the device has no bus device behind it.
