@@ -46,7 +46,7 @@ var fallbackRecorded = []string{
 	"instance_cpu:netirq_softnet_received_rps:rate1m",
 	"instance_device_queue:netirq_irq_interrupts:rate1m",
 	"instance_cpu:netirq_nic_irq_interrupts:rate1m",
-	"instance:netirq_net_rx_busiest_cpu_share:ratio",
+	"instance:netirq_softnet_processed_busiest_cpu_share:ratio",
 	"instance:netirq_busiest_cpu_irq_softirq_utilisation:max",
 	"instance:netirq_irq_softirq_utilisation:avg",
 	"instance_device:netirq_rx_queue_imbalance:ratio",

@@ -21,8 +21,8 @@ package main
 //
 // The two fixture hosts carry simulated traffic: every 500 ms the test adds
 // to their interrupt, softirq, softnet and CPU-time counters (fleetTraffic),
-// so that the rules that divide by a rate (busiest CPU's NET_RX share, cost
-// per packet, RX queue imbalance) have data as on a busy host.
+// so that the rules that divide by a rate (busiest CPU's share of processed
+// packets, cost per packet, RX queue imbalance) have data as on a busy host.
 //
 // It asserts, on both global servers:
 //
@@ -55,14 +55,14 @@ package main
 // deploy/README.md, "Cardinality per host", has the same table):
 //
 //	host                                 raw on leaf  recorded on leaf  at global (+ALERTS)  raw/global
-//	this machine, 2 CPUs                         246                39           31 (+1)            7.9
-//	bigiron-8cpu fixture                         468               106           32 (+10)          14.6
-//	hostgen, 64 CPUs, 2 NICs x 32 queues        2819               717           33 (+50)          85.4
-//	hostgen, 256 CPUs, 2 NICs x 64 queues       9163              2562           33 (+50)         277.7
+//	this machine, 2 CPUs                         256                54           35 (+1)            7.3
+//	bigiron-8cpu fixture                         508               149           36 (+10)          14.1
+//	hostgen, 64 CPUs, 2 NICs x 32 queues        2886              1040           37 (+50)          78.0
+//	hostgen, 256 CPUs, 2 NICs x 64 queues       9294              3845           37 (+50)         251.2
 //
 // (the last with NETIRQ_FLEET_HOSTGEN_CPUS=256). At the global server a host
-// is 31 series (up, netirq_build_info, 12 netirq_scrape_collector_success,
-// 9 instance:netirq_alert_threshold:*, 8 other instance: series) plus one
+// is 35 series (up, netirq_build_info, 13 netirq_scrape_collector_success,
+// 11 instance:netirq_alert_threshold:*, 9 other instance: series) plus one
 // per NIC with RX queue imbalance data: it does not grow with the CPU
 // count, because the fleet dashboard reads per-host recorded series only
 // (instance:netirq_online_cpus:count and
@@ -246,8 +246,8 @@ func TestFleetFederation(t *testing.T) {
 			simNames = append(simNames, regexp.QuoteMeta(h.name))
 		}
 	}
-	for _, rule := range []string{"instance:netirq_net_rx_busiest_cpu_share:ratio", "instance:netirq_softirq_seconds_per_packet:ratio",
-		"instance_device:netirq_rx_queue_imbalance:ratio"} {
+	for _, rule := range []string{"instance:netirq_softnet_processed_busiest_cpu_share:ratio", "instance:netirq_softirq_seconds_per_packet:ratio",
+		"instance_device:netirq_rx_queue_imbalance:ratio", "instance:netirq_housekeeping_cpus:count"} {
 		waitFor(leaf, fmt.Sprintf(`count(count by (instance) (%s{instance=~%q}))`, rule, strings.Join(simNames, "|")), n(len(simNames)), 45*time.Second)
 	}
 	if err := trafficErr(); err != nil {
