@@ -101,10 +101,11 @@ func checkXPSOnIsolatedCPU(snap *snapshot.Snapshot) []Finding {
 	return out
 }
 
-// checkSingleQueueNoRPS: a non-virtual device with one RX queue, RPS off on
-// it, on a host with more than one housekeeping CPU. Virtual devices (lo,
-// bridges, veth, ifb) are left out: they have no IRQ, their receive work
-// runs on the sending CPU, and RPS on them is a deliberate choice.
+// checkSingleQueueNoRPS: a device with one RX queue, RPS off on it, on a
+// host with more than one housekeeping CPU. A virtual device (lo, bridge,
+// veth, ifb) counts only while it carries traffic (carriesTraffic): it has
+// no IRQ, its receive work runs on the CPU that sends into it, and a
+// container host has hundreds of idle ones.
 func checkSingleQueueNoRPS(snap *snapshot.Snapshot) []Finding {
 	hk := housekeeping(snap)
 	if hk.Count() < 2 {
@@ -120,7 +121,7 @@ func checkSingleQueueNoRPS(snap *snapshot.Snapshot) []Finding {
 	}
 	var out []Finding
 	for _, d := range snap.NetDevices {
-		if d.IsVirtual() || len(d.RxQueues) != 1 {
+		if len(d.RxQueues) != 1 || (d.IsVirtual() && !carriesTraffic(snap, d.Name)) {
 			continue
 		}
 		q := d.RxQueues[0]
@@ -144,6 +145,9 @@ func checkSingleQueueNoRPS(snap *snapshot.Snapshot) []Finding {
 		target := rpsTarget(snap, cpuset.CPUSet{}, node)
 		if target.Count() < 2 {
 			target = hk
+		}
+		if d.IsVirtual() {
+			where = fmt.Sprintf(" (the CPU that sends into it; %.0f packets/s received)", snap.DeviceRxRates[d.Name])
 		}
 		out = append(out, Finding{
 			Device: d.Name, Queue: strconv.Itoa(q.Index), IRQ: irq, CPU: cpu,

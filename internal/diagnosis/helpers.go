@@ -245,3 +245,16 @@ func cpuWord(cpus cpuset.CPUSet) string {
 	}
 	return "CPUs " + cpus.String()
 }
+
+// trafficMinRate is the receive rate (packets/s) from which a virtual
+// device counts as carrying traffic for the checks that only concern busy
+// virtual devices: a container host has hundreds of veths, most of them
+// quiet, and a finding for each would bury the one that matters.
+const trafficMinRate = 1000
+
+// carriesTraffic reports whether device name received at least
+// trafficMinRate packets/s since the previous snapshot; false when that is
+// unknown (the first snapshot).
+func carriesTraffic(snap *snapshot.Snapshot, name string) bool {
+	return snap.DeviceRxRates[name] >= trafficMinRate
+}
