@@ -2,6 +2,7 @@ package report
 
 import (
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/diagnosis"
 	"github.com/netirq/netirq_exporter/internal/irqclass"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
@@ -17,7 +18,24 @@ func cpuRows(prev, cur *snapshot.Snapshot, dt float64) []ReportCPU {
 	for _, cpu := range all.List() {
 		out = append(out, cpuRow(cpu, cur.Topology, p, c, dt))
 	}
+	loads := map[int]diagnosis.CPULoad{}
+	for _, l := range diagnosis.CPULoads(prev, cur) {
+		loads[l.CPU] = l
+	}
+	for i := range out {
+		l := loads[out[i].CPU]
+		out[i].BusyPercent, out[i].NetWorkPercent = hundred(l.Busy), hundred(l.NetWork)
+	}
 	return out
+}
+
+// hundred turns a fraction into a percentage; nil stays nil.
+func hundred(v *float64) *float64 {
+	if v == nil {
+		return nil
+	}
+	p := 100 * *v
+	return &p
 }
 
 // reportedCPUs is every CPU that cur's topology, stat, softirqs or

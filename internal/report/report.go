@@ -25,26 +25,51 @@ type Report struct {
 	Host string `json:"host"`
 	// Time is when the second snapshot was taken; IntervalSeconds is the
 	// time between the two, which every rate is computed over.
-	Time            time.Time      `json:"time"`
-	IntervalSeconds float64        `json:"interval_seconds"`
-	Devices         []ReportDevice `json:"devices"`
+	Time            time.Time `json:"time"`
+	IntervalSeconds float64   `json:"interval_seconds"`
+	// Diagnosis lists the CPUs starved by network work over the interval,
+	// imbalanced ones first, each with what feeds it and the fix (the
+	// conditions of the alerts NetIRQCPUSaturated and NetIRQNetworkCapacity
+	// with the default thresholds). Empty when none is; DiagnosisUnknown
+	// then says why that could not be judged ("" when it could).
+	Diagnosis        []diagnosis.HotCPU `json:"diagnosis"`
+	DiagnosisUnknown string             `json:"diagnosis_unknown"`
+	Devices          []ReportDevice     `json:"devices"`
 	// OmittedDevices are virtual devices with no IRQ, no RPS/XPS mask and no
 	// queue traffic (lo, idle bridges ...), left out of Devices.
-	OmittedDevices []string            `json:"omitted_devices"`
-	CPUs           []ReportCPU         `json:"cpus"`
-	Findings       []diagnosis.Finding `json:"findings"`
+	OmittedDevices []string    `json:"omitted_devices"`
+	CPUs           []ReportCPU `json:"cpus"`
+	// Threads are the threaded-NAPI kthreads and the ksoftirqd/N that ran.
+	Threads []ReportThread `json:"threads"`
+	// Findings, those about devices that received packets over the
+	// interval first, then those about no device, then idle devices'.
+	Findings []diagnosis.Finding `json:"findings"`
 	// Warnings name the files that could not be read fully.
 	Warnings []string `json:"warnings"`
 }
 
 // ReportDevice is one net device and its queue table.
 type ReportDevice struct {
-	Name       string        `json:"name"`
-	Driver     string        `json:"driver"`
-	BusAddress string        `json:"bus_address"`
-	NUMANode   int           `json:"numa_node"` // -1 unknown
-	Threaded   int           `json:"threaded"`  // /sys/class/net/<dev>/threaded; -1 absent
-	Queues     []ReportQueue `json:"queues"`
+	Name       string `json:"name"`
+	Driver     string `json:"driver"`
+	BusAddress string `json:"bus_address"`
+	NUMANode   int    `json:"numa_node"` // -1 unknown
+	Threaded   int    `json:"threaded"`  // /sys/class/net/<dev>/threaded; -1 absent
+	// Packets/s the device received and sent (statistics/); null when
+	// unknown.
+	RxPacketsPerSecond *float64      `json:"rx_packets_per_second"`
+	TxPacketsPerSecond *float64      `json:"tx_packets_per_second"`
+	Queues             []ReportQueue `json:"queues"`
+}
+
+// ReportThread is one kernel thread that runs receive work.
+type ReportThread struct {
+	Name string `json:"name"` // "napi/eth0-8193", "ksoftirqd/3"
+	PID  int    `json:"pid"`
+	// CPUPercent is its CPU time over the interval, percent of one CPU.
+	CPUPercent *float64 `json:"cpu_percent"`
+	LastCPU    int      `json:"last_cpu"`     // -1 unknown
+	AllowedCPU string   `json:"allowed_cpus"` // Cpus_allowed_list
 }
 
 // ReportQueue is one row of a device's queue table: an IRQ with the queue
@@ -74,9 +99,12 @@ type ReportCPU struct {
 	Isolated bool `json:"isolated"`
 	NohzFull bool `json:"nohz_full"`
 	// Percent of the CPU's time (all /proc/stat modes) in softirq and hard
-	// IRQ context.
+	// IRQ context, busy (not idle or iowait), and network work (hard IRQ,
+	// softirq and the NAPI kthreads that last ran there).
 	SoftirqPercent *float64 `json:"softirq_percent"`
 	IRQPercent     *float64 `json:"irq_percent"`
+	BusyPercent    *float64 `json:"busy_percent"`
+	NetWorkPercent *float64 `json:"net_work_percent"`
 	// NET_RX and NET_TX softirqs/s (/proc/softirqs); interrupts/s of all NIC
 	// IRQs on the CPU; softnet processed, dropped and time-squeeze events/s.
 	NetRxPerSecond         *float64 `json:"net_rx_per_second"`
@@ -90,17 +118,27 @@ type ReportCPU struct {
 // BuildReport compares two snapshots of one host, prev taken before cur.
 // It reads nothing and changes neither snapshot.
 func BuildReport(prev, cur *snapshot.Snapshot) Report {
+	cur = withRxRates(prev, cur)
 	r := Report{Time: cur.Time, IntervalSeconds: cur.Time.Sub(prev.Time).Seconds(),
-		Devices: []ReportDevice{}, OmittedDevices: []string{}, CPUs: []ReportCPU{},
+		Devices: []ReportDevice{}, OmittedDevices: []string{}, CPUs: []ReportCPU{}, Threads: []ReportThread{},
 		Findings: diagnosis.Evaluate(cur), Warnings: snapshotWarnings(cur)}
 	if r.Findings == nil {
 		r.Findings = []diagnosis.Finding{}
+	}
+	rankFindings(cur, r.Findings)
+	r.Diagnosis = diagnosis.Diagnose(prev, cur, r.Findings)
+	if r.Diagnosis == nil {
+		r.Diagnosis = []diagnosis.HotCPU{}
+		r.DiagnosisUnknown = diagnosisUnknown(cur)
 	}
 	dt := r.IntervalSeconds
 	rows, handles := irqRows(prev, cur, dt)
 	pps := newPacketRates(prev, cur, dt)
 	for _, d := range cur.NetDevices {
 		dev, busy := deviceReport(d, rows[d.Name], pps)
+		dev.RxPacketsPerSecond, dev.TxPacketsPerSecond = devicePPS(prev, d, dt)
+		busy = busy || (dev.RxPacketsPerSecond != nil && *dev.RxPacketsPerSecond > 0) ||
+			(dev.TxPacketsPerSecond != nil && *dev.TxPacketsPerSecond > 0)
 		if !busy {
 			r.OmittedDevices = append(r.OmittedDevices, d.Name)
 			continue
@@ -111,6 +149,7 @@ func BuildReport(prev, cur *snapshot.Snapshot) Report {
 		r.Devices = append(r.Devices, ReportDevice{Name: h, NUMANode: -1, Threaded: -1, Queues: sortQueues(rows[h])})
 	}
 	r.CPUs = cpuRows(prev, cur, dt)
+	r.Threads = threadRows(prev, cur, dt)
 	return r
 }
 

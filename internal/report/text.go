@@ -15,6 +15,7 @@ func (r Report) WriteText(w io.Writer) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "netirq_exporter report: %s, %d CPUs, %.2f s between snapshots ending %s\n",
 		cmp.Or(r.Host, "unknown host"), len(r.CPUs), r.IntervalSeconds, r.Time.UTC().Format(time.RFC3339))
+	r.writeDiagnosis(ew)
 
 	for _, d := range r.Devices {
 		fmt.Fprintf(ew, "\n%s", d.Name)
@@ -27,6 +28,9 @@ func (r Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(ew, "  NUMA node %d", d.NUMANode)
 		if d.Threaded > 0 {
 			fmt.Fprint(ew, "  threaded NAPI")
+		}
+		if d.RxPacketsPerSecond != nil && d.TxPacketsPerSecond != nil {
+			fmt.Fprintf(ew, "  rx %s tx %s packets/s", fmtRate(d.RxPacketsPerSecond), fmtRate(d.TxPacketsPerSecond))
 		}
 		fmt.Fprintln(ew)
 		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
@@ -48,10 +52,11 @@ func (r Report) WriteText(w io.Writer) error {
 	if len(r.OmittedDevices) > 0 {
 		fmt.Fprintf(ew, "\n(not shown: %s: virtual, no IRQ, no RPS/XPS, no traffic)\n", strings.Join(r.OmittedDevices, ", "))
 	}
+	r.writeThreads(ew)
 
 	fmt.Fprintln(ew)
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CPU\tNODE\tFLAGS\tSOFTIRQ%\tIRQ%\tNET_RX/S\tNET_TX/S\tNIC_IRQS/S\tPROCESSED/S\tDROPS/S\tSQUEEZES/S")
+	fmt.Fprintln(tw, "CPU\tNODE\tFLAGS\tBUSY%\tNET_WORK%\tSOFTIRQ%\tIRQ%\tNET_RX/S\tNET_TX/S\tNIC_IRQS/S\tPROCESSED/S\tDROPS/S\tSQUEEZES/S")
 	for _, c := range r.CPUs {
 		var flags []string
 		if c.Isolated {
@@ -64,8 +69,8 @@ func (r Report) WriteText(w io.Writer) error {
 		if c.Node >= 0 {
 			node = strconv.Itoa(c.Node)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.CPU, node, dash(strings.Join(flags, ",")),
-			fmtPercent(c.SoftirqPercent), fmtPercent(c.IRQPercent), fmtRate(c.NetRxPerSecond), fmtRate(c.NetTxPerSecond),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.CPU, node, dash(strings.Join(flags, ",")),
+			fmtPercent(c.BusyPercent), fmtPercent(c.NetWorkPercent), fmtPercent(c.SoftirqPercent), fmtPercent(c.IRQPercent), fmtRate(c.NetRxPerSecond), fmtRate(c.NetTxPerSecond),
 			fmtRate(c.NICInterruptsPerSecond), fmtRate(c.ProcessedPerSecond), fmtRate(c.DroppedPerSecond), fmtRate(c.SqueezedPerSecond))
 	}
 	tw.Flush()
@@ -74,12 +79,16 @@ func (r Report) WriteText(w io.Writer) error {
 		fmt.Fprintln(ew, "\nFindings: none")
 	} else {
 		fmt.Fprintf(ew, "\nFindings (%d; the exporter changes nothing, the fix is for you to run):\n", len(r.Findings))
+		idle := r.idleDevices()
 		for _, f := range r.Findings {
 			var where []string
 			for _, p := range [][2]string{{"", f.Device}, {"queue ", f.Queue}, {"IRQ ", f.IRQ}, {"CPU ", f.CPU}} {
 				if p[1] != "" {
 					where = append(where, p[0]+p[1])
 				}
+			}
+			if idle[f.Device] {
+				where = append(where, "(idle over the interval)")
 			}
 			fmt.Fprintf(ew, "\n  [%s] %s: %s\n    %s\n    fix: %s\n", f.Severity, f.Check, strings.Join(where, " "), f.Message, f.Fix)
 		}
