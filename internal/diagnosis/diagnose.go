@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/snapshot"
 )
@@ -22,7 +23,7 @@ import (
 // names are those of alerts/netirq-thresholds.yml.
 var Thresholds = struct {
 	CPUBusy, NetWorkShare, CPUImbalance, SoftnetDropsMinRate, TimeSqueezeMinRate float64
-}{CPUBusy: 0.85, NetWorkShare: 0.5, CPUImbalance: 1.5, SoftnetDropsMinRate: 1, TimeSqueezeMinRate: 10}
+}{CPUBusy: 0.85, NetWorkShare: 0.4, CPUImbalance: 1.5, SoftnetDropsMinRate: 1, TimeSqueezeMinRate: 10}
 
 // CPULoad is one CPU's load between two snapshots. Fractions are of the
 // CPU's time (0..1); a nil field is unknown (a part not read, a counter
@@ -227,7 +228,7 @@ func Diagnose(prev, cur *snapshot.Snapshot, findings []Finding) []HotCPU {
 		if l.ProcessedShare != nil && hk > 0 {
 			h.Imbalanced = *l.ProcessedShare*float64(hk) >= Thresholds.CPUImbalance
 		}
-		h.FedBy = feedSources(cur, FeedsOf(feeds, l.CPU))
+		h.FedBy = feedSources(cur, FeedsOf(feeds, l.CPU), firedIRQs(prev, cur))
 		if len(h.FedBy) == 0 {
 			h.FedBy = unsteeredSources(cur, feeds)
 		}
@@ -264,11 +265,17 @@ func rxRate(snap *snapshot.Snapshot, dev string) *float64 {
 // feedSources groups a CPU's edges by device and via, leaves out devices
 // that received nothing (an idle device is never offered as the cause),
 // and sorts by receive rate.
-func feedSources(snap *snapshot.Snapshot, edges []Feed) []FeedSource {
+func feedSources(snap *snapshot.Snapshot, edges []Feed, fired map[int]bool) []FeedSource {
 	type key struct{ dev, via string }
 	byKey := map[key]*FeedSource{}
 	var order []key
 	for _, f := range edges {
+		if f.Kind == kernel.KindTx {
+			continue // a TX completion IRQ: not the receive work a hot CPU processes
+		}
+		if f.Via == FeedIRQ && !fired[f.IRQ] && rxRate(snap, f.Device) == nil {
+			continue // an IRQ of no known device that did not fire: idle
+		}
 		k := key{f.Device, f.Via}
 		s, ok := byKey[k]
 		if !ok {
@@ -290,6 +297,30 @@ func feedSources(snap *snapshot.Snapshot, edges []Feed) []FeedSource {
 		out = append(out, *s)
 	}
 	sortByRate(out)
+	return out
+}
+
+// firedIRQs is the set of IRQs whose count grew between the snapshots.
+func firedIRQs(prev, cur *snapshot.Snapshot) map[int]bool {
+	sum := func(s *snapshot.Snapshot) map[int]uint64 {
+		out := map[int]uint64{}
+		if s.Interrupts == nil {
+			return out
+		}
+		for _, line := range s.Interrupts.IRQs {
+			for _, c := range line.Counts {
+				out[line.IRQ] += c
+			}
+		}
+		return out
+	}
+	before, after := sum(prev), sum(cur)
+	out := map[int]bool{}
+	for irq, n := range after {
+		if p, ok := before[irq]; ok && n > p {
+			out[irq] = true
+		}
+	}
 	return out
 }
 
@@ -363,14 +394,16 @@ func spreadFix(snap *snapshot.Snapshot, src FeedSource, cpu int) string {
 	target := rpsTarget(snap, cpuset.CPUSet{}, dev.NUMANode)
 	switch src.Via {
 	case FeedRPS, "netif_rx":
-		if target.Count() < 2 {
-			return ""
-		}
 		var cmds []string
 		for _, q := range dev.RxQueues {
-			cmds = append(cmds, rpsFix(dev.Name, q.Index, target))
+			if !q.RPSCPUs.Equal(target) {
+				cmds = append(cmds, rpsFix(dev.Name, q.Index, target))
+			}
 		}
-		return strings.Join(cmds, "; ")
+		if target.Count() < 2 {
+			return "" // nowhere to spread to
+		}
+		return strings.Join(cmds, "; ") // "" when spread already
 	case FeedNAPIThread:
 		var cmds []string
 		for _, t := range snap.Threads {

@@ -47,6 +47,7 @@ type Feed struct {
 	Queue  int            // -1: the queue is not known (a NAPI thread the kernel maps to no queue)
 	Kind   kernel.IRQKind // kernel.KindRx, kernel.KindTx or kernel.KindCombined
 	Via    string         // FeedIRQ, FeedRPS or FeedNAPIThread
+	IRQ    int            // the queue's IRQ for FeedIRQ; 0 otherwise
 }
 
 // QueueLabel is the queue as a label value: "" when not known.
@@ -77,7 +78,7 @@ func irqFeeds(snap *snapshot.Snapshot) []Feed {
 			continue
 		}
 		for _, cpu := range firesOn(q.Aff).List() {
-			out = append(out, Feed{CPU: cpu, Device: q.Class.Device, Queue: q.Class.Queue, Kind: q.Class.Kind, Via: FeedIRQ})
+			out = append(out, Feed{CPU: cpu, Device: q.Class.Device, Queue: q.Class.Queue, Kind: q.Class.Kind, Via: FeedIRQ, IRQ: q.IRQ})
 		}
 	}
 	return out

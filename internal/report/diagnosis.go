@@ -146,6 +146,9 @@ func (r Report) writeDiagnosis(w io.Writer) {
 		for _, fix := range h.Fix {
 			fmt.Fprintf(w, "    fix: %s\n", fix)
 		}
+		if len(h.Fix) == 0 {
+			fmt.Fprintln(w, "    fix: none by configuration: the work already reaches every CPU it may; less traffic, cheaper packets (GRO, offloads) or more CPUs (RUNBOOK.md, NetIRQNetworkCapacity)")
+		}
 	}
 }
 
