@@ -6,7 +6,6 @@ import (
 	"os"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -115,44 +114,6 @@ func e2eGithubAnchor(h string) string {
 		}
 	}
 	return b.String()
-}
-
-// e2eHumanizePercentage formats like Prometheus' template function of that
-// name for the round values used here.
-func e2eHumanizePercentage(v float64) string {
-	return strconv.FormatFloat(v*100, 'g', 4, 64) + "%"
-}
-
-func e2eFirst(s []promtest.Sample) float64 {
-	if len(s) == 0 {
-		return -1
-	}
-	return s[0].Value
-}
-
-func e2eLogSamples(t *testing.T, what string, s []promtest.Sample) {
-	t.Helper()
-	parts := make([]string, len(s))
-	for i, x := range s {
-		parts[i] = fmt.Sprintf("cpu %s: %.3f", x.Labels["cpu"], x.Value)
-	}
-	slices.Sort(parts)
-	t.Logf("%s: %s", what, strings.Join(parts, ", "))
-}
-
-func e2eLogAlerts(ctx context.Context, t *testing.T, prom *promtest.Prometheus) {
-	t.Helper()
-	as, err := prom.Alerts(ctx)
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	var parts []string
-	for _, a := range as {
-		parts = append(parts, fmt.Sprintf("%s{cpu=%q} %s", a.Labels["alertname"], a.Labels["cpu"], a.State))
-	}
-	slices.Sort(parts)
-	t.Logf("active alerts: %v", parts)
 }
 
 func e2eSummarize(msgs []promtest.WebhookMessage) string {
