@@ -29,6 +29,7 @@ import (
 const defaultPort = ":10467"
 
 func main() {
+	stampVersion()
 	app := kingpin.New("netirq_exporter",
 		"Exports per-CPU network interrupt, softirq and softnet work and the NIC queue → IRQ → CPU topology.")
 	metricsPath := app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
