@@ -28,6 +28,17 @@ import (
 // used up; it is fixed so that the instance label stays stable.
 const defaultPort = ":10467"
 
+// metricReferenceURL is the README's metric table, linked from the landing
+// page.
+const metricReferenceURL = "https://github.com/netirq/netirq_exporter#metrics"
+
+// serveOptions are the flags of serving.
+type serveOptions struct {
+	metricsPath            string
+	maxRequests            int
+	disableExporterMetrics bool
+}
+
 func main() {
 	stampVersion()
 	app := kingpin.New("netirq_exporter",
@@ -65,28 +76,43 @@ func main() {
 	logger.Info("starting netirq_exporter", "version", version.Info(), "build_context", version.BuildContext(),
 		"collectors", strings.Join(exporter.Collectors(), ","), "procfs", cfg.ProcPath, "sysfs", cfg.SysPath)
 
-	http.Handle(*metricsPath, metricsHandler(exporter, *maxRequests, !*disableExporterMetrics, logger))
-	if *metricsPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "netirq_exporter",
-			Description: "Network IRQ, softirq and softnet work per CPU, and the NIC queue topology",
-			Version:     version.Info(),
-			Links: []web.LandingLinks{
-				{Address: *metricsPath, Text: "Metrics"},
-				{Address: "https://github.com/netirq/netirq_exporter#metrics", Text: "Metric reference"},
-			},
-		})
-		if err != nil {
-			logger.Error("landing page", "err", err)
-			os.Exit(1)
-		}
-		http.Handle("/", landing)
+	handler, err := newHandler(exporter, &serveOptions{metricsPath: *metricsPath, maxRequests: *maxRequests,
+		disableExporterMetrics: *disableExporterMetrics}, logger)
+	if err != nil {
+		logger.Error("landing page", "err", err)
+		os.Exit(1)
 	}
-	server := &http.Server{}
+	server := &http.Server{Handler: handler}
 	if err := web.ListenAndServe(server, toolkitFlags, logger); err != nil {
 		logger.Error("server stopped", "err", err)
 		os.Exit(1)
 	}
+}
+
+// newHandler serves the metrics at opts.metricsPath and, unless that is
+// "/", the landing page at "/". Nothing else: no /debug/pprof, so the
+// landing page shows no profiling links.
+func newHandler(exporter *collector.Exporter, opts *serveOptions, logger *slog.Logger) (http.Handler, error) {
+	mux := http.NewServeMux()
+	mux.Handle(opts.metricsPath, metricsHandler(exporter, opts.maxRequests, !opts.disableExporterMetrics, logger))
+	if opts.metricsPath == "/" {
+		return mux, nil
+	}
+	landing, err := web.NewLandingPage(web.LandingConfig{
+		Name:        "netirq_exporter",
+		Description: "Network IRQ, softirq and softnet work per CPU, and the NIC queue topology",
+		Version:     version.Info(),
+		Links:       []web.LandingLinks{{Address: opts.metricsPath, Text: "Metrics"}},
+		// The toolkit puts the route prefix in front of every address in
+		// Links ("/https://…"); ExtraHTML is written as it is.
+		ExtraHTML: `<div>Metric reference: <a href="` + metricReferenceURL + `">README.md, Metrics</a></div>`,
+		Profiling: "false",
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/", landing)
+	return mux, nil
 }
 
 // metricsHandler serves the exporter's metrics, and with selfMetrics the
