@@ -92,12 +92,13 @@ func TestMain(m *testing.M) {
 // "--[no-]name".
 var flagLine = regexp.MustCompile(`^\s+(?:-\w, )?--(\[no-\])?([a-z0-9][a-z0-9._-]*)`)
 
-// exporterFlags returns the exporter's flags from --help: name → negatable.
+// exporterFlags returns the flags of serve (the default command, the one
+// deployments run) from `serve --help`: name → negatable.
 func exporterFlags(t *testing.T) map[string]bool {
 	t.Helper()
-	out, err := exec.Command(exporterBinary(t), "--help").CombinedOutput()
+	out, err := exec.Command(exporterBinary(t), "serve", "--help").CombinedOutput()
 	if err != nil {
-		t.Fatalf("netirq_exporter --help: %v\n%s", err, out)
+		t.Fatalf("netirq_exporter serve --help: %v\n%s", err, out)
 	}
 	flags := map[string]bool{}
 	sc := bufio.NewScanner(bytes.NewReader(out))

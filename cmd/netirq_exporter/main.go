@@ -32,61 +32,112 @@ const defaultPort = ":10467"
 // page.
 const metricReferenceURL = "https://github.com/netirq/netirq_exporter#metrics"
 
-// serveOptions are the flags of serving.
+// Exit codes (README.md, "Exit codes").
+const (
+	exitOK      = 0
+	exitRuntime = 1 // cannot start, cannot listen, cannot write the report
+	exitUsage   = 2 // a bad flag: unknown, malformed, or a value out of range
+)
+
+// cli is the command line: the global flags (where to read, which
+// collectors, logging) apply to both commands; the web flags belong to
+// serve, the default command, so that `netirq_exporter --web.listen-address=…`
+// still selects serve, and `report --help` does not list them.
+type cli struct {
+	app         *kingpin.Application
+	buildConfig func() (collector.Config, error)
+	log         *promslog.Config
+	serveCmd    *kingpin.CmdClause
+	serve       *serveOptions
+	reportCmd   *kingpin.CmdClause
+	report      *reportOptions
+}
+
+// serveOptions are the serve command's own flags.
 type serveOptions struct {
 	metricsPath            string
 	maxRequests            int
 	disableExporterMetrics bool
+	toolkit                *web.FlagConfig
 }
 
-func main() {
-	stampVersion()
-	app := kingpin.New("netirq_exporter",
+func newCLI() *cli {
+	c := &cli{log: &promslog.Config{}}
+	c.app = kingpin.New("netirq_exporter",
 		"Exports per-CPU network interrupt, softirq and softnet work and the NIC queue → IRQ → CPU topology.")
-	metricsPath := app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
-	maxRequests := app.Flag("web.max-requests",
-		"Maximum number of parallel scrape requests; 0 disables the limit. Requests past it get 503.").Default("40").Int()
-	disableExporterMetrics := app.Flag("web.disable-exporter-metrics",
-		"Leave out the exporter's own Go runtime and process metrics (go_*, process_*, promhttp_*).").Bool()
-	toolkitFlags := webflag.AddFlags(app, defaultPort)
-	buildConfig := collector.RegisterFlags(app)
-	promslogConfig := &promslog.Config{}
-	promslogflag.AddFlags(app, promslogConfig)
-	app.Version(version.Print("netirq_exporter"))
-	app.HelpFlag.Short('h')
-	// Every flag above is global: it applies to both commands.
-	app.Command("serve", "Serve the metrics over HTTP (the default command).").Default()
-	reportCmd, reportOpts := addReportCommand(app)
-	command := kingpin.MustParse(app.Parse(os.Args[1:]))
+	c.buildConfig = collector.RegisterFlags(c.app)
+	promslogflag.AddFlags(c.app, c.log)
+	c.app.Version(version.Print("netirq_exporter"))
+	c.app.HelpFlag.Short('h')
+	c.app.UsageTemplate(usageTemplate)
+	c.serveCmd, c.serve = addServeCommand(c.app)
+	c.reportCmd, c.report = addReportCommand(c.app)
+	return c
+}
 
-	logger := promslog.New(promslogConfig)
-	cfg, err := buildConfig()
+// addServeCommand defines `serve`, the default command, with its web flags.
+func addServeCommand(app *kingpin.Application) (*kingpin.CmdClause, *serveOptions) {
+	opts := &serveOptions{}
+	cmd := app.Command("serve", "Serve the metrics over HTTP (the default command).").Default()
+	cmd.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&opts.metricsPath)
+	cmd.Flag("web.max-requests",
+		"Maximum number of parallel scrape requests; 0 disables the limit. Requests past it get 503.").Default("40").IntVar(&opts.maxRequests)
+	cmd.Flag("web.disable-exporter-metrics",
+		"Leave out the exporter's own Go runtime and process metrics (go_*, process_*, promhttp_*).").BoolVar(&opts.disableExporterMetrics)
+	opts.toolkit = webflag.AddFlags(cmd, defaultPort)
+	return cmd, opts
+}
+
+// usageTemplate is kingpin's default, except that the top-level help lists
+// each command's own flags too: `netirq_exporter --help` shows the web
+// flags a newcomer looks for, under serve.
+var usageTemplate = strings.Replace(kingpin.DefaultUsageTemplate,
+	"{{else if .App.Commands -}}\nCommands:\n{{template \"FormatCommands\" .App}}",
+	"{{else if .App.Commands -}}\nCommands:\n{{range .App.FlattenedCommands -}}\n{{if not .Hidden -}}\n"+
+		"  {{.FullCommand}}{{if .Default}}*{{end}}{{template \"FormatCommand\" .}}\n{{.Help|Wrap 4}}\n"+
+		"{{with .Flags|FlagsToTwoColumns}}{{FormatTwoColumnsWithIndent . 4 2}}{{end}}\n{{end -}}\n{{end -}}", 1)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run parses args and runs the command; it returns the exit code. --help
+// and --version exit 0 from inside the parse.
+func run(args []string) int {
+	stampVersion()
+	c := newCLI()
+	command, err := c.app.Parse(args)
+	if err != nil {
+		c.app.Errorf("%s, try --help", err)
+		return exitUsage
+	}
+	logger := promslog.New(c.log)
+	cfg, err := c.buildConfig()
 	if err != nil {
 		logger.Error("bad flag", "err", err)
-		os.Exit(2)
+		return exitUsage
 	}
-	if command == reportCmd.FullCommand() {
-		os.Exit(runReport(cfg, logger, reportOpts, os.Stdout))
+	if command == c.reportCmd.FullCommand() {
+		return runReport(cfg, logger, c.report, os.Stdout)
 	}
 	exporter, err := collector.NewExporter(cfg, logger)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
-		os.Exit(1)
+		return exitRuntime
 	}
 	logger.Info("starting netirq_exporter", "version", version.Info(), "build_context", version.BuildContext(),
 		"collectors", strings.Join(exporter.Collectors(), ","), "procfs", cfg.ProcPath, "sysfs", cfg.SysPath)
-
-	handler, err := newHandler(exporter, &serveOptions{metricsPath: *metricsPath, maxRequests: *maxRequests,
-		disableExporterMetrics: *disableExporterMetrics}, logger)
+	handler, err := newHandler(exporter, c.serve, logger)
 	if err != nil {
 		logger.Error("landing page", "err", err)
-		os.Exit(1)
+		return exitRuntime
 	}
 	server := &http.Server{Handler: handler}
-	if err := web.ListenAndServe(server, toolkitFlags, logger); err != nil {
+	if err := web.ListenAndServe(server, c.serve.toolkit, logger); err != nil {
 		logger.Error("server stopped", "err", err)
-		os.Exit(1)
+		return exitRuntime
 	}
+	return exitOK
 }
 
 // newHandler serves the metrics at opts.metricsPath and, unless that is

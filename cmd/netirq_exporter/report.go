@@ -22,8 +22,9 @@ type reportOptions struct {
 	json     bool
 }
 
-// addReportCommand defines `report` on app. The exporter's flags
-// (--path.procfs, --collector.*) stay global and apply to it too.
+// addReportCommand defines `report` on app. The global flags
+// (--path.procfs, --collector.*, --log.*) apply to it too; the --web.*
+// flags are serve's.
 func addReportCommand(app *kingpin.Application) (*kingpin.CmdClause, *reportOptions) {
 	opts := &reportOptions{}
 	cmd := app.Command("report",
@@ -38,17 +39,17 @@ func addReportCommand(app *kingpin.Application) (*kingpin.CmdClause, *reportOpti
 func runReport(cfg collector.Config, logger *slog.Logger, opts *reportOptions, out io.Writer) int {
 	if opts.interval < minReportInterval || opts.interval > maxReportInterval {
 		logger.Error("bad flag", "err", fmt.Sprintf("--interval %s: want %s to %s", opts.interval, minReportInterval, maxReportInterval))
-		return 2
+		return exitUsage
 	}
 	source, err := collector.NewSource(cfg, logger)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
-		return 1
+		return exitRuntime
 	}
 	err = report.Run(source, report.Options{Interval: opts.interval, DeviceExclude: cfg.DeviceExclude, JSON: opts.json}, out)
 	if err != nil {
 		logger.Error("cannot write the report", "err", err)
-		return 1
+		return exitRuntime
 	}
-	return 0
+	return exitOK
 }
