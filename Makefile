@@ -74,9 +74,12 @@ fmt:
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# install: the binary, the systemd unit (ExecStart and EnvironmentFile
-# rewritten to BINDIR and SYSCONFDIR) and the flags file, which is kept if it
-# exists. It never runs systemctl: do that yourself (see deploy/README.md).
+# install: the binary (it does not build it, so that `make build && sudo
+# make install` works where root has no go in its PATH, as under sudo's
+# secure_path), the systemd unit (ExecStart and EnvironmentFile rewritten to
+# BINDIR and SYSCONFDIR) and the flags file, which is kept if it exists. It
+# stops when the binary is missing and warns when a Go source is newer. It
+# never runs systemctl: do that yourself (see deploy/README.md).
 # DESTDIR stages the tree for a package: make install DESTDIR=/tmp/pkg PREFIX=/usr
 .PHONY: install promrule
 PREFIX     ?= /usr/local
@@ -84,7 +87,10 @@ BINDIR     ?= $(PREFIX)/bin
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
 
-install: build
+install:
+	@if [ ! -f $(BIN) ]; then echo "$(BIN) is missing: run make build first (as yourself; make install needs no Go)" >&2; exit 1; fi
+	@newer=$$(find cmd collector internal -name '*.go' ! -name '*_test.go' -newer $(BIN) 2>/dev/null | head -1); \
+	if [ -n "$$newer" ]; then echo "warning: $$newer is newer than $(BIN): run make build again to install the current sources" >&2; fi
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/netirq_exporter
 	install -d -m 0755 $(DESTDIR)$(UNITDIR)
 	sed -e 's|^ExecStart=/usr/local/bin/netirq_exporter|ExecStart=$(BINDIR)/netirq_exporter|' \

@@ -462,22 +462,39 @@ func TestExporterRunsUnprivileged(t *testing.T) {
 	}
 }
 
-// TestMakeInstall runs `make install` into a DESTDIR with another PREFIX and
-// checks what lands where: the unit's ExecStart names the installed binary,
-// the flags file is installed once and then kept, and the installed unit
-// passes systemd-analyze verify.
+// TestMakeInstall runs `make build`, then `make install` with no go in PATH
+// (as under sudo) into a DESTDIR with another PREFIX and checks what lands
+// where: the unit's ExecStart names the installed binary, the flags file is
+// installed once and then kept, and the installed unit passes
+// systemd-analyze verify. Without a binary, make install says to build it.
 func TestMakeInstall(t *testing.T) {
 	makeBin := requireTool(t, "make", "install the Debian package make")
 	dest := t.TempDir()
 	binOut := filepath.Join(t.TempDir(), "netirq_exporter")
-	install := func() string {
-		cmd := exec.Command(makeBin, "-C", repoRoot, "install", "DESTDIR="+dest, "PREFIX=/opt/netirq", "BIN="+binOut)
-		cmd.Env = append(os.Environ(), "GOWORK=off")
+	noGo := append(os.Environ(), "GOWORK=off", "PATH="+pathWithoutGo(t))
+	runMake := func(target string) (string, error) {
+		cmd := exec.Command(makeBin, "-C", repoRoot, target, "DESTDIR="+dest, "PREFIX=/opt/netirq", "BIN="+binOut)
+		cmd.Env = noGo
 		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := runMake("install"); err == nil || !strings.Contains(out, "run make build first") {
+		t.Errorf("make install without a binary: %v, want a failure saying \"run make build first\":\n%s", err, out)
+	}
+	build := exec.Command(makeBin, "-C", repoRoot, "build", "BIN="+binOut)
+	build.Env = append(os.Environ(), "GOWORK=off")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("make build: %v\n%s", err, out)
+	}
+	install := func() string {
+		out, err := runMake("install")
 		if err != nil {
-			t.Fatalf("make install: %v\n%s", err, out)
+			t.Fatalf("make install (PATH without go): %v\n%s", err, out)
 		}
-		return string(out)
+		if strings.Contains(out, "warning") {
+			t.Errorf("make install right after make build warns:\n%s", out)
+		}
+		return out
 	}
 	install()
 	for path, mode := range map[string]os.FileMode{
@@ -527,6 +544,21 @@ func TestMakeInstall(t *testing.T) {
 			t.Errorf("systemd-analyze verify of the installed unit: %v\n%s", err, out)
 		}
 	}
+}
+
+// pathWithoutGo is $PATH without the directories holding a go command.
+func pathWithoutGo(t *testing.T) string {
+	t.Helper()
+	var dirs []string
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		if _, err := os.Stat(filepath.Join(dir, "go")); err != nil {
+			dirs = append(dirs, dir)
+		}
+	}
+	if len(dirs) == 0 {
+		t.Fatal("PATH is only directories with go")
+	}
+	return strings.Join(dirs, string(filepath.ListSeparator))
 }
 
 // TestReadmeDropIns puts each drop-in of README.md (the ```ini blocks)
