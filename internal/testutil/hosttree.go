@@ -54,7 +54,8 @@ func (h HostTree) Link(rel, target string) {
 }
 
 // Unreadable makes rel unreadable and reports whether that worked; root
-// reads through permissions, so tests that need EACCES skip under root.
+// reads through permissions, so tests that need EACCES run themselves
+// again as nobody first (RerunAsNobody).
 func (h HostTree) Unreadable(rel string) bool {
 	h.t.Helper()
 	if os.Geteuid() == 0 {

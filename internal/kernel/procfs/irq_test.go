@@ -162,11 +162,16 @@ func TestAffinityBrokenFiles(t *testing.T) {
 	}
 }
 
+// TestAffinityUnreadable: root reads whatever the permissions, so as root the
+// test runs as nobody in a child process (testutil.RerunAsNobody).
 func TestAffinityUnreadable(t *testing.T) {
+	if testutil.RerunAsNobody(t) {
+		return
+	}
 	h := testutil.NewHostTree(t)
 	irqDir(h, "30", map[string]string{"smp_affinity_list": "0\n", "effective_affinity_list": "0\n", "node": "0\n"})
 	if !h.Unreadable("proc/irq/30/smp_affinity_list") {
-		t.Skip("running as root (euid 0): permissions do not stop root, so EACCES cannot be produced; run the tests as a normal user to cover this case")
+		t.Fatalf("chmod 0 does not stop this process's reads (euid %d): no EACCES to test", os.Geteuid())
 	}
 	aff, err := ReadIRQAffinity(h.Path("proc"), 30)
 	if err == nil || !errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist) {
