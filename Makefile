@@ -46,11 +46,22 @@ deps:
 	fi
 	$(GO) mod download
 
-test: deps vet
+# test runs its four parts in turn; make -k test (as .ci/run does) runs
+# every part even when one fails.
+.PHONY: test-go test-race test-dashboards test-deploy
+test: deps vet test-go test-race test-dashboards test-deploy
+
+test-go: deps
 	$(GO) test -count=1 -timeout 30m $(PKGS)
-	# The snapshot is read by concurrent goroutines: check them for races.
+
+# The snapshot is read by concurrent goroutines: check them for races.
+test-race: deps
 	$(GO) test -race -count=1 -timeout 30m $(RACE_PKGS)
+
+test-dashboards: deps
 	cd dashboards && $(GO) test -count=1 ./...
+
+test-deploy: deps
 	cd deploy && $(GO) test -count=1 ./...
 
 vet:
@@ -60,18 +71,23 @@ vet:
 # a crasher is written to <package>/testdata/fuzz/<FuzzName>/ and fails the run.
 # A count, not a time: a short -fuzztime can end with a spurious "context
 # deadline exceeded" failure while the seed corpus is still being replayed.
+# Every target runs; the failed ones are named at the end.
 fuzz-short:
-	@for p in $(FUZZ_PKGS); do \
+	@failed=""; for p in $(FUZZ_PKGS); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
 	    echo "fuzz $$p $$t"; \
-	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime 10000x $$p || exit 1; \
+	    $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime 10000x $$p || failed="$$failed $$p:$$t"; \
 	  done; \
-	done
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz targets failed:$$failed"; exit 1; fi
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-lint: vet
+.PHONY: fmt-check
+lint: vet fmt-check
+
+fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 # install: the binary (it does not build it, so that `make build && sudo
