@@ -39,7 +39,7 @@ func checkChannelsBelowMax(snap *snapshot.Snapshot) []Finding {
 			Device: name,
 			Message: fmt.Sprintf("%s uses %d %s channels of a maximum of %d on a host with %d housekeeping CPUs.",
 				name, cur, kind, maxCh, hk),
-			Fix: fmt.Sprintf("ethtool -L %s %s %d", name, kind, want),
+			Fix: fmt.Sprintf("ethtool -L %s %s %d", ShellWord(name), kind, want),
 		})
 	}
 	return out
@@ -94,7 +94,7 @@ func checkRSSUnequalShares(snap *snapshot.Snapshot) []Finding {
 			Device: name, Queue: strconv.Itoa(minQ),
 			Message: fmt.Sprintf("The RSS indirection table of %s (%d entries, %d active RX channels) gives queue %d %d entries and queue %d %d.",
 				name, len(table.Indirection), active, minQ, lo, maxQ, hi),
-			Fix: fmt.Sprintf("ethtool -X %s equal %d", name, active),
+			Fix: fmt.Sprintf("ethtool -X %s equal %d", ShellWord(name), active),
 		})
 	}
 	return out

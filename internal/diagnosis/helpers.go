@@ -224,11 +224,11 @@ func irqFix(irq int, cpus cpuset.CPUSet) string {
 }
 
 func rpsFix(dev string, queue int, cpus cpuset.CPUSet) string {
-	return fmt.Sprintf("echo %s > /sys/class/net/%s/queues/rx-%d/rps_cpus", hexMask(cpus), dev, queue)
+	return fmt.Sprintf("echo %s > /sys/class/net/%s/queues/rx-%d/rps_cpus", hexMask(cpus), ShellWord(dev), queue)
 }
 
 func xpsFix(dev string, queue int, cpus cpuset.CPUSet) string {
-	return fmt.Sprintf("echo %s > /sys/class/net/%s/queues/tx-%d/xps_cpus", hexMask(cpus), dev, queue)
+	return fmt.Sprintf("echo %s > /sys/class/net/%s/queues/tx-%d/xps_cpus", hexMask(cpus), ShellWord(dev), queue)
 }
 
 // irqbalanceNote warns that irqbalance undoes a hand-set affinity.

@@ -8,11 +8,12 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 )
 
 // WriteText prints the report as aligned tables.
 func (r Report) WriteText(w io.Writer) error {
-	ew := &errWriter{w: w}
+	ew := &errWriter{w: escapingWriter{w}}
 	fmt.Fprintf(ew, "netirq_exporter report: %s, %d CPUs, %.2f s between snapshots ending %s\n",
 		cmp.Or(r.Host, "unknown host"), len(r.CPUs), r.IntervalSeconds, r.Time.UTC().Format(time.RFC3339))
 	r.writeDiagnosis(ew)
@@ -136,4 +137,45 @@ func fmtPercent(v *float64) string {
 		return "-"
 	}
 	return strconv.FormatFloat(*v, 'f', 1, 64)
+}
+
+// escapingWriter writes control characters (but newline and tab), C1
+// controls and bytes that are not UTF-8 as \xHH: device names, IRQ names
+// and file contents come from the kernel and may hold an ESC that would
+// drive the terminal showing the report.
+type escapingWriter struct{ w io.Writer }
+
+func (e escapingWriter) Write(p []byte) (int, error) {
+	if !needsEscape(p) {
+		return e.w.Write(p)
+	}
+	var b []byte
+	for i := 0; i < len(p); {
+		r, size := utf8.DecodeRune(p[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1, r < 0x20 && r != '\n' && r != '\t', r == 0x7f:
+			b = fmt.Appendf(b, `\x%02x`, p[i])
+			size = 1
+		case r >= 0x80 && r < 0xa0:
+			for _, c := range p[i : i+size] {
+				b = fmt.Appendf(b, `\x%02x`, c)
+			}
+		default:
+			b = append(b, p[i:i+size]...)
+		}
+		i += size
+	}
+	if _, err := e.w.Write(b); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+func needsEscape(p []byte) bool {
+	for _, c := range p {
+		if c < 0x20 && c != '\n' && c != '\t' || c >= 0x7f {
+			return true
+		}
+	}
+	return false
 }
