@@ -98,6 +98,12 @@ func TestPlainBuildCLI(t *testing.T) {
 			{[]string{"report", "--interval=1h"}, exitUsage},
 			{[]string{"--web.listen-address=" + l.Addr().String()}, exitRuntime},
 			{[]string{"--help"}, exitOK},
+			// A root that is no directory stops the start; a report that
+			// could not read what it needs says so with exit 3.
+			{[]string{"--path.procfs=/nonexistent"}, exitUsage},
+			{[]string{"report", "--path.sysfs=/etc/hostname"}, exitUsage},
+			{[]string{"report", "--interval=0.5s", "--path.procfs=" + t.TempDir()}, exitIncomplete},
+			{[]string{"report", "--interval=0.5s", "--path.procfs=../../testdata/hosts/bigiron-8cpu/proc", "--path.sysfs=../../testdata/hosts/bigiron-8cpu/sys"}, exitOK},
 		} {
 			start := time.Now()
 			out, errOut, code := runBin(tc.args...)

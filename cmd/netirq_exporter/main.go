@@ -37,6 +37,9 @@ const (
 	exitOK      = 0
 	exitRuntime = 1 // cannot start, cannot listen, cannot write the report
 	exitUsage   = 2 // a bad flag: unknown, malformed, or a value out of range
+	// exitIncomplete: the report was printed, but a part it needs could not
+	// be read, so it may miss what it would have found.
+	exitIncomplete = 3
 )
 
 // cli is the command line: the global flags (where to read, which
@@ -113,6 +116,9 @@ func run(args []string) int {
 	}
 	logger := promslog.New(c.log)
 	cfg, err := c.buildConfig()
+	if err == nil {
+		err = checkRoots(cfg)
+	}
 	if err != nil {
 		logger.Error("bad flag", "err", err)
 		return exitUsage
@@ -138,6 +144,22 @@ func run(args []string) int {
 		return exitRuntime
 	}
 	return exitOK
+}
+
+// checkRoots refuses a --path.procfs or --path.sysfs that is not a
+// directory: the exporter would start and report nothing, which reads as
+// "no problems".
+func checkRoots(cfg collector.Config) error {
+	for _, p := range []struct{ flag, path string }{{"--path.procfs", cfg.ProcPath}, {"--path.sysfs", cfg.SysPath}} {
+		fi, err := os.Stat(p.path)
+		switch {
+		case err != nil:
+			return fmt.Errorf("%s: %w", p.flag, err)
+		case !fi.IsDir():
+			return fmt.Errorf("%s %s: not a directory", p.flag, p.path)
+		}
+	}
+	return nil
 }
 
 // newHandler serves the metrics at opts.metricsPath and, unless that is

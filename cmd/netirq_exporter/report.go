@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -46,10 +47,14 @@ func runReport(cfg collector.Config, logger *slog.Logger, opts *reportOptions, o
 		logger.Error("cannot start", "err", err)
 		return exitRuntime
 	}
-	err = report.Run(source, report.Options{Interval: opts.interval, DeviceExclude: cfg.DeviceExclude, JSON: opts.json}, out)
+	r, err := report.Run(source, report.Options{Interval: opts.interval, DeviceExclude: cfg.DeviceExclude, JSON: opts.json}, out)
 	if err != nil {
 		logger.Error("cannot write the report", "err", err)
 		return exitRuntime
+	}
+	if missing := r.Unread; len(missing) > 0 {
+		logger.Warn("the report is incomplete: parts it needs could not be read", "unread", strings.Join(missing, "; "))
+		return exitIncomplete
 	}
 	return exitOK
 }

@@ -195,3 +195,24 @@ func (r Report) writeThreads(w io.Writer) {
 	}
 	tw.Flush()
 }
+
+// unreadParts names the files the report rests on that the snapshot could
+// not read at all.
+func unreadParts(cur *snapshot.Snapshot) []string {
+	out := []string{}
+	for _, p := range []struct {
+		read bool
+		name string
+		err  error
+	}{
+		{cur.Interrupts != nil, "/proc/interrupts", cur.InterruptsErr},
+		{cur.NetDevices != nil, "/sys/class/net", cur.NetDevicesErr},
+		{cur.CPUTime != nil, "/proc/stat", cur.CPUTimeErr},
+		{cur.Softnet != nil, "/proc/net/softnet_stat", cur.SoftnetErr},
+	} {
+		if !p.read {
+			out = append(out, p.name+": "+errText(p.err))
+		}
+	}
+	return out
+}

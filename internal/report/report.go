@@ -46,6 +46,10 @@ type Report struct {
 	Findings []diagnosis.Finding `json:"findings"`
 	// Warnings name the files that could not be read fully.
 	Warnings []string `json:"warnings"`
+	// Unread names the files the report needs that could not be read at
+	// all: what it says about them is unknown, not "no problem"; the
+	// command exits 3.
+	Unread []string `json:"unread"`
 }
 
 // ReportDevice is one net device and its queue table.
@@ -150,6 +154,7 @@ func BuildReport(prev, cur *snapshot.Snapshot) Report {
 	}
 	r.CPUs = cpuRows(prev, cur, dt)
 	r.Threads = threadRows(prev, cur, dt)
+	r.Unread = unreadParts(cur)
 	return r
 }
 

@@ -21,7 +21,7 @@ type Options struct {
 
 // Run reads two snapshots opts.Interval apart from source, builds the
 // report and writes it to out.
-func Run(source *snapshot.Source, opts Options, out io.Writer) error {
+func Run(source *snapshot.Source, opts Options, out io.Writer) (Report, error) {
 	prev := source.Snapshot()
 	time.Sleep(time.Until(prev.Time.Add(opts.Interval)))
 	cur := source.Snapshot()
@@ -37,7 +37,7 @@ func Run(source *snapshot.Source, opts Options, out io.Writer) error {
 	if opts.JSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return r, enc.Encode(r)
 	}
-	return r.WriteText(out)
+	return r, r.WriteText(out)
 }
