@@ -110,9 +110,9 @@ func CPULoads(prev, cur *snapshot.Snapshot) []CPULoad {
 		}
 		if a, ok := psn[cpu]; ok {
 			if b, ok := csn[cpu]; ok {
-				l.Processed = counterRate(a.Processed, b.Processed, dt, true)
-				l.Dropped = counterRate(a.Dropped, b.Dropped, dt, true)
-				l.Squeezed = counterRate(a.TimeSqueeze, b.TimeSqueeze, dt, true)
+				l.Processed = CounterRate(a.Processed, b.Processed, dt, true)
+				l.Dropped = CounterRate(a.Dropped, b.Dropped, dt, true)
+				l.Squeezed = CounterRate(a.TimeSqueeze, b.TimeSqueeze, dt, true)
 				if l.Processed != nil {
 					total += *l.Processed
 				}
@@ -130,7 +130,7 @@ func CPULoads(prev, cur *snapshot.Snapshot) []CPULoad {
 
 // cpuTimeLoad fills the time fractions of l from two /proc/stat lines.
 func cpuTimeLoad(l *CPULoad, a, b procfs.CPUTime, napiSeconds float64) {
-	total := cpuTimeTotal(b) - cpuTimeTotal(a)
+	total := b.Total() - a.Total()
 	if total <= 0 {
 		return
 	}
@@ -139,10 +139,6 @@ func cpuTimeLoad(l *CPULoad, a, b procfs.CPUTime, napiSeconds float64) {
 	l.SoftIRQ, l.IRQ = frac(b.SoftIRQ-a.SoftIRQ), frac(b.IRQ-a.IRQ)
 	l.NAPIThread = ptr(min(1, napiSeconds/total))
 	l.NetWork = ptr(min(1, *l.SoftIRQ+*l.IRQ+*l.NAPIThread))
-}
-
-func cpuTimeTotal(t procfs.CPUTime) float64 {
-	return t.User + t.Nice + t.System + t.Idle + t.Iowait + t.IRQ + t.SoftIRQ + t.Steal
 }
 
 // napiThreadLoad charges each NAPI kthread's CPU seconds between the
@@ -169,10 +165,10 @@ func napiThreadLoad(prev, cur *snapshot.Snapshot, dt float64) map[int]float64 {
 	return out
 }
 
-// counterRate is (cur-prev)/dt; nil when dt is not positive or the counter
+// CounterRate is (cur-prev)/dt; nil when dt is not positive or the counter
 // went backwards, except that a 32-bit counter (softnet_stat) that wrapped
 // is taken as one wrap.
-func counterRate(prev, cur uint64, dt float64, wraps32 bool) *float64 {
+func CounterRate(prev, cur uint64, dt float64, wraps32 bool) *float64 {
 	if dt <= 0 {
 		return nil
 	}

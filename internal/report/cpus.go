@@ -128,7 +128,7 @@ func cpuRow(cpu int, topo *sysfs.CPUTopology, p, c cpuCounters, dt float64) Repo
 	}
 	if a, ok := p.times[cpu]; ok {
 		if b, ok := c.times[cpu]; ok {
-			total := cpuTotal(b) - cpuTotal(a)
+			total := b.Total() - a.Total()
 			if total > 0 {
 				row.SoftirqPercent = percent(b.SoftIRQ-a.SoftIRQ, total)
 				row.IRQPercent = percent(b.IRQ-a.IRQ, total)
@@ -154,10 +154,6 @@ func cpuRow(cpu int, topo *sysfs.CPUTopology, p, c cpuCounters, dt float64) Repo
 		}
 	}
 	return row
-}
-
-func cpuTotal(t procfs.CPUTime) float64 {
-	return t.User + t.Nice + t.System + t.Idle + t.Iowait + t.IRQ + t.SoftIRQ + t.Steal
 }
 
 func percent(part, total float64) *float64 {

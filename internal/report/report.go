@@ -338,25 +338,9 @@ func irqTotals(s *snapshot.Snapshot) map[int]uint64 {
 	return out
 }
 
-// rate is (cur-prev)/dt; nil when dt is not positive or the counter went
-// backwards, except that a 32-bit counter (softnet_stat) that wrapped is
-// taken as one wrap.
-func rate(prev, cur uint64, dt float64, wraps32 bool) *float64 {
-	if dt <= 0 {
-		return nil
-	}
-	var d uint64
-	switch {
-	case cur >= prev:
-		d = cur - prev
-	case wraps32 && prev <= 0xffffffff:
-		d = cur + (1 << 32) - prev
-	default:
-		return nil
-	}
-	v := float64(d) / dt
-	return &v
-}
+// rate is diagnosis.CounterRate: (cur-prev)/dt, nil when it cannot be
+// known, a wrapped 32-bit counter (softnet_stat) taken as one wrap.
+var rate = diagnosis.CounterRate
 
 // snapshotWarnings lists the parts of s that could not be read fully.
 func snapshotWarnings(s *snapshot.Snapshot) []string {

@@ -80,3 +80,8 @@ type CPUTime struct {
 	CPU                                                   int
 	User, Nice, System, Idle, Iowait, IRQ, SoftIRQ, Steal float64
 }
+
+// Total is the sum of every mode: the CPU's whole time.
+func (t CPUTime) Total() float64 {
+	return t.User + t.Nice + t.System + t.Idle + t.Iowait + t.IRQ + t.SoftIRQ + t.Steal
+}
