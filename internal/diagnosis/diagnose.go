@@ -23,7 +23,7 @@ import (
 // names are those of alerts/netirq-thresholds.yml.
 var Thresholds = struct {
 	CPUBusy, NetWorkShare, CPUImbalance, SoftnetDropsMinRate, TimeSqueezeMinRate float64
-}{CPUBusy: 0.85, NetWorkShare: 0.4, CPUImbalance: 1.5, SoftnetDropsMinRate: 1, TimeSqueezeMinRate: 10}
+}{CPUBusy: 0.8, NetWorkShare: 0.4, CPUImbalance: 1.5, SoftnetDropsMinRate: 1, TimeSqueezeMinRate: 10}
 
 // CPULoad is one CPU's load between two snapshots. Fractions are of the
 // CPU's time (0..1); a nil field is unknown (a part not read, a counter
