@@ -120,6 +120,8 @@ func TestScenarioPages(t *testing.T) {
 	}
 	promtest.PrometheusBinary(t)
 	promtest.AlertmanagerBinary(t)
+	promtest.LookTool(t, "ethtool", "ethtool")    // GRO on the lab's veth (seed003)
+	promtest.LookTool(t, "util-linux", "taskset") // the NAPI threads' and the hog's CPU
 	if runtime.NumCPU() != 2 {
 		// The scenarios name CPUs 0 and 1 and the margins were measured on
 		// 2 CPUs; more CPUs change the fair share.
