@@ -174,10 +174,10 @@ func NewExporter(cfg Config, logger *slog.Logger) (*Exporter, error) {
 	return e, nil
 }
 
-// NewSource returns the snapshot source that the collectors cfg enables
+// SourceFor returns the snapshot source that the collectors cfg enables
 // read, without building them: the report's source (the --collector.*
 // flags decide what it reads, as for the exporter).
-func NewSource(cfg Config, logger *slog.Logger) (*snapshot.Source, error) {
+func SourceFor(cfg Config, logger *slog.Logger) (*snapshot.Source, error) {
 	_, parts, err := enabled(cfg)
 	if err != nil {
 		return nil, err

@@ -42,7 +42,7 @@ func runReport(cfg collector.Config, logger *slog.Logger, opts *reportOptions, o
 		logger.Error("bad flag", "err", fmt.Sprintf("--interval %s: want %s to %s", opts.interval, minReportInterval, maxReportInterval))
 		return exitUsage
 	}
-	source, err := collector.NewSource(cfg, logger)
+	source, err := collector.SourceFor(cfg, logger)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
 		return exitRuntime
