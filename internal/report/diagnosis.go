@@ -26,23 +26,12 @@ func withRxRates(prev, cur *snapshot.Snapshot) *snapshot.Snapshot {
 	if cur.DeviceRxRates != nil {
 		return cur
 	}
-	dt := cur.Time.Sub(prev.Time).Seconds()
-	if dt <= 0 {
+	rates := snapshot.RxRatesBetween(prev, cur)
+	if rates == nil {
 		return cur
 	}
-	before := map[string]uint64{}
-	for _, d := range prev.NetDevices {
-		if d.HasStats {
-			before[d.Name] = d.RxPackets
-		}
-	}
 	c := *cur
-	c.DeviceRxRates = map[string]float64{}
-	for _, d := range cur.NetDevices {
-		if p, ok := before[d.Name]; ok && d.HasStats && d.RxPackets >= p {
-			c.DeviceRxRates[d.Name] = float64(d.RxPackets-p) / dt
-		}
-	}
+	c.DeviceRxRates = rates
 	return &c
 }
 
