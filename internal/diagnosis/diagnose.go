@@ -149,17 +149,27 @@ func napiThreadLoad(prev, cur *snapshot.Snapshot, dt float64) map[int]float64 {
 	if dt <= 0 {
 		return out
 	}
+	used := ThreadCPUSeconds(prev, cur)
+	for _, t := range cur.Threads {
+		if d, ok := used[t.PID]; ok && t.CPU < 0 && t.LastCPU >= 0 && d > 0 {
+			out[t.LastCPU] += d
+		}
+	}
+	return out
+}
+
+// ThreadCPUSeconds is the CPU time (user + system) each kernel thread of cur
+// used since prev, by PID; a thread not in prev, or whose PID now names
+// another thread, has none.
+func ThreadCPUSeconds(prev, cur *snapshot.Snapshot) map[int]float64 {
 	before := map[int]procfs.KernelThread{}
 	for _, t := range prev.Threads {
 		before[t.PID] = t
 	}
+	out := map[int]float64{}
 	for _, t := range cur.Threads {
-		p, ok := before[t.PID]
-		if t.CPU >= 0 || !ok || t.LastCPU < 0 || p.Name != t.Name {
-			continue
-		}
-		if d := (t.UserSeconds + t.SystemSeconds) - (p.UserSeconds + p.SystemSeconds); d > 0 {
-			out[t.LastCPU] += d
+		if p, ok := before[t.PID]; ok && p.Name == t.Name {
+			out[t.PID] = (t.UserSeconds + t.SystemSeconds) - (p.UserSeconds + p.SystemSeconds)
 		}
 	}
 	return out

@@ -11,7 +11,6 @@ import (
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/diagnosis"
-	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/snapshot"
 )
@@ -85,16 +84,12 @@ func errText(err error) string {
 
 // threadRows lists each napi/ kthread and each ksoftirqd/N that used CPU.
 func threadRows(prev, cur *snapshot.Snapshot, dt float64) []ReportThread {
-	before := map[int]procfs.KernelThread{}
-	for _, t := range prev.Threads {
-		before[t.PID] = t
-	}
+	used := diagnosis.ThreadCPUSeconds(prev, cur)
 	out := []ReportThread{}
 	for _, t := range cur.Threads {
 		row := ReportThread{Name: t.Name, PID: t.PID, LastCPU: t.LastCPU, AllowedCPU: t.Allowed.String()}
-		if p, ok := before[t.PID]; ok && p.Name == t.Name && dt > 0 {
-			used := (t.UserSeconds + t.SystemSeconds) - (p.UserSeconds + p.SystemSeconds)
-			row.CPUPercent = hundred(ptr(max(0, used/dt)))
+		if u, ok := used[t.PID]; ok && dt > 0 {
+			row.CPUPercent = hundred(ptr(max(0, u/dt)))
 		}
 		ksoftirqd := t.CPU >= 0
 		if ksoftirqd && (row.CPUPercent == nil || *row.CPUPercent < 0.1) {
