@@ -55,7 +55,7 @@ var partTable = []partSpec{
 	{part: PartInterrupts, name: "interrupts", needs: []Part{PartNetDevices},
 		err: func(s *Snapshot) *error { return &s.InterruptsErr },
 		read: func(s *Source, snap *Snapshot, wait func(Part)) {
-			snap.Interrupts, snap.InterruptsErr = kernel.ParseFile(s.proc("interrupts"), procfs.ParseInterrupts)
+			snap.Interrupts, snap.InterruptsErr = kernel.ParseFile(s.proc("interrupts"), procfs.InterruptsCap, procfs.ParseInterrupts)
 			wait(PartNetDevices) // parsed while the devices are read, classified after
 			if snap.Interrupts != nil {
 				snap.IRQClasses = irqclass.ClassifyIRQs(snap.Interrupts, snap.NetDevices)
@@ -72,7 +72,7 @@ var partTable = []partSpec{
 	{part: PartSoftirqs, name: "softirqs",
 		err: func(s *Snapshot) *error { return &s.SoftirqsErr },
 		read: func(s *Source, snap *Snapshot, _ func(Part)) {
-			snap.Softirqs, snap.SoftirqsErr = kernel.ParseFile(s.proc("softirqs"), procfs.ParseSoftirqs)
+			snap.Softirqs, snap.SoftirqsErr = kernel.ParseFile(s.proc("softirqs"), procfs.SoftirqsCap, procfs.ParseSoftirqs)
 		}},
 	{part: PartSoftnet, name: "softnet", needs: []Part{PartTopology}, // rows without an index column belong to online CPUs
 		err: func(s *Snapshot) *error { return &s.SoftnetErr },
@@ -82,7 +82,7 @@ var partTable = []partSpec{
 			if snap.Topology != nil && !snap.Topology.Online.IsEmpty() {
 				online = snap.Topology.Online.List()
 			}
-			snap.Softnet, snap.SoftnetErr = kernel.ParseFile(s.proc("net", "softnet_stat"), func(r io.Reader) ([]procfs.SoftnetRow, error) {
+			snap.Softnet, snap.SoftnetErr = kernel.ParseFile(s.proc("net", "softnet_stat"), procfs.SoftnetCap, func(r io.Reader) ([]procfs.SoftnetRow, error) {
 				return procfs.ParseSoftnet(r, online)
 			})
 		}},
