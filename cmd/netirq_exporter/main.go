@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,6 +61,7 @@ type cli struct {
 type serveOptions struct {
 	metricsPath            string
 	maxRequests            int
+	timeoutOffset          time.Duration
 	disableExporterMetrics bool
 	toolkit                *web.FlagConfig
 }
@@ -85,6 +87,9 @@ func addServeCommand(app *kingpin.Application) (*kingpin.CmdClause, *serveOption
 	cmd.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&opts.metricsPath)
 	cmd.Flag("web.max-requests",
 		"Maximum number of parallel scrape requests; 0 disables the limit. Requests past it get 503.").Default("40").IntVar(&opts.maxRequests)
+	cmd.Flag("web.timeout-offset",
+		"Subtracted from the scraper's timeout (X-Prometheus-Scrape-Timeout-Seconds) to leave time to send the answer; files not read by then fail alone.").
+		Default("500ms").DurationVar(&opts.timeoutOffset)
 	cmd.Flag("web.disable-exporter-metrics",
 		"Leave out the exporter's own Go runtime and process metrics (go_*, process_*, promhttp_*).").BoolVar(&opts.disableExporterMetrics)
 	opts.toolkit = webflag.AddFlags(cmd, defaultPort)
@@ -167,7 +172,7 @@ func checkRoots(cfg collector.Config) error {
 // landing page shows no profiling links.
 func newHandler(exporter *collector.Exporter, opts *serveOptions, logger *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
-	mux.Handle(opts.metricsPath, metricsHandler(exporter, opts.maxRequests, !opts.disableExporterMetrics, logger))
+	mux.Handle(opts.metricsPath, metricsHandler(exporter, opts, logger))
 	if opts.metricsPath == "/" {
 		return mux, nil
 	}
@@ -191,13 +196,14 @@ func newHandler(exporter *collector.Exporter, opts *serveOptions, logger *slog.L
 // metricsHandler serves the exporter's metrics, and with selfMetrics the
 // Go runtime and process metrics of the exporter itself, through
 // Exporter.WriteText (textHandler), gzip'd when asked.
-func metricsHandler(exporter *collector.Exporter, maxRequests int, selfMetrics bool, logger *slog.Logger) http.Handler {
+func metricsHandler(exporter *collector.Exporter, opts *serveOptions, logger *slog.Logger) http.Handler {
+	maxRequests, selfMetrics := opts.maxRequests, !opts.disableExporterMetrics
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(versioncollector.NewCollector("netirq"))
 	if selfMetrics {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	handler := textHandler(exporter, reg, maxRequests, logger)
+	handler := textHandler(exporter, reg, maxRequests, opts.timeoutOffset, logger)
 	if selfMetrics {
 		handler = promhttp.InstrumentMetricHandler(reg, handler)
 	}
@@ -209,7 +215,7 @@ func metricsHandler(exporter *collector.Exporter, maxRequests int, selfMetrics b
 // Prometheus accepts, through Exporter.WriteText: it writes the per-CPU
 // families directly, most of the series, at a fraction of a registry's
 // cost (BENCHMARKS.md).
-func textHandler(exporter *collector.Exporter, others prometheus.Gatherer, maxRequests int, logger *slog.Logger) http.Handler {
+func textHandler(exporter *collector.Exporter, others prometheus.Gatherer, maxRequests int, timeoutOffset time.Duration, logger *slog.Logger) http.Handler {
 	var inFlight chan struct{}
 	if maxRequests > 0 {
 		inFlight = make(chan struct{}, maxRequests)
@@ -226,8 +232,17 @@ func textHandler(exporter *collector.Exporter, others prometheus.Gatherer, maxRe
 				return
 			}
 		}
+		ctx, cancel := scrapeContext(r, timeoutOffset)
+		defer cancel()
+		snap, err := exporter.SnapshotBy(ctx)
+		if err != nil {
+			// The deadline passed while this scrape waited for another's
+			// read: nothing is written yet.
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		w.Header().Set("Content-Type", contentType)
-		if err := exporter.WriteText(w, others); err != nil {
+		if err := exporter.WriteSnapshotText(w, snap, others); err != nil {
 			logger.Error("error gathering or writing metrics", "err", err)
 		}
 	})

@@ -7,8 +7,10 @@ package procfs
 // /dev/zero, a runaway copy).
 const (
 	// InterruptsCap: a row is at most 8,192 CPUs x 11 bytes (~90 KiB);
-	// 64 MiB is ~700 such rows, or 5,800 rows on a 1,024-CPU host.
-	InterruptsCap = 64 << 20
+	// 32 MiB is ~360 such rows, or 2,900 rows on a 1,024-CPU host (which
+	// has ~1,000 IRQs); parsed, that many counts take ~24 MiB, so the
+	// exporter stays inside the 128 MiB of deploy/ with the cap reached.
+	InterruptsCap = 32 << 20
 	// SoftirqsCap: 10 rows of at most 8,192 x 11-byte counts (~0.9 MiB).
 	SoftirqsCap = 4 << 20
 	// SoftnetCap: one row per CPU of at most 17 8-digit hex columns
