@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // TestFleetFederation is the acceptance test of issue 6: the fleet pattern of

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // TestScenarioPages is the acceptance test of the pages: real traffic in

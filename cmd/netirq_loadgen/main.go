@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command netirq_loadgen is a small, bounded UDP load generator used by the
 // real-traffic tests of netirq_exporter (see internal/netlab).
 //

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package netlab builds a small, self-contained network lab for real-traffic
 // tests of netirq_exporter: two network namespaces made by the test (a sender
 // and a receiver), a multi-queue veth pair between them, a sysfs instance of

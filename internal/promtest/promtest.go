@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package promtest runs the real Prometheus and Alertmanager servers for
 // tests: each on 127.0.0.1 with a free port and its own temporary storage,
 // stopped (SIGTERM, then SIGKILL) and cleaned up with t.Cleanup even when the
