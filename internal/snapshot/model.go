@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/netirq/netirq_exporter/internal/irqclass"
+	"github.com/netirq/netirq_exporter/internal/kernel/netbsd"
 	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
@@ -20,6 +21,14 @@ type Snapshot struct {
 	Time time.Time
 	// ReadDurations says how long each part took to read and parse.
 	ReadDurations []PartDuration
+
+	// NetBSD's parts (bsd.go): kern.intr.list, what intrctl list prints;
+	// IntrClasses, parallel to its lines, is derived; kern.evcnt.
+	IntrList    *netbsd.IntrList
+	IntrListErr error
+	IntrClasses []irqclass.IRQClass
+	Evcnts      []netbsd.Evcnt
+	EvcntsErr   error
 
 	Interrupts    *procfs.InterruptTable // /proc/interrupts
 	InterruptsErr error
@@ -92,7 +101,9 @@ const (
 	PartQueueStats                  // netdev netlink: per-queue stats, queue → NAPI → IRQ (ethtool -S fallback)
 	PartThreads                     // napi/* and ksoftirqd/N kernel threads from /proc/<pid>
 	PartTunables                    // /proc/sys/net/core tunables, irqbalance
-	partLast       = PartTunables
+	PartIntrList                    // NetBSD: kern.intr.list (+ classification)
+	PartEvcnt                       // NetBSD: kern.evcnt
+	partLast       = PartEvcnt
 
 	// PartAll is every part.
 	PartAll = partLast<<1 - 1

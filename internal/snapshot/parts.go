@@ -147,6 +147,7 @@ var partTable = []partSpec{
 			t.IRQBalanceRunning = running
 			snap.Tunables, snap.TunablesErr = t, errors.Join(err, ibErr)
 		}},
+	bsdIntrListPart, bsdEvcntPart,
 }
 
 // spec returns the table row of p.

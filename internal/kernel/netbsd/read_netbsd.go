@@ -5,6 +5,7 @@ package netbsd
 import (
 	"errors"
 	"fmt"
+	"net"
 
 	"golang.org/x/sys/unix"
 )
@@ -71,4 +72,17 @@ func sysctlOnce(name string, args ...int) (b []byte, err error) {
 		}
 	}()
 	return unix.SysctlRaw(name, args...)
+}
+
+// Interfaces lists the network interfaces, as ifconfig -l does.
+func Interfaces() ([]string, error) {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(ifs))
+	for i, ifc := range ifs {
+		out[i] = ifc.Name
+	}
+	return out, nil
 }

@@ -20,3 +20,6 @@ func ReadEvcnts() ([]Evcnt, error) { return nil, ErrNotNetBSD }
 
 // Children fails with ErrNotNetBSD.
 func Children(string) ([]string, error) { return nil, ErrNotNetBSD }
+
+// Interfaces fails with ErrNotNetBSD.
+func Interfaces() ([]string, error) { return nil, ErrNotNetBSD }
