@@ -70,6 +70,9 @@ type Config struct {
 	SoftirqsAll bool
 	// DeviceExclude drops net devices by name from the queue metrics.
 	DeviceExclude *regexp.Regexp
+	// EvcntInclude adds NetBSD event counters by "group name" to the NIC
+	// queue counters the evcnt collector exports.
+	EvcntInclude *regexp.Regexp
 	// NetNS is the network namespace file whose devices the netlink and
 	// ioctl readers ask about; "" (no flag sets it): the exporter's own.
 	// The lab tests point it at a lab namespace.
@@ -94,11 +97,11 @@ func RegisterFlags(app *kingpin.Application) func() (Config, error) {
 	for _, name := range CollectorNames() {
 		f := factories[name]
 		state := "disabled"
-		if f.defaultEnabled {
+		if defaultOn(f) {
 			state = "enabled"
 		}
 		enabled[name] = app.Flag("collector."+name, fmt.Sprintf("%s (default: %s).", f.help, state)).
-			Default(strconv.FormatBool(f.defaultEnabled)).Bool()
+			Default(strconv.FormatBool(defaultOn(f))).Bool()
 	}
 	dense := app.Flag("collector.interrupts.all",
 		"Export every IRQ x every CPU (node_exporter's dense matrix) instead of NIC IRQs only.").Default("false").Bool()
@@ -113,6 +116,8 @@ func RegisterFlags(app *kingpin.Application) func() (Config, error) {
 		Default(snapshot.DefaultTimeout.String()).Duration()
 	devExclude := app.Flag("collector.netqueues.device-exclude",
 		"Regexp on net device names to leave out of the queue metrics.").Default("").String()
+	evcntInclude := app.Flag("collector.evcnt.include",
+		"NetBSD: regexp on an event counter's \"group name\" (as vmstat -e prints it): also export these, besides the NIC queues' counters.").Default("").String()
 
 	return func() (Config, error) {
 		cfg := Config{ProcPath: *procPath, SysPath: *sysPath, Enabled: map[string]bool{}, SoftirqsAll: *softirqsAll,
@@ -132,6 +137,9 @@ func RegisterFlags(app *kingpin.Application) func() (Config, error) {
 			return cfg, err
 		}
 		if cfg.DeviceExclude, err = optionalRegexp("collector.netqueues.device-exclude", *devExclude); err != nil {
+			return cfg, err
+		}
+		if cfg.EvcntInclude, err = optionalRegexp("collector.evcnt.include", *evcntInclude); err != nil {
 			return cfg, err
 		}
 		return cfg, nil
@@ -183,8 +191,9 @@ func NewExporter(cfg Config, logger *slog.Logger) (*Exporter, error) {
 	}
 	e := &Exporter{names: names, collectors: map[string]Collector{}, logger: logger}
 	for _, name := range names {
-		e.collectors[name] = factories[name].build(&cfg)
+		e.collectors[name] = buildHere(name, &cfg)
 	}
+	logOtherSystems(logger)
 	e.source = newSource(cfg, parts, logger)
 	return e, nil
 }
@@ -215,13 +224,13 @@ func enabled(cfg Config) ([]string, snapshot.Part, error) {
 		f := factories[name]
 		on, set := cfg.Enabled[name]
 		if !set {
-			on = f.defaultEnabled
+			on = defaultOn(f)
 		}
 		if !on {
 			continue
 		}
 		names = append(names, name)
-		parts |= f.parts
+		parts |= partsHere(f)
 	}
 	for name := range cfg.Enabled {
 		if _, ok := factories[name]; !ok {

@@ -121,7 +121,7 @@ func run(args []string) int {
 	}
 	logger := promslog.New(c.log)
 	cfg, err := c.buildConfig()
-	if err == nil {
+	if err == nil && collector.ReadsFiles(cfg) {
 		err = checkRoots(cfg)
 	}
 	if err != nil {
