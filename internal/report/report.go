@@ -23,6 +23,10 @@ import (
 // documented in the README ("One-shot report").
 type Report struct {
 	Host string `json:"host"`
+	// OS is "netbsd" for a report from NetBSD's interrupt list
+	// (netbsd.go), which then fills Interrupts, CPUs (NIC interrupts only)
+	// and Findings; omitted on Linux.
+	OS string `json:"os,omitempty"`
 	// Time is when the second snapshot was taken; IntervalSeconds is the
 	// time between the two, which every rate is computed over.
 	Time            time.Time `json:"time"`
@@ -50,6 +54,8 @@ type Report struct {
 	// all: what it says about them is unknown, not "no problem"; the
 	// command exits 3.
 	Unread []string `json:"unread"`
+	// Interrupts are NetBSD's NIC interrupts (OS "netbsd").
+	Interrupts []ReportInterrupt `json:"interrupts,omitempty"`
 }
 
 // ReportDevice is one net device and its queue table.
@@ -122,6 +128,9 @@ type ReportCPU struct {
 // BuildReport compares two snapshots of one host, prev taken before cur.
 // It reads nothing and changes neither snapshot.
 func BuildReport(prev, cur *snapshot.Snapshot) Report {
+	if cur.IsNetBSD() {
+		return buildNetBSDReport(prev, cur)
+	}
 	cur = withRxRates(prev, cur)
 	r := Report{Time: cur.Time, IntervalSeconds: cur.Time.Sub(prev.Time).Seconds(),
 		Devices: []ReportDevice{}, OmittedDevices: []string{}, CPUs: []ReportCPU{}, Threads: []ReportThread{},

@@ -33,6 +33,7 @@ func Run(source *snapshot.Source, opts Options, out io.Writer) (Report, error) {
 		r.Findings = slices.DeleteFunc(r.Findings, func(f diagnosis.Finding) bool {
 			return f.Device != "" && opts.DeviceExclude.MatchString(f.Device)
 		})
+		r.Interrupts = slices.DeleteFunc(r.Interrupts, func(q ReportInterrupt) bool { return opts.DeviceExclude.MatchString(q.Device) })
 	}
 	if opts.JSON {
 		enc := json.NewEncoder(out)

@@ -13,6 +13,9 @@ import (
 
 // WriteText prints the report as aligned tables.
 func (r Report) WriteText(w io.Writer) error {
+	if r.OS == osNetBSD {
+		return r.writeNetBSDText(w)
+	}
 	ew := &errWriter{w: escapingWriter{w}}
 	fmt.Fprintf(ew, "netirq_exporter report: %s, %d CPUs, %.2f s between snapshots ending %s\n",
 		cmp.Or(r.Host, "unknown host"), len(r.CPUs), r.IntervalSeconds, r.Time.UTC().Format(time.RFC3339))
