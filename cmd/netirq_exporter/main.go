@@ -138,7 +138,7 @@ func run(args []string) int {
 		logger.Error("landing page", "err", err)
 		return exitRuntime
 	}
-	server := &http.Server{Handler: handler}
+	server := newServer(handler, defaultLimits)
 	if err := web.ListenAndServe(server, c.serve.toolkit, logger); err != nil {
 		logger.Error("server stopped", "err", err)
 		return exitRuntime
