@@ -9,10 +9,19 @@ import (
 	"testing"
 )
 
+// TestAcceptsGzip: Accept-Encoding by RFC 9110, 12.5.3: q=0 refuses a
+// coding, "*" stands for the unlisted ones, the higher q wins, gzip wins
+// a tie, and no or an empty header means identity.
 func TestAcceptsGzip(t *testing.T) {
 	for header, want := range map[string]bool{
-		"gzip": true, "gzip, deflate": true, "deflate, GZIP;q=0.5": true, "identity": false,
-		"": false, "gzip;q=0": false, "br, gzip; q=0.0": false,
+		"": false, "identity": false, "gzip": true, "GZIP": true, "x-gzip": true, "*": true,
+		"gzip, deflate": true, "deflate, GZIP;q=0.5": true, "br, deflate": false,
+		"gzip;q=0": false, "gzip; q=0.000": false, "br, gzip; q=0.0": false, "gzip;Q=0": false,
+		"*;q=0": false, "*;q=0, gzip": true, "*, gzip;q=0": false, "*;q=0.5, identity;q=1": false,
+		"gzip;q=0.5, identity;q=1": false, "gzip;q=1, identity;q=0.5": true, "gzip;q=0.5, identity;q=0.5": true,
+		"gzip;q=0.001": true, "identity;q=0, gzip;q=0.1": true, "identity;q=0": false,
+		"gzip;q=nan": false, "gzip;q=2": false, "gzip;q=junk, identity": false,
+		" gzip ; q = 0.8 , identity ; q = 0.9": false, ",,gzip,,": true,
 	} {
 		if got := acceptsGzip(header); got != want {
 			t.Errorf("acceptsGzip(%q) = %v, want %v", header, got, want)
