@@ -10,11 +10,6 @@ import (
 	"strings"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
@@ -186,49 +181,4 @@ func newHandler(exporter *collector.Exporter, opts *serveOptions, logger *slog.L
 	}
 	mux.Handle("/", landing)
 	return mux, nil
-}
-
-// metricsHandler serves the exporter's metrics, and with selfMetrics the
-// Go runtime and process metrics of the exporter itself, through
-// Exporter.WriteText (textHandler), gzip'd when asked.
-func metricsHandler(exporter *collector.Exporter, maxRequests int, selfMetrics bool, logger *slog.Logger) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(versioncollector.NewCollector("netirq"))
-	if selfMetrics {
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	}
-	handler := textHandler(exporter, reg, maxRequests, logger)
-	if selfMetrics {
-		handler = promhttp.InstrumentMetricHandler(reg, handler)
-	}
-	return fastGzip(handler)
-}
-
-// textHandler serves what promhttp.HandlerFor would with ContinueOnError
-// and MaxRequestsInFlight, always in the text format (0.0.4), which every
-// Prometheus accepts, through Exporter.WriteText: it writes the per-CPU
-// families directly, most of the series, at a fraction of a registry's
-// cost (BENCHMARKS.md).
-func textHandler(exporter *collector.Exporter, others prometheus.Gatherer, maxRequests int, logger *slog.Logger) http.Handler {
-	var inFlight chan struct{}
-	if maxRequests > 0 {
-		inFlight = make(chan struct{}, maxRequests)
-	}
-	contentType := string(expfmt.NewFormat(expfmt.TypeTextPlain))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if inFlight != nil {
-			select {
-			case inFlight <- struct{}{}:
-				defer func() { <-inFlight }()
-			default:
-				http.Error(w, fmt.Sprintf("Limit of concurrent requests reached (%d), try again later.", maxRequests),
-					http.StatusServiceUnavailable)
-				return
-			}
-		}
-		w.Header().Set("Content-Type", contentType)
-		if err := exporter.WriteText(w, others); err != nil {
-			logger.Error("error gathering or writing metrics", "err", err)
-		}
-	})
 }
