@@ -1,43 +1,9 @@
 package main
 
 import (
-	"compress/gzip"
-	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 )
-
-// fastGzip compresses responses at gzip.BestSpeed for clients that accept
-// gzip (Prometheus always does). promhttp's own gzip runs at the default
-// level, which cost about half of a 256-CPU scrape in BENCHMARKS.md; the
-// text format compresses well at level 1 too.
-func fastGzip(next http.Handler) http.Handler {
-	writers := sync.Pool{New: func() any {
-		w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
-		return w
-	}}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Add("Vary", "Accept-Encoding")
-		if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		gz := writers.Get().(*gzip.Writer)
-		defer writers.Put(gz)
-		gz.Reset(w)
-		w.Header().Set("Content-Encoding", "gzip")
-		next.ServeHTTP(gzipResponseWriter{ResponseWriter: w, gz: gz}, r)
-		gz.Close()
-	})
-}
-
-type gzipResponseWriter struct {
-	http.ResponseWriter
-	gz *gzip.Writer
-}
-
-func (g gzipResponseWriter) Write(b []byte) (int, error) { return g.gz.Write(b) }
 
 // acceptsGzip reports whether a response to a request with this
 // Accept-Encoding should be gzip'd, by the rules of RFC 9110, section

@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -12,6 +14,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/netirq/netirq_exporter/collector"
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 )
 
 // contentType is the text format 0.0.4, which every Prometheus accepts.
@@ -19,8 +22,7 @@ var contentType = string(expfmt.NewFormat(expfmt.TypeTextPlain))
 
 // metricsHandler serves the exporter's metrics, and with selfMetrics the
 // Go runtime and process metrics of the exporter itself, through
-// Exporter.WriteText (textHandler), gzip'd when asked; promhttp's
-// instrumentation counts the scrapes (GETs).
+// textHandler; promhttp's instrumentation counts the scrapes (GETs).
 func metricsHandler(exporter *collector.Exporter, maxRequests int, selfMetrics bool, logger *slog.Logger) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(versioncollector.NewCollector("netirq"))
@@ -31,7 +33,7 @@ func metricsHandler(exporter *collector.Exporter, maxRequests int, selfMetrics b
 	if selfMetrics {
 		handler = promhttp.InstrumentMetricHandler(reg, handler)
 	}
-	return getOrHead(fastGzip(handler))
+	return getOrHead(handler)
 }
 
 // getOrHead passes GETs to next. A HEAD gets the headers a GET would, with
@@ -39,11 +41,11 @@ func metricsHandler(exporter *collector.Exporter, maxRequests int, selfMetrics b
 // file. Anything else is 405; a POST or DELETE used to run a full scrape.
 func getOrHead(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Vary", "Accept-Encoding")
 		switch r.Method {
 		case http.MethodGet:
 			next.ServeHTTP(w, r)
 		case http.MethodHead:
-			w.Header().Add("Vary", "Accept-Encoding")
 			w.Header().Set("Content-Type", contentType)
 			if acceptsGzip(r.Header.Get("Accept-Encoding")) {
 				w.Header().Set("Content-Encoding", "gzip")
@@ -56,15 +58,22 @@ func getOrHead(next http.Handler) http.Handler {
 }
 
 // textHandler serves what promhttp.HandlerFor would with ContinueOnError
-// and MaxRequestsInFlight, always in the text format (0.0.4), which every
-// Prometheus accepts, through Exporter.WriteText: it writes the per-CPU
-// families directly, most of the series, at a fraction of a registry's
-// cost (BENCHMARKS.md).
+// and MaxRequestsInFlight, always in the text format, through
+// Exporter.WriteSnapshotText, which writes the per-CPU families directly,
+// most of the series, at a fraction of a registry's cost (BENCHMARKS.md).
+// Scrapes that share a snapshot share its body (bodyCache), sent with a
+// Content-Length.
 func textHandler(exporter *collector.Exporter, others prometheus.Gatherer, maxRequests int, logger *slog.Logger) http.Handler {
 	var inFlight chan struct{}
 	if maxRequests > 0 {
 		inFlight = make(chan struct{}, maxRequests)
 	}
+	bodies := newBodyCache(func(w io.Writer, snap *snapshot.Snapshot) {
+		// Into a buffer: an error is the gathering's, not the client's.
+		if err := exporter.WriteSnapshotText(w, snap, others); err != nil {
+			logger.Error("error gathering metrics", "err", err)
+		}
+	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if inFlight != nil {
 			select {
@@ -76,9 +85,18 @@ func textHandler(exporter *collector.Exporter, others prometheus.Gatherer, maxRe
 				return
 			}
 		}
+		enc := identity
+		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			enc = gzipped
+			w.Header().Set("Content-Encoding", "gzip")
+		}
+		body := bodies.get(exporter.Snapshot(), enc)
 		w.Header().Set("Content-Type", contentType)
-		if err := exporter.WriteText(w, others); err != nil {
-			logger.Error("error gathering or writing metrics", "err", err)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		if _, err := w.Write(body); err != nil {
+			// The client went away (a scrape timeout, a closed
+			// connection): nothing is wrong with the exporter.
+			logger.Debug("client gone before the end of the response", "err", err, "remote", r.RemoteAddr)
 		}
 	})
 }
