@@ -114,6 +114,9 @@ func run(args []string) int {
 	if err == nil {
 		err = checkRoots(cfg)
 	}
+	if err == nil && command == c.serveCmd.FullCommand() {
+		err = c.serve.validate()
+	}
 	if err != nil {
 		logger.Error("bad flag", "err", err)
 		return exitUsage
