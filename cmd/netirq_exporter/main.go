@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/common/promslog"
@@ -56,6 +57,7 @@ type serveOptions struct {
 	metricsPath            string
 	maxRequests            int
 	disableExporterMetrics bool
+	shutdownTimeout        time.Duration
 	toolkit                *web.FlagConfig
 }
 
@@ -82,6 +84,8 @@ func addServeCommand(app *kingpin.Application) (*kingpin.CmdClause, *serveOption
 		"Maximum number of parallel scrape requests; 0 disables the limit. Requests past it get 503.").Default("40").IntVar(&opts.maxRequests)
 	cmd.Flag("web.disable-exporter-metrics",
 		"Leave out the exporter's own Go runtime and process metrics (go_*, process_*, promhttp_*).").BoolVar(&opts.disableExporterMetrics)
+	cmd.Flag("web.shutdown-timeout",
+		"On SIGTERM or SIGINT, how long the scrapes in flight may take to finish before the exporter exits.").Default("5s").DurationVar(&opts.shutdownTimeout)
 	opts.toolkit = webflag.AddFlags(cmd, defaultPort)
 	return cmd, opts
 }
@@ -124,6 +128,12 @@ func run(args []string) int {
 	if command == c.reportCmd.FullCommand() {
 		return runReport(cfg, logger, c.report, os.Stdout)
 	}
+	return runServe(cfg, logger, c.serve)
+}
+
+// runServe serves the metrics until SIGTERM or SIGINT.
+func runServe(cfg collector.Config, logger *slog.Logger, opts *serveOptions) int {
+	ignoreLostLogPipe()
 	exporter, err := collector.NewExporter(cfg, logger)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
@@ -131,17 +141,14 @@ func run(args []string) int {
 	}
 	logger.Info("starting netirq_exporter", "version", version.Info(), "build_context", version.BuildContext(),
 		"collectors", strings.Join(exporter.Collectors(), ","), "procfs", cfg.ProcPath, "sysfs", cfg.SysPath)
-	handler, err := newHandler(exporter, c.serve, logger)
+	handler, err := newHandler(exporter, opts, logger)
 	if err != nil {
 		logger.Error("landing page", "err", err)
 		return exitRuntime
 	}
 	server := newServer(handler, defaultLimits)
-	if err := web.ListenAndServe(server, c.serve.toolkit, logger); err != nil {
-		logger.Error("server stopped", "err", err)
-		return exitRuntime
-	}
-	return exitOK
+	listen := func() error { return web.ListenAndServe(server, opts.toolkit, logger) }
+	return serveUntilStopped(server, listen, opts.shutdownTimeout, logger)
 }
 
 // checkRoots refuses a --path.procfs or --path.sysfs that is not a
