@@ -131,3 +131,10 @@ promrule:
 .PHONY: bench-compare
 bench-compare:
 	$(GO) run ./cmd/netirq_benchcompare -out BENCHMARKS.md
+
+# bench-load reruns only BENCHMARKS.md's "Under load" section (peak RSS
+# under 100 gzip scrapers against node_exporter, endless headers, the floor
+# of a scrape; needs strace), ~3 min instead of the whole comparison.
+.PHONY: bench-load
+bench-load:
+	$(GO) run ./cmd/netirq_benchcompare -only load -out BENCHMARKS.md
