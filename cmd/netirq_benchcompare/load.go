@@ -19,7 +19,7 @@ import (
 // and a default scrape's time next to only reading the files it reads.
 // `-only load` runs this section alone and rewrites only it.
 
-// loadTree is the tree both exporters read: a real 8-CPU host's files.
+// loadTree is the tree both exporters read (8 CPUs, 2 NICs).
 const loadTree = "testdata/hosts/bigiron-8cpu"
 
 type loadReport struct {

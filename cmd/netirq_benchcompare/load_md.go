@@ -30,7 +30,7 @@ func (l *loadReport) markdown(neVersion string) string {
 	w("- machine: `nproc` %s, %s, kernel %s, %s\n", cpus, model, kernel, goVersion)
 	w("- date: %s (%.0f min); load average %s before, %s after\n",
 		l.started.UTC().Format("2006-01-02 15:04 MST"), l.finished.Sub(l.started).Minutes(), l.loadBefore, l.loadAfter)
-	w("- trees: `%s` (a real 8-CPU host's files) through `--path.procfs`, `--path.sysfs` (node_exporter %s\n", loadTree, neVersion)
+	w("- trees: `%s` (8 CPUs, 2 NICs; its SOURCE.md) through `--path.procfs`, `--path.sysfs` (node_exporter %s\n", loadTree, neVersion)
 	w("  also `--path.rootfs`), and this machine's own; both exporters with their default collectors, but for\n")
 	w("  node_exporter's cpu collector on the first tree, which panics there (the tree has no\n")
 	w("  /sys/devices/system/cpu/cpuN). On that tree node_exporter's collectors whose files it lacks fail fast, so\n")
