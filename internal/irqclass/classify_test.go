@@ -465,7 +465,8 @@ func TestClassifyRulesDocumented(t *testing.T) {
 // input (split from procfs's FuzzParseInterrupts): no input panics.
 func FuzzClassifyIRQs(f *testing.F) {
 	files, _ := filepath.Glob("../../testdata/proc_interrupts/*.txt")
-	for _, file := range files {
+	shapes, _ := filepath.Glob(filepath.Join(irqcShapes, "*.txt"))
+	for _, file := range append(files, shapes...) {
 		if data, err := os.ReadFile(file); err == nil {
 			f.Add(data)
 		}
@@ -480,13 +481,19 @@ func FuzzClassifyIRQs(f *testing.F) {
 // intrLoad parses testdata/proc_interrupts/<name>; the table is never nil.
 func intrLoad(t testing.TB, name string) (*procfs.InterruptTable, error) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("../../testdata/proc_interrupts", name))
+	return intrLoadPath(t, filepath.Join("../../testdata/proc_interrupts", name))
+}
+
+// intrLoadPath parses the file at path; the table is never nil.
+func intrLoadPath(t testing.TB, path string) (*procfs.InterruptTable, error) {
+	t.Helper()
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tab, err := procfs.ParseInterrupts(bytes.NewReader(data))
 	if tab == nil {
-		t.Fatalf("%s: nil table (err %v)", name, err)
+		t.Fatalf("%s: nil table (err %v)", path, err)
 	}
 	return tab, err
 }

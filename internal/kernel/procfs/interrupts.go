@@ -65,9 +65,10 @@ func (e *InterruptsParseError) Unwrap() error { return e.Err }
 //
 // After the counts of a numbered row come the chip ("IO-APIC", "GIC",
 // "IR-PCI-MSIX-0000:01:00.0", "IO-APIC-fasteoi" on old kernels where the
-// flow type is glued to the chip, "-" on some Android kernels), the hwirq
-// column when the kernel prints one ("5-edge", "524289-edge", "54 Level")
-// and the action names ("ehci_hcd:usb1, eth0"; may be empty or hold spaces).
+// flow type is glued to the chip, "-" on some Android kernels, "Hyper-V
+// PCIe MSI" with blanks in it), the hwirq column when the kernel prints one
+// ("5-edge", "524289-edge", "54 Level") and the action names
+// ("ehci_hcd:usb1, eth0"; may be empty or hold spaces).
 // Very old ARM kernels print no chip at all: when no numbered row of the
 // file has a run of two or more spaces after its counts (the kernel always
 // puts at least two before the names), the whole text after the counts is
@@ -388,26 +389,30 @@ func intrSplitTail(s string) (chip, hwirq, name string) {
 		return from, end
 	}
 	_, e := tok(0)
+	// The kernel prints at least two blanks before the action names, so a
+	// word one blank after the chip is the hwirq column or more of the
+	// chip's name: "Hyper-V PCIe MSI 134742016-edge      mana_q0@pci:…".
+	for e+1 < len(s) && s[e] == ' ' && !intrIsSpace(s[e+1]) {
+		ws, we := tok(e)
+		if intrIsHWIRQWord(s[ws:we]) {
+			break
+		}
+		e = we
+	}
 	chip = s[:e]
 	hs, he := tok(e)
 	if hs == len(s) {
 		return chip, "", ""
 	}
-	t := s[hs:he]
 	hwEnd := -1
-	switch {
-	case intrAllDigits(t):
+	if t := s[hs:he]; intrAllDigits(t) {
 		// "54 Level" (ARM GENERIC_IRQ_SHOW_LEVEL) or a bare hwirq number.
 		hwEnd = he
 		if ls, le := tok(he); le > ls && (s[ls:le] == "Level" || s[ls:le] == "Edge") {
 			hwEnd = le
 		}
-	case intrDigitsDashWord(t):
-		hwEnd = he // "5-edge", "524289-edge", "9-fasteoi"
-	case t == "Level" || t == "Edge":
-		hwEnd = he // level shown, no hwirq
-	case len(t) > 1 && t[0] == '-' && t[1] >= 'a' && t[1] <= 'z':
-		hwEnd = he // flow handler without hwirq ("xen-percpu    -virq")
+	} else if intrIsHWIRQWord(t) {
+		hwEnd = he
 	}
 	if hwEnd < 0 {
 		return chip, "", s[hs:]
@@ -415,6 +420,15 @@ func intrSplitTail(s string) (chip, hwirq, name string) {
 	hwirq = s[hs:hwEnd]
 	ns, _ := tok(hwEnd)
 	return chip, hwirq, s[ns:]
+}
+
+// intrIsHWIRQWord reports whether s is the (first word of the) hwirq
+// column: a number ("54 Level"), "5-edge", "524289-edge", "9-fasteoi",
+// "Level"/"Edge" (level shown, no hwirq) or a flow handler without hwirq
+// ("xen-percpu    -virq").
+func intrIsHWIRQWord(s string) bool {
+	return intrAllDigits(s) || intrDigitsDashWord(s) || s == "Level" || s == "Edge" ||
+		len(s) > 1 && s[0] == '-' && s[1] >= 'a' && s[1] <= 'z'
 }
 
 func intrAllDigits(s string) bool {
