@@ -2,6 +2,7 @@ package irqclass
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -484,7 +485,9 @@ func intrLoad(t testing.TB, name string) (*procfs.InterruptTable, error) {
 	return intrLoadPath(t, filepath.Join("../../testdata/proc_interrupts", name))
 }
 
-// intrLoadPath parses the file at path; the table is never nil.
+// intrLoadPath parses the file at path; the table is never nil. A pasted
+// fragment (its name says so) may lack the CPU header: the warning that it
+// does is dropped, any other problem is returned.
 func intrLoadPath(t testing.TB, path string) (*procfs.InterruptTable, error) {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -494,6 +497,10 @@ func intrLoadPath(t testing.TB, path string) (*procfs.InterruptTable, error) {
 	tab, err := procfs.ParseInterrupts(bytes.NewReader(data))
 	if tab == nil {
 		t.Fatalf("%s: nil table (err %v)", path, err)
+	}
+	var pe *procfs.InterruptsParseError
+	if strings.Contains(filepath.Base(path), "fragment") && errors.As(err, &pe) && pe.OnlyNoHeader() {
+		err = nil
 	}
 	return tab, err
 }

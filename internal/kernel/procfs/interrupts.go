@@ -25,6 +25,14 @@ const intrMaxLabel = 32
 // problem of the whole input (a read error, an empty input, no header and no
 // numbered rows).
 type InterruptsParseError struct {
+	// NoHeaderLine is the first line of a file without a "CPU0 CPU1 ..."
+	// header (a pasted fragment), whose columns were taken as CPU0..n-1;
+	// 0 when the header was there. NoHeaderText is that line, clipped.
+	// Such a file is read whole, but which CPU each column is, is a guess:
+	// the error says so, as ParseSoftirqs' does.
+	NoHeaderLine int
+	NoHeaderText string
+
 	Bad       int    // malformed lines
 	FirstLine int    // 1-based line number of the first malformed line
 	First     string // what was wrong with it
@@ -33,19 +41,33 @@ type InterruptsParseError struct {
 
 func (e *InterruptsParseError) Error() string {
 	var b strings.Builder
-	switch {
-	case e.Bad == 1:
-		fmt.Fprintf(&b, "line %d: %s", e.FirstLine, e.First)
-	case e.Bad > 1:
-		fmt.Fprintf(&b, "%d malformed lines, first: line %d: %s", e.Bad, e.FirstLine, e.First)
-	}
-	if e.Err != nil {
+	sep := func() {
 		if b.Len() > 0 {
 			b.WriteString("; ")
 		}
+	}
+	if e.NoHeaderLine > 0 {
+		fmt.Fprintf(&b, "line %d: no CPUn header (first line is %q); assuming columns are CPU0..CPUn-1", e.NoHeaderLine, e.NoHeaderText)
+	}
+	switch {
+	case e.Bad == 1:
+		sep()
+		fmt.Fprintf(&b, "line %d: %s", e.FirstLine, e.First)
+	case e.Bad > 1:
+		sep()
+		fmt.Fprintf(&b, "%d malformed lines, first: line %d: %s", e.Bad, e.FirstLine, e.First)
+	}
+	if e.Err != nil {
+		sep()
 		b.WriteString(e.Err.Error())
 	}
 	return b.String()
+}
+
+// OnlyNoHeader reports whether the headerless warning is all e says: every
+// line was read, only the CPU of each column is assumed.
+func (e *InterruptsParseError) OnlyNoHeader() bool {
+	return e.NoHeaderLine > 0 && e.Bad == 0 && e.Err == nil
 }
 
 func (e *InterruptsParseError) Unwrap() error { return e.Err }
@@ -61,7 +83,7 @@ func (e *InterruptsParseError) Unwrap() error { return e.Err }
 //
 // The header names the CPU of each count column ("CPU0 CPU2" when CPU1 is
 // offline). A file without a header (a grep fragment) gets CPUs 0..n-1 from
-// the widest numbered row.
+// the widest numbered row, and the error says so (NoHeaderLine).
 //
 // After the counts of a numbered row come the chip ("IO-APIC", "GIC",
 // "IR-PCI-MSIX-0000:01:00.0", "IO-APIC-fasteoi" on old kernels where the
@@ -131,6 +153,11 @@ type intrParser struct {
 	header bool // a CPUn header was read; len(t.CPUs) is the column count
 	sawAny bool // a non-blank line was read
 
+	// The first non-blank line when it does not look like the header, for
+	// the headerless warning.
+	firstNo   int
+	firstText string
+
 	scratch []uint64 // counts of the current line
 	pool    []uint64 // backing store the rows' Counts are cut from
 
@@ -180,19 +207,13 @@ func (p *intrParser) line(lineNo int, b []byte) {
 		return // blank line
 	}
 	b = b[:end]
-	p.sawAny = true
 
 	// Label: everything up to the first colon, without blanks.
 	j := i
 	for j < len(b) && b[j] != ':' && !intrIsSpace(b[j]) {
 		j++
 	}
-	if j == len(b) || b[j] != ':' {
-		if j-i > 3 && string(b[i:i+3]) == "CPU" && intrIsDigit(b[i+3]) {
-			p.parseHeader(lineNo, b[i:])
-			return
-		}
-		p.problem(lineNo, fmt.Sprintf("not a \"NAME: counts\" line: %q", kernel.Clip(string(b[i:]))))
+	if (!p.sawAny || j == len(b) || b[j] != ':') && p.notARow(lineNo, b[i:], j-i) {
 		return
 	}
 	label := b[i:j]
@@ -261,6 +282,35 @@ func (p *intrParser) line(lineNo int, b []byte) {
 	} else {
 		p.arch(lineNo, label, counts, tail)
 	}
+}
+
+// notARow handles a line b (without surrounding blanks) whose label is
+// b[:labelEnd] when it is not a "LABEL: counts" row: the CPU header or
+// garbage. It also notes the file's first line, so it sees that line and
+// those without a colon after the label (the rows skip the call).
+func (p *intrParser) notARow(lineNo int, b []byte, labelEnd int) bool {
+	noColon := labelEnd == len(b) || b[labelEnd] != ':'
+	isHeader := noColon && labelEnd > 3 && string(b[:3]) == "CPU" && intrIsDigit(b[3])
+	if !p.sawAny {
+		p.sawAny = true
+		if !isHeader {
+			p.noteFirst(lineNo, b)
+		}
+	}
+	switch {
+	case isHeader:
+		p.parseHeader(lineNo, b)
+	case noColon:
+		p.problem(lineNo, fmt.Sprintf("not a \"NAME: counts\" line: %q", kernel.Clip(string(b))))
+	}
+	return noColon
+}
+
+// noteFirst keeps the first non-blank line b when it is not the header, so
+// that a headerless file can be reported with what it starts with (a copy
+// of that one line only: a file with its header costs nothing).
+func (p *intrParser) noteFirst(lineNo int, b []byte) {
+	p.firstNo, p.firstText = lineNo, kernel.Clip(string(b[:min(len(b), 65)]))
 }
 
 // parseHeader reads "CPU0 CPU1 ..." (CPU numbers strictly increasing).
@@ -539,10 +589,16 @@ func (p *intrParser) finish() (*InterruptTable, error) {
 			}
 		}
 	}
-	if p.bad == 0 && p.fatal == nil {
+	// Rows without the header that names their CPUs: a fragment.
+	headerless := !p.header && len(t.IRQs) > 0
+	if !headerless && p.bad == 0 && p.fatal == nil {
 		return t, nil
 	}
-	return t, &InterruptsParseError{Bad: p.bad, FirstLine: p.firstLine, First: p.first, Err: p.fatal}
+	e := &InterruptsParseError{Bad: p.bad, FirstLine: p.firstLine, First: p.first, Err: p.fatal}
+	if headerless {
+		e.NoHeaderLine, e.NoHeaderText = p.firstNo, p.firstText
+	}
+	return t, e
 }
 
 // InterruptTable is /proc/interrupts.

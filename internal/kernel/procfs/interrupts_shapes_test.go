@@ -1,8 +1,12 @@
 package procfs
 
 import (
+	"bytes"
+	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -64,5 +68,50 @@ func TestParseInterruptsChipWords(t *testing.T) {
 		if chip != c.chip || hwirq != c.hwirq || name != c.name {
 			t.Errorf("%q = %q, %q, %q; want %q, %q, %q", c.tail, chip, hwirq, name, c.chip, c.hwirq, c.name)
 		}
+	}
+}
+
+// TestParseInterruptsHeaderlessWarns: a pasted fragment without the CPU
+// header is read whole (CPUs 0..n-1) and the error says the columns are
+// assumed, in the words ParseSoftirqs uses for the same case.
+func TestParseInterruptsHeaderlessWarns(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(intrShapes, "igb-4cpu-grep-eth0-fragment.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := ParseInterrupts(bytes.NewReader(data))
+	var pe *InterruptsParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("error %v, want an *InterruptsParseError", err)
+	}
+	if !pe.OnlyNoHeader() || pe.NoHeaderLine != 1 || !strings.HasPrefix(pe.NoHeaderText, "65:          2") {
+		t.Errorf("error %+v, want the headerless warning for line 1 only", pe)
+	}
+	const want = `line 1: no CPUn header (first line is "65:          2 `
+	if !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "; assuming columns are CPU0..CPUn-1") {
+		t.Errorf("error %q, want %q...", err, want)
+	}
+	if !reflect.DeepEqual(tab.CPUs, intrSeq(4)) || len(tab.IRQs) != 5 || tab.IRQs[4].Name != "eth0-TxRx-3" {
+		t.Errorf("table %v, %+v", tab.CPUs, tab.IRQs)
+	}
+	// The softirqs parser's words for its own headerless fragment.
+	_, serr := ParseSoftirqs(strings.NewReader("NET_RX: 1 2\n"))
+	if serr == nil || !strings.Contains(serr.Error(), `line 1: no CPUn header (first line is "NET_RX: 1 2"); assuming columns are CPU0..CPUn-1`) {
+		t.Errorf("softirqs error %v", serr)
+	}
+
+	// Other problems follow the warning; a file with its header has none.
+	_, err = ParseInterrupts(strings.NewReader(" 1: 1 2 IO-APIC  1-edge  a\n 2: 1 IO-APIC  2-edge  b\n"))
+	if !errors.As(err, &pe) || pe.OnlyNoHeader() || !strings.Contains(err.Error(), "no CPUn header") ||
+		!strings.Contains(err.Error(), "IRQ 2 has 1 counts, the widest row 2") {
+		t.Errorf("headerless with a short row: %v", err)
+	}
+	if _, err := ParseInterrupts(strings.NewReader("CPU0 CPU1\n 1: 1 2 IO-APIC  1-edge  a\n")); err != nil {
+		t.Errorf("with a header: %v", err)
+	}
+	// A header after the first line does not count: columns are assumed.
+	_, err = ParseInterrupts(strings.NewReader(" 1: 1 2 IO-APIC  1-edge  a\nCPU0 CPU1\n"))
+	if !errors.As(err, &pe) || pe.NoHeaderLine != 1 {
+		t.Errorf("late header: %v", err)
 	}
 }

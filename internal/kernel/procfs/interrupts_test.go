@@ -26,7 +26,9 @@ func intrLoad(t testing.TB, name string) (*InterruptTable, error) {
 	return intrLoadPath(t, filepath.Join(intrTestdata, name))
 }
 
-// intrLoadPath parses the file at path.
+// intrLoadPath parses the file at path. A pasted fragment (its name says
+// so) may lack the CPU header: the warning that it does is dropped, any
+// other problem is returned.
 func intrLoadPath(t testing.TB, path string) (*InterruptTable, error) {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -36,6 +38,10 @@ func intrLoadPath(t testing.TB, path string) (*InterruptTable, error) {
 	tab, err := ParseInterrupts(bytes.NewReader(data))
 	if tab == nil {
 		t.Fatalf("%s: nil table (err %v)", path, err)
+	}
+	var pe *InterruptsParseError
+	if strings.Contains(filepath.Base(path), "fragment") && errors.As(err, &pe) && pe.OnlyNoHeader() {
+		err = nil
 	}
 	return tab, err
 }
@@ -341,7 +347,7 @@ func TestParseInterruptsCorpus(t *testing.T) {
 func TestParseInterruptsAllFixtures(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(intrTestdata, "*.txt"))
 	shapes, err2 := filepath.Glob(filepath.Join(intrShapes, "*.txt"))
-	if err != nil || err2 != nil || len(files) < 13 || len(shapes) < 1 {
+	if err != nil || err2 != nil || len(files) < 13 || len(shapes) < 2 {
 		t.Fatalf("fixtures: %v %v (%d + %d files)", err, err2, len(files), len(shapes))
 	}
 	for _, f := range append(files, shapes...) {
