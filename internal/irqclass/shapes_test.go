@@ -2,6 +2,7 @@ package irqclass
 
 import (
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -67,4 +68,35 @@ func TestClassifyIRQsMANAOnHyperV(t *testing.T) {
 		irqcCheck(t, tab, ClassifyIRQs(tab, nil),
 			irqcTruth{}.rng(25, 28, "7870:00:00.0", 0, kernel.KindCombined).other("7870:00:00.0", 24), none)
 	})
+}
+
+// TestClassifyIRQsQlcnicTx0OnLastRing: qlcnic names its rings "eth0-rx-0"
+// .. "eth0-rx-2" and gives the last one tx ring 0 too, "eth0-tx-0-rx-3":
+// that IRQ is rx queue 3 and also tx queue 0 (IRQClass.Also says why not
+// combined queue 3). With a single ring, "eth2-tx-0-rx-0", it is combined
+// queue 0. Before, the tx-0-rx names matched no rule and both vanished.
+func TestClassifyIRQsQlcnicTx0OnLastRing(t *testing.T) {
+	tab := irqcLoadShape(t, "qlcnic-8cpu-tx0-on-last-rx-ring.txt")
+	got := ClassifyIRQs(tab, nil)
+	irqcCheck(t, tab, got,
+		irqcTruth{}.rng(70, 73, "eth0", 0, kernel.KindRx).rng(74, 77, "eth1", 0, kernel.KindRx).single("eth2", 78),
+		[]int{0, 1, 8, 9, 16, 23, 24, 64})
+	wantAlso := map[int][]QueueRef{
+		73: {{Device: "eth0", Queue: 0, Kind: kernel.KindTx}},
+		77: {{Device: "eth1", Queue: 0, Kind: kernel.KindTx}},
+	}
+	for _, l := range tab.IRQs {
+		if c := got[l.IRQ]; !slices.Equal(c.Also, wantAlso[l.IRQ]) {
+			t.Errorf("IRQ %d (%q) also serves %+v, want %+v", l.IRQ, l.Name, c.Also, wantAlso[l.IRQ])
+		}
+	}
+	if c := got[73]; c.Driver != "qlcnic" || len(c.Serves()) != 2 {
+		t.Errorf("IRQ 73 = %+v, serves %+v", c, c.Serves())
+	}
+	// sysfs renames the handle in Also too.
+	devs := []sysfs.NetDevice{{Name: "enp5s0f0", Driver: "qlcnic", BusAddress: "0000:05:00.0", MSIIRQs: irqcRangeList(70, 73)}}
+	tab.IRQs = slices.DeleteFunc(tab.IRQs, func(l procfs.IRQLine) bool { return l.IRQ < 70 || l.IRQ > 73 })
+	if c := ClassifyIRQs(tab, devs)[73]; c.Device != "enp5s0f0" || !slices.Equal(c.Also, []QueueRef{{Device: "enp5s0f0", Queue: 0, Kind: kernel.KindTx}}) {
+		t.Errorf("renamed: IRQ 73 = %+v", c)
+	}
 }
