@@ -53,3 +53,12 @@ func TestFeedsQlcnicTx0OnLastRing(t *testing.T) {
 		t.Errorf("CPU 0 feeds %q, want %q", got, want)
 	}
 }
+
+// TestFeedsSharedINTxTwoNICs: the CPU a legacy line shared by eth0 and
+// eth1 fires on is fed by both NICs (before, by eth0 only).
+func TestFeedsSharedINTxTwoNICs(t *testing.T) {
+	got := feedStrings(FeedsOf(Feeds(shapeHost(t, "qemu-2cpu-two-nics-shared-intx.txt")), 0))
+	if want := []string{"0 eth0 0 combined irq", "0 eth1 0 combined irq"}; !slices.Equal(got, want) {
+		t.Errorf("CPU 0 feeds %q, want %q", got, want)
+	}
+}

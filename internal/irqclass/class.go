@@ -1,6 +1,7 @@
 package irqclass
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/netirq/netirq_exporter/internal/kernel"
@@ -11,8 +12,10 @@ import (
 // It names one device, queue and kind: what the per-IRQ metrics label an
 // IRQ with. Also holds what else the same IRQ serves, nil for nearly every
 // IRQ; consumers that ask which queues an IRQ feeds (the diagnosis' feeds,
-// the report's queue tables) go through Serves. One shape fills it:
+// the report's queue tables) go through Serves. Two shapes fill it:
 //
+//   - A legacy INTx line shared by NICs, "uhci_hcd:usb1, eth0, eth1": the
+//     class is eth0's, Also has eth1's (combined queue 0 each).
 //   - qlcnic "eth0-tx-0-rx-3": one vector for rx queue 3 and tx queue 0.
 //     The class is rx queue 3 and Also has tx queue 0. Not combined queue
 //     3: combined N means rx N and tx N everywhere else (ethtool channels,
@@ -66,4 +69,13 @@ func (c IRQClass) QueueLabel() string {
 		return ""
 	}
 	return strconv.Itoa(c.Queue)
+}
+
+// addAlso adds to Also the refs the class does not serve yet.
+func (c *IRQClass) addAlso(refs []QueueRef) {
+	for _, r := range refs {
+		if !slices.Contains(c.Serves(), r) {
+			c.Also = append(c.Also, r)
+		}
+	}
 }

@@ -20,7 +20,8 @@ import (
 //  1. The IRQ's action names, matched against irqcRules below: one ordered
 //     table of the naming schemes of real drivers. A line with several
 //     actions (a shared INTx line, "ehci_hcd:usb1, eth0") is the NIC's when
-//     one of its actions is; the first such action wins.
+//     one of its actions is; the first such action gives its class, the
+//     other NICs' go to IRQClass.Also.
 //  2. sysfs, through devs (may be nil): an IRQ in a device's msi_irqs, or
 //     equal to its legacy irq, belongs to that device; a virtio netdev's IRQs
 //     are named after its virtio device; PCI-address names map to the device
@@ -73,12 +74,23 @@ func ClassifyIRQs(t *procfs.InterruptTable, devs []sysfs.NetDevice) map[int]IRQC
 }
 
 // classify resolves one IRQ from the matches of its actions: the first
-// that makes it a NIC's is its class. Without a match, sysfs decides.
+// that makes it a NIC's is its class; what the others serve (more NICs on
+// a shared INTx line) goes to Also. Without a match, sysfs decides.
 func (c *irqClassifier) classify(irq int, ms []irqcMatch) IRQClass {
+	var cl IRQClass
+	found := false
 	for _, m := range ms {
-		if cl, ok := c.resolve(irq, m); ok {
-			return cl
+		mc, ok := c.resolve(irq, m)
+		switch {
+		case !ok:
+		case !found:
+			cl, found = mc, true
+		default:
+			cl.addAlso(mc.Serves())
 		}
+	}
+	if found {
+		return cl
 	}
 	if cl, ok := c.bySysfs(irq); ok {
 		return cl

@@ -100,3 +100,28 @@ func TestClassifyIRQsQlcnicTx0OnLastRing(t *testing.T) {
 		t.Errorf("renamed: IRQ 73 = %+v", c)
 	}
 }
+
+// TestClassifyIRQsSharedINTxTwoNICs: "uhci_hcd:usb1, eth0, eth1" is one
+// legacy line serving two single-vector NICs: the class is eth0's and Also
+// holds eth1's, by name alone and with sysfs (before, eth1 was dropped).
+func TestClassifyIRQsSharedINTxTwoNICs(t *testing.T) {
+	tab := irqcLoadShape(t, "qemu-2cpu-two-nics-shared-intx.txt")
+	none := []int{0, 1, 8, 9, 10, 12, 14, 15}
+	devs := []sysfs.NetDevice{
+		{Name: "eth0", Driver: "e1000", BusAddress: "0000:00:03.0", LegacyIRQ: 11},
+		{Name: "eth1", Driver: "e1000", BusAddress: "0000:00:04.0", LegacyIRQ: 11},
+	}
+	for _, d := range [][]sysfs.NetDevice{nil, devs} {
+		got := ClassifyIRQs(tab, d)
+		irqcCheck(t, tab, got, irqcTruth{}.single("eth0", 11), none)
+		want := []QueueRef{{Device: "eth0", Queue: 0, Kind: kernel.KindCombined}, {Device: "eth1", Queue: 0, Kind: kernel.KindCombined}}
+		if c := got[11]; !slices.Equal(c.Serves(), want) {
+			t.Errorf("sysfs %v: IRQ 11 serves %+v, want %+v", d != nil, c.Serves(), want)
+		}
+	}
+	// The same NIC named twice is served once.
+	line := &procfs.InterruptTable{CPUs: []int{0}, IRQs: []procfs.IRQLine{{IRQ: 5, Counts: []uint64{1}, Name: "eth0, eth0"}}}
+	if c := ClassifyIRQs(line, nil)[5]; c.Also != nil {
+		t.Errorf("eth0, eth0: Also %+v", c.Also)
+	}
+}

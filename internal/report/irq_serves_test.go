@@ -15,3 +15,14 @@ func TestReportQlcnicTx0OnLastRing(t *testing.T) {
 	queueRow(t, r, "eth0", 70, "rx", 0)
 	queueRow(t, r, "eth2", 78, "combined", 0)
 }
+
+// TestReportSharedINTxTwoNICs: the IRQ of a legacy line shared by eth0
+// and eth1 is in both devices' queue tables (before, in eth0's only).
+func TestReportSharedINTxTwoNICs(t *testing.T) {
+	r, _ := runInterruptsOnly(t, readShape(t, "qemu-2cpu-two-nics-shared-intx.txt"))
+	for _, dev := range []string{"eth0", "eth1"} {
+		if q := queueRow(t, r, dev, 11, "combined", 0); q.InterruptsPerSecond == nil {
+			t.Errorf("%s row without a rate: %+v", dev, q)
+		}
+	}
+}

@@ -347,7 +347,7 @@ func TestParseInterruptsCorpus(t *testing.T) {
 func TestParseInterruptsAllFixtures(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(intrTestdata, "*.txt"))
 	shapes, err2 := filepath.Glob(filepath.Join(intrShapes, "*.txt"))
-	if err != nil || err2 != nil || len(files) < 13 || len(shapes) < 3 {
+	if err != nil || err2 != nil || len(files) < 13 || len(shapes) < 4 {
 		t.Fatalf("fixtures: %v %v (%d + %d files)", err, err2, len(files), len(shapes))
 	}
 	for _, f := range append(files, shapes...) {
