@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -66,4 +67,33 @@ func TestReportWarnsOnHeaderlessFragment(t *testing.T) {
 			t.Errorf("warning %q for a file with its header", w)
 		}
 	}
+}
+
+// TestReportCPUsFromInterruptsHeader: with /proc/interrupts alone (no
+// /sys, no other /proc file) the report covers the CPUs its header names
+// (it said "0 CPUs" before), with their NIC interrupt rates.
+func TestReportCPUsFromInterruptsHeader(t *testing.T) {
+	r, text := runInterruptsOnly(t, readShape(t, "qemu-2cpu-two-nics-shared-intx.txt"))
+	if !strings.Contains(text, ", 2 CPUs, ") {
+		t.Errorf("header does not say 2 CPUs:\n%s", text)
+	}
+	if got := cpuNumbers(r); !slices.Equal(got, []int{0, 1}) {
+		t.Fatalf("CPU rows %v, want [0 1]", got)
+	}
+	if c := r.CPUs[0]; c.NICInterruptsPerSecond == nil || c.Node != -1 || c.SoftirqPercent != nil {
+		t.Errorf("CPU 0 row %+v, want a NIC interrupt rate and nothing /sys or /proc/stat would give", c)
+	}
+	// The header's CPU numbers, not a count: CPU1 offline.
+	r, _ = runInterruptsOnly(t, "           CPU0       CPU2       CPU3\n 11:          5          0          7   IO-APIC  11-fasteoi   eth0\n")
+	if got := cpuNumbers(r); !slices.Equal(got, []int{0, 2, 3}) {
+		t.Errorf("CPU rows %v, want [0 2 3]", got)
+	}
+}
+
+func cpuNumbers(r Report) []int {
+	var out []int
+	for _, c := range r.CPUs {
+		out = append(out, c.CPU)
+	}
+	return out
 }
