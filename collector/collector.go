@@ -74,6 +74,10 @@ type Config struct {
 	// ioctl readers ask about; "" (no flag sets it): the exporter's own.
 	// The lab tests point it at a lab namespace.
 	NetNS string
+	// ReadTimeout bounds a snapshot read that has no deadline of its own
+	// (a scrape without X-Prometheus-Scrape-Timeout-Seconds, the report's
+	// snapshots); 0: snapshot.DefaultTimeout.
+	ReadTimeout time.Duration
 }
 
 // DefaultConfig is what the exporter does with no flags.
@@ -104,11 +108,18 @@ func RegisterFlags(app *kingpin.Application) func() (Config, error) {
 		"Regexp on IRQ number, name or device: never export these IRQs one by one (wins over include).").Default("").String()
 	softirqsAll := app.Flag("collector.softirqs.all",
 		"Export every softirq vector, not only NET_RX and NET_TX.").Default("false").Bool()
+	readTimeout := app.Flag("read.timeout",
+		"Longest a read of the files may take when the scraper gives no deadline (X-Prometheus-Scrape-Timeout-Seconds), and for each of report's two reads; groups of files not read by then fail alone.").
+		Default(snapshot.DefaultTimeout.String()).Duration()
 	devExclude := app.Flag("collector.netqueues.device-exclude",
 		"Regexp on net device names to leave out of the queue metrics.").Default("").String()
 
 	return func() (Config, error) {
-		cfg := Config{ProcPath: *procPath, SysPath: *sysPath, Enabled: map[string]bool{}, SoftirqsAll: *softirqsAll}
+		cfg := Config{ProcPath: *procPath, SysPath: *sysPath, Enabled: map[string]bool{}, SoftirqsAll: *softirqsAll,
+			ReadTimeout: *readTimeout}
+		if *readTimeout <= 0 {
+			return cfg, fmt.Errorf("--read.timeout must be positive, not %s", *readTimeout)
+		}
 		for name, on := range enabled {
 			cfg.Enabled[name] = *on
 		}
@@ -147,6 +158,10 @@ var (
 		[]string{"collector"}, nil)
 	sourceDurationDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "source_duration_seconds"),
 		"Time spent reading and parsing one group of files for the snapshot this scrape used. The groups are read concurrently; a group's time leaves out its wait for the groups it needs.", []string{"source"}, nil)
+	sourceAbandonedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "source_abandoned_reads_total"),
+		"Reads of a group of files given up at a scrape's deadline (the group failed in that scrape); present once one was. An abandoned read goes on in the background; see netirq_scrape_source_stuck.", []string{"source"}, nil)
+	sourceStuckDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "source_stuck"),
+		"1 while an abandoned read of a group of files has not returned (stuck in the kernel?): scrapes skip that group, failing it at once, until it does.", []string{"source"}, nil)
 	snapshotReadsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "snapshot_reads_total"),
 		"Snapshots read; concurrent scrapes share one, so this can grow slower than the scrape count.", nil, nil)
 )
@@ -188,7 +203,7 @@ func SourceFor(cfg Config, logger *slog.Logger) (*snapshot.Source, error) {
 func newSource(cfg Config, parts snapshot.Part, logger *slog.Logger) *snapshot.Source {
 	selector := cfg.Interrupts
 	return snapshot.NewSource(snapshot.Options{ProcPath: cfg.ProcPath, SysPath: cfg.SysPath, Parts: parts,
-		Selector: &selector, Logger: logger, NetNS: cfg.NetNS})
+		Selector: &selector, Logger: logger, NetNS: cfg.NetNS, Timeout: cfg.ReadTimeout})
 }
 
 // enabled lists the collectors cfg enables, in name order, and the
@@ -242,6 +257,17 @@ func (e *Exporter) collect(snap *snapshot.Snapshot, ch chan<- prometheus.Metric,
 		ch <- prometheus.MustNewConstMetric(sourceDurationDesc, prometheus.GaugeValue, p.Duration.Seconds(), p.Part.String())
 	}
 	ch <- prometheus.MustNewConstMetric(snapshotReadsDesc, prometheus.CounterValue, float64(e.source.Reads()))
+	for _, a := range e.source.AbandonedReads() {
+		if a.Abandoned == 0 {
+			continue // a healthy host pays no series for this
+		}
+		ch <- prometheus.MustNewConstMetric(sourceAbandonedDesc, prometheus.CounterValue, float64(a.Abandoned), a.Part.String())
+		stuck := 0.0
+		if a.Stuck {
+			stuck = 1
+		}
+		ch <- prometheus.MustNewConstMetric(sourceStuckDesc, prometheus.GaugeValue, stuck, a.Part.String())
+	}
 	for _, name := range e.names {
 		begin := time.Now()
 		c := e.collectors[name]

@@ -599,30 +599,38 @@ func TestFaultMatrix(t *testing.T) {
 			wantLog: []string{"irq/100/smp_affinity_list"},
 		},
 	}
+	fmRun(t, cases)
+}
+
+// fmRun runs each case on a fresh copy of its host: scrape the intact
+// tree, break it, scrape again, and compare.
+func fmRun(t *testing.T, cases []fmCase) {
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			root := testutil.CopyTree(t, tc.host)
-			base := newFMExporter(t, root).scrape(t)
-			for name, ok := range base.success {
-				if ok != 1 && fmFamilies[name] != nil {
-					t.Fatalf("collector %s fails on the intact %s", name, tc.host)
-				}
+		t.Run(tc.name, func(t *testing.T) { fmRunCase(t, tc) })
+	}
+}
+
+func fmRunCase(t *testing.T, tc fmCase) {
+	root := testutil.CopyTree(t, tc.host)
+	base := newFMExporter(t, root).scrape(t)
+	for name, ok := range base.success {
+		if ok != 1 && fmFamilies[name] != nil {
+			t.Fatalf("collector %s fails on the intact %s", name, tc.host)
+		}
+	}
+	tc.breakIt(t, root)
+	got := newFMExporter(t, root).scrape(t)
+	fmIntact(t, base, got, tc.touched)
+	fmFails(t, got, tc.failing, tc.wantLog)
+	if len(tc.failing) == 0 {
+		for _, name := range tc.touched {
+			if fmFamilies[name] != nil && got.success[name] != 1 {
+				t.Errorf("collector %s: success %v: this is a valid kernel layout, not a fault\n%s", name, got.success[name], got.log)
 			}
-			tc.breakIt(t, root)
-			got := newFMExporter(t, root).scrape(t)
-			fmIntact(t, base, got, tc.touched)
-			fmFails(t, got, tc.failing, tc.wantLog)
-			if len(tc.failing) == 0 {
-				for _, name := range tc.touched {
-					if fmFamilies[name] != nil && got.success[name] != 1 {
-						t.Errorf("collector %s: success %v: this is a valid kernel layout, not a fault\n%s", name, got.success[name], got.log)
-					}
-				}
-			}
-			if tc.check != nil {
-				tc.check(t, root, base, got)
-			}
-		})
+		}
+	}
+	if tc.check != nil {
+		tc.check(t, root, base, got)
 	}
 }
 

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"slices"
 	"strings"
@@ -24,6 +25,18 @@ import (
 // has been written, as promhttp.ContinueOnError does; a write error stops it.
 func (e *Exporter) WriteText(w io.Writer, others prometheus.Gatherer) error {
 	return e.writeText(w, e.source.Snapshot(), others)
+}
+
+// SnapshotBy reads (or joins) one snapshot by ctx's deadline (the
+// scrape's): the groups of files not read by then fail alone. The error is
+// ctx's when it ended while this scrape waited for another's read.
+func (e *Exporter) SnapshotBy(ctx context.Context) (*snapshot.Snapshot, error) {
+	return e.source.SnapshotBy(ctx)
+}
+
+// WriteSnapshotText is WriteText over a snapshot already read.
+func (e *Exporter) WriteSnapshotText(w io.Writer, snap *snapshot.Snapshot, others prometheus.Gatherer) error {
+	return e.writeText(w, snap, others)
 }
 
 func (e *Exporter) writeText(w io.Writer, snap *snapshot.Snapshot, others prometheus.Gatherer) error {

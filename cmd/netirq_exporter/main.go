@@ -56,6 +56,7 @@ type cli struct {
 type serveOptions struct {
 	metricsPath            string
 	maxRequests            int
+	timeoutOffset          time.Duration
 	disableExporterMetrics bool
 	shutdownTimeout        time.Duration
 	toolkit                *web.FlagConfig
@@ -82,6 +83,9 @@ func addServeCommand(app *kingpin.Application) (*kingpin.CmdClause, *serveOption
 	cmd.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&opts.metricsPath)
 	cmd.Flag("web.max-requests",
 		"Maximum number of parallel scrape requests; 0 disables the limit. Requests past it get 503.").Default("40").IntVar(&opts.maxRequests)
+	cmd.Flag("web.timeout-offset",
+		"Subtracted from the scraper's timeout (X-Prometheus-Scrape-Timeout-Seconds) to leave time to send the answer; files not read by then fail alone.").
+		Default("500ms").DurationVar(&opts.timeoutOffset)
 	cmd.Flag("web.disable-exporter-metrics",
 		"Leave out the exporter's own Go runtime and process metrics (go_*, process_*, promhttp_*).").BoolVar(&opts.disableExporterMetrics)
 	cmd.Flag("web.shutdown-timeout",
@@ -172,7 +176,7 @@ func checkRoots(cfg collector.Config) error {
 // landing page shows no profiling links.
 func newHandler(exporter *collector.Exporter, opts *serveOptions, logger *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
-	mux.Handle(opts.metricsPath, metricsHandler(exporter, opts.maxRequests, !opts.disableExporterMetrics, logger))
+	mux.Handle(opts.metricsPath, metricsHandler(exporter, opts, logger))
 	if opts.metricsPath == "/" {
 		return mux, nil
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -23,13 +24,14 @@ var contentType = string(expfmt.NewFormat(expfmt.TypeTextPlain))
 // metricsHandler serves the exporter's metrics, and with selfMetrics the
 // Go runtime and process metrics of the exporter itself, through
 // textHandler; promhttp's instrumentation counts the scrapes (GETs).
-func metricsHandler(exporter *collector.Exporter, maxRequests int, selfMetrics bool, logger *slog.Logger) http.Handler {
+func metricsHandler(exporter *collector.Exporter, opts *serveOptions, logger *slog.Logger) http.Handler {
+	maxRequests, selfMetrics := opts.maxRequests, !opts.disableExporterMetrics
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(versioncollector.NewCollector("netirq"))
 	if selfMetrics {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	handler := textHandler(exporter, reg, maxRequests, logger)
+	handler := textHandler(exporter, reg, maxRequests, opts.timeoutOffset, logger)
 	if selfMetrics {
 		handler = promhttp.InstrumentMetricHandler(reg, handler)
 	}
@@ -63,7 +65,8 @@ func getOrHead(next http.Handler) http.Handler {
 // most of the series, at a fraction of a registry's cost (BENCHMARKS.md).
 // Scrapes that share a snapshot share its body (bodyCache), sent with a
 // Content-Length.
-func textHandler(exporter *collector.Exporter, others prometheus.Gatherer, maxRequests int, logger *slog.Logger) http.Handler {
+func textHandler(exporter *collector.Exporter, others prometheus.Gatherer, maxRequests int, timeoutOffset time.Duration,
+	logger *slog.Logger) http.Handler {
 	var inFlight chan struct{}
 	if maxRequests > 0 {
 		inFlight = make(chan struct{}, maxRequests)
@@ -85,12 +88,21 @@ func textHandler(exporter *collector.Exporter, others prometheus.Gatherer, maxRe
 				return
 			}
 		}
+		ctx, cancel := scrapeContext(r, timeoutOffset)
+		defer cancel()
+		snap, err := exporter.SnapshotBy(ctx)
+		if err != nil {
+			// The deadline passed while this scrape waited for another's
+			// read: nothing is written yet.
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		enc := identity
 		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
 			enc = gzipped
 			w.Header().Set("Content-Encoding", "gzip")
 		}
-		body := bodies.get(exporter.Snapshot(), enc)
+		body := bodies.get(snap, enc)
 		w.Header().Set("Content-Type", contentType)
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		if _, err := w.Write(body); err != nil {

@@ -22,7 +22,7 @@ import (
 // either; a GET reads one.
 func TestMetricsMethods(t *testing.T) {
 	e := fixtureExporter(t, false)
-	h := metricsHandler(e, 40, true, quietLogger())
+	h := metricsHandler(e, &serveOptions{maxRequests: 40}, quietLogger())
 	serve := func(method, acceptEncoding string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, "/metrics", nil)
 		req.Header.Set("Accept-Encoding", acceptEncoding)
@@ -55,7 +55,7 @@ func TestMetricsMethods(t *testing.T) {
 // TestMetricsContentLength: over a real connection, a scrape's body comes
 // with its Content-Length, in either encoding.
 func TestMetricsContentLength(t *testing.T) {
-	srv := httptest.NewServer(metricsHandler(fixtureExporter(t, false), 40, true, quietLogger()))
+	srv := httptest.NewServer(metricsHandler(fixtureExporter(t, false), &serveOptions{maxRequests: 40}, quietLogger()))
 	defer srv.Close()
 	tr := &http.Transport{DisableCompression: true}
 	defer tr.CloseIdleConnections()
@@ -87,7 +87,7 @@ func (failingWriter) Write([]byte) (int, error) { return 0, syscall.EPIPE }
 func TestMetricsLogLevels(t *testing.T) {
 	logs := &testutil.LogBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h := textHandler(fixtureExporter(t, false), nil, 40, logger)
+	h := textHandler(fixtureExporter(t, false), nil, 40, 0, logger)
 	h.ServeHTTP(failingWriter{httptest.NewRecorder()}, httptest.NewRequest("GET", "/metrics", nil))
 	if out := logs.String(); !strings.Contains(out, "level=DEBUG msg=\"client gone") || strings.Contains(out, "level=ERROR") {
 		t.Errorf("a closed connection, logged:\n%s", out)
@@ -96,7 +96,7 @@ func TestMetricsLogLevels(t *testing.T) {
 	logs = &testutil.LogBuffer{}
 	logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	broken := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return nil, errors.New("broken gatherer") })
-	h = textHandler(fixtureExporter(t, false), broken, 40, logger)
+	h = textHandler(fixtureExporter(t, false), broken, 40, 0, logger)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	if out := logs.String(); !strings.Contains(out, "level=ERROR msg=\"error gathering metrics\"") || !strings.Contains(out, "broken gatherer") {

@@ -16,6 +16,9 @@ func (o *serveOptions) validate() error {
 	if o.maxRequests < 0 {
 		return fmt.Errorf("--web.max-requests=%d: give 0 for no limit, or a positive count", o.maxRequests)
 	}
+	if o.timeoutOffset < 0 {
+		return fmt.Errorf("--web.timeout-offset=%s: must not be negative", o.timeoutOffset)
+	}
 	if o.shutdownTimeout < 0 {
 		return fmt.Errorf("--web.shutdown-timeout=%s: must not be negative", o.shutdownTimeout)
 	}

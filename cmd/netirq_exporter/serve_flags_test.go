@@ -6,8 +6,8 @@ import (
 )
 
 // TestServeFlagsValidate: metrics paths that name one route pass; an
-// empty, relative, unclean or pattern-like path, a negative request limit
-// or shutdown timeout do not.
+// empty, relative, unclean or pattern-like path, a negative request limit,
+// timeout offset or shutdown timeout do not.
 func TestServeFlagsValidate(t *testing.T) {
 	for _, p := range []string{"/", "/metrics", "/custom/metrics", "/metrics.txt", "/a-b_c~d"} {
 		if err := (&serveOptions{metricsPath: p}).validate(); err != nil {
@@ -19,6 +19,7 @@ func TestServeFlagsValidate(t *testing.T) {
 		{metricsPath: "/a/../metrics"}, {metricsPath: "/a b"}, {metricsPath: "/{x}"}, {metricsPath: "/m?x=1"},
 		{metricsPath: "/m%20"}, {metricsPath: "/m\x00"},
 		{metricsPath: "/metrics", maxRequests: -1}, {metricsPath: "/metrics", shutdownTimeout: -time.Second},
+		{metricsPath: "/metrics", timeoutOffset: -time.Second},
 	} {
 		if err := o.validate(); err == nil {
 			t.Errorf("%+v: accepted", o)

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"errors"
+	"bufio"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netirq/netirq_exporter/internal/hostgen"
 	"github.com/netirq/netirq_exporter/internal/promtest"
 	"github.com/netirq/netirq_exporter/internal/testutil"
 )
@@ -21,7 +22,7 @@ import (
 var bigiron, _ = filepath.Abs("../../testdata/hosts/bigiron-8cpu")
 
 // procWithout links every entry of bigiron's proc into a new directory
-// but name, which the caller may replace (a FIFO) or leave missing.
+// but name, which is left missing.
 func procWithout(t *testing.T, name string) string {
 	t.Helper()
 	src := filepath.Join(bigiron, "proc")
@@ -75,42 +76,35 @@ func TestSignals(t *testing.T) {
 		}
 		httpGet(t, "http://"+p.addr+"/metrics")
 	})
-	t.Run("SIGTERM mid-scrape", func(t *testing.T) { testSIGTERMMidScrape(t, bin, sys) })
+	t.Run("SIGTERM mid-scrape", func(t *testing.T) { testSIGTERMMidScrape(t, bin) })
 	t.Run("log pipe lost", func(t *testing.T) { testLostLogPipe(t, bin, sys) })
 }
 
-// testSIGTERMMidScrape holds a scrape on /proc/softirqs, a FIFO, sends
-// SIGTERM, and only then lets the scrape read the file.
-func testSIGTERMMidScrape(t *testing.T, bin, sys string) {
-	proc := procWithout(t, "softirqs")
-	fifo := filepath.Join(proc, "softirqs")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+// testSIGTERMMidScrape holds a scrape in flight by not reading its
+// answer, the 14 MB of a 256-CPU host in dense mode, more than the socket
+// buffers take, sends SIGTERM, and only then reads it.
+func testSIGTERMMidScrape(t *testing.T, bin string) {
+	root := t.TempDir()
+	if err := hostgen.Generate(root, hostgen.Standard(256, 2, 64, 1)); err != nil {
 		t.Fatal(err)
 	}
-	p := xpStart(t, bin, nil, landingReady, "--path.procfs="+proc, sys, "--web.shutdown-timeout=30s")
-	type result struct {
-		body string
-		err  error
+	p := xpStart(t, bin, nil, landingReady, "--path.procfs="+filepath.Join(root, "proc"),
+		"--path.sysfs="+filepath.Join(root, "sys"), "--collector.interrupts.all", "--web.shutdown-timeout=30s")
+	// A fixed receive buffer: the kernel does not grow it for a reader
+	// that does not read.
+	dialer := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 64<<10) })
+	}}
+	conn, err := dialer.Dial("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
 	}
-	scraped := make(chan result, 1)
-	go func() {
-		resp, err := (&http.Client{Timeout: 30 * time.Second}).Get("http://" + p.addr + "/metrics")
-		if err != nil {
-			scraped <- result{err: err}
-			return
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			err = errors.New(resp.Status)
-		}
-		scraped <- result{string(b), err}
-	}()
-	// Opening a FIFO to write without blocking fails until its reader,
-	// the scrape, has it open.
-	var w *os.File
-	if !waitFor(func() bool { w, _ = os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); return w != nil }) {
-		t.Fatalf("the scrape never opened %s:\n%s", fifo, p.logs)
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(60 * time.Second))
+	io.WriteString(conn, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil || resp.StatusCode != http.StatusOK || resp.ContentLength < 8<<20 {
+		t.Fatalf("scrape: %v, %v, Content-Length %d; want 200 and more than the socket buffers hold", err, resp, resp.ContentLength)
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	closed := waitFor(func() bool {
@@ -128,16 +122,10 @@ func testSIGTERMMidScrape(t *testing.T, bin, sys string) {
 		t.Fatalf("exited before the scrape in flight finished:\n%s", p.logs)
 	default:
 	}
-	softirqs, err := os.ReadFile(filepath.Join(bigiron, "proc", "softirqs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	syscall.SetNonblock(int(w.Fd()), false)
-	w.Write(softirqs)
-	w.Close()
-	res := <-scraped
-	if res.err != nil || !strings.Contains(res.body, `netirq_scrape_collector_success{collector="softirqs"} 1`) {
-		t.Errorf("the scrape in flight: %v, softirqs collector success missing in %d bytes", res.err, len(res.body))
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || int64(len(body)) != resp.ContentLength ||
+		!strings.Contains(string(body), `netirq_scrape_collector_success{collector="interrupts"} 1`) {
+		t.Errorf("the scrape in flight: %v, %d of %d bytes", err, len(body), resp.ContentLength)
 	}
 	select {
 	case <-p.exited:

@@ -33,7 +33,7 @@ func TestTextHandler(t *testing.T) {
 		dense bool
 		zip   bool
 	}{{false, false}, {false, true}, {true, false}, {true, true}} {
-		h := metricsHandler(fixtureExporter(t, c.dense), 40, true, slog.New(slog.DiscardHandler))
+		h := metricsHandler(fixtureExporter(t, c.dense), &serveOptions{maxRequests: 40}, slog.New(slog.DiscardHandler))
 		zip := c.zip
 		req := httptest.NewRequest("GET", "/metrics", nil)
 		if zip {
@@ -95,7 +95,7 @@ func (w *blockingWriter) Write(p []byte) (int, error) {
 // TestTextHandlerMaxRequests: a request past --web.max-requests gets
 // promhttp's 503.
 func TestTextHandlerMaxRequests(t *testing.T) {
-	h := metricsHandler(fixtureExporter(t, true), 1, false, slog.New(slog.DiscardHandler))
+	h := metricsHandler(fixtureExporter(t, true), &serveOptions{maxRequests: 1, disableExporterMetrics: true}, slog.New(slog.DiscardHandler))
 	first := &blockingWriter{ResponseRecorder: httptest.NewRecorder(),
 		writing: make(chan struct{}), release: make(chan struct{})}
 	done := make(chan struct{})

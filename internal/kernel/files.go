@@ -3,7 +3,6 @@ package kernel
 import (
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"sync"
 )
@@ -30,15 +29,17 @@ func InChunks(n int, fn func(lo, hi int)) {
 // starting it costs more than it saves.
 const minChunk = 16
 
-// ParseFile opens path and hands it to parse, naming the file in errors.
-func ParseFile[T any](path string, parse func(io.Reader) (T, error)) (T, error) {
-	f, err := os.Open(path)
+// ParseFile opens path (a regular file, see OpenRegular) and hands it to
+// parse, failing the read past limit bytes with ErrTooLarge (the parser
+// keeps what it read before); errors name the file.
+func ParseFile[T any](path string, limit int64, parse func(io.Reader) (T, error)) (T, error) {
+	f, err := OpenRegular(path)
 	if err != nil {
 		var zero T
 		return zero, err
 	}
 	defer f.Close()
-	v, err := parse(f)
+	v, err := parse(&cappedReader{r: f, left: limit, cap: limit})
 	if err != nil {
 		err = fmt.Errorf("%s: %w", path, err)
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 	"github.com/netirq/netirq_exporter/internal/diagnosis"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/snapshot"
 )
@@ -181,7 +183,7 @@ func (r Report) writeThreads(w io.Writer) {
 }
 
 // unreadParts names the files the report rests on that the snapshot could
-// not read at all.
+// not read at all, or only up to their size cap.
 func unreadParts(cur *snapshot.Snapshot) []string {
 	out := []string{}
 	for _, p := range []struct {
@@ -194,7 +196,7 @@ func unreadParts(cur *snapshot.Snapshot) []string {
 		{cur.CPUTime != nil, "/proc/stat", cur.CPUTimeErr},
 		{cur.Softnet != nil, "/proc/net/softnet_stat", cur.SoftnetErr},
 	} {
-		if !p.read {
+		if !p.read || errors.Is(p.err, kernel.ErrTooLarge) {
 			out = append(out, p.name+": "+errText(p.err))
 		}
 	}

@@ -159,7 +159,9 @@ func BuildReport(prev, cur *snapshot.Snapshot) Report {
 }
 
 // irqRows returns the NIC IRQ rows per device, in /proc/interrupts order,
-// and the IRQ devices that are no net device ("0000:01:00.0").
+// and the IRQ devices that are no net device ("0000:01:00.0"). An IRQ that
+// serves several queues (irqclass.IRQClass.Also) has a row for each, in
+// its devices' tables.
 func irqRows(prev, cur *snapshot.Snapshot, dt float64) (rows map[string][]ReportQueue, handles []string) {
 	rows = map[string][]ReportQueue{}
 	if cur.Interrupts == nil {
@@ -171,26 +173,30 @@ func irqRows(prev, cur *snapshot.Snapshot, dt float64) (rows map[string][]Report
 		known[d.Name] = true
 	}
 	for _, line := range cur.Interrupts.IRQs {
-		class := cur.IRQClasses[line.IRQ]
-		if !class.IsNIC() {
-			continue
+		serves := cur.IRQClasses[line.IRQ].Serves()
+		if len(serves) == 0 {
+			continue // not a NIC's
 		}
-		row := ReportQueue{Queue: class.Queue, Kind: string(class.Kind), IRQ: line.IRQ}
-		if class.Kind == kernel.KindOther {
-			row.Queue = -1
-		}
+		base := ReportQueue{IRQ: line.IRQ}
 		if aff, ok := cur.Affinity[line.IRQ]; ok {
-			row.SMPAffinity = aff.SMPAffinity.String()
-			row.EffectiveCPUs = aff.Effective.String()
-			row.Nodes = cur.Topology.Nodes(aff.Effective).String()
+			base.SMPAffinity = aff.SMPAffinity.String()
+			base.EffectiveCPUs = aff.Effective.String()
+			base.Nodes = cur.Topology.Nodes(aff.Effective).String()
 		}
 		if p, ok := prevIRQ[line.IRQ]; ok {
-			row.InterruptsPerSecond = rate(p, curIRQ[line.IRQ], dt, false)
+			base.InterruptsPerSecond = rate(p, curIRQ[line.IRQ], dt, false)
 		}
-		if _, seen := rows[class.Device]; !seen && !known[class.Device] {
-			handles = append(handles, class.Device)
+		for _, s := range serves {
+			row := base
+			row.Queue, row.Kind = s.Queue, string(s.Kind)
+			if s.Kind == kernel.KindOther {
+				row.Queue = -1
+			}
+			if _, seen := rows[s.Device]; !seen && !known[s.Device] {
+				handles = append(handles, s.Device)
+			}
+			rows[s.Device] = append(rows[s.Device], row)
 		}
-		rows[class.Device] = append(rows[class.Device], row)
 	}
 	return rows, handles
 }

@@ -31,6 +31,9 @@ type partSpec struct {
 	uses  []Part
 	err   func(*Snapshot) *error
 	read  func(s *Source, snap *Snapshot, wait func(Part))
+	// keep copies the part's fields (all that read sets) from the
+	// readers' scratch snapshot into the one returned (source.go).
+	keep func(dst, src *Snapshot)
 }
 
 // partTable lists every part, in the order of the Part bits (the order of
@@ -38,11 +41,15 @@ type partSpec struct {
 // Snapshot, and a row here.
 var partTable = []partSpec{
 	{part: PartTopology, name: "cpu_topology",
-		err: func(s *Snapshot) *error { return &s.TopologyErr },
+		keep: func(d, s *Snapshot) { d.Topology, d.TopologyErr = s.Topology, s.TopologyErr },
+		err:  func(s *Snapshot) *error { return &s.TopologyErr },
 		read: func(s *Source, snap *Snapshot, _ func(Part)) {
 			snap.Topology, snap.TopologyErr = sysfs.ReadCPUTopology(s.sysPath)
 		}},
 	{part: PartNetDevices, name: "net_devices",
+		keep: func(d, s *Snapshot) {
+			d.NetDevices, d.NetDevicesErr, d.RPSSockFlowEntries = s.NetDevices, s.NetDevicesErr, s.RPSSockFlowEntries
+		},
 		err: func(s *Snapshot) *error { return &s.NetDevicesErr },
 		read: func(s *Source, snap *Snapshot, _ func(Part)) {
 			snap.NetDevices, snap.NetDevicesErr = sysfs.ReadNetDevices(s.sysPath)
@@ -53,16 +60,20 @@ var partTable = []partSpec{
 			}
 		}},
 	{part: PartInterrupts, name: "interrupts", needs: []Part{PartNetDevices},
+		keep: func(d, s *Snapshot) {
+			d.Interrupts, d.InterruptsErr, d.IRQClasses = s.Interrupts, s.InterruptsErr, s.IRQClasses
+		},
 		err: func(s *Snapshot) *error { return &s.InterruptsErr },
 		read: func(s *Source, snap *Snapshot, wait func(Part)) {
-			snap.Interrupts, snap.InterruptsErr = kernel.ParseFile(s.proc("interrupts"), procfs.ParseInterrupts)
+			snap.Interrupts, snap.InterruptsErr = kernel.ParseFile(s.proc("interrupts"), procfs.InterruptsCap, procfs.ParseInterrupts)
 			wait(PartNetDevices) // parsed while the devices are read, classified after
 			if snap.Interrupts != nil {
 				snap.IRQClasses = irqclass.ClassifyIRQs(snap.Interrupts, snap.NetDevices)
 			}
 		}},
 	{part: PartAffinity, name: "irq_affinity", needs: []Part{PartInterrupts},
-		err: func(s *Snapshot) *error { return &s.AffinityErr },
+		keep: func(d, s *Snapshot) { d.Affinity, d.AffinityErr = s.Affinity, s.AffinityErr },
+		err:  func(s *Snapshot) *error { return &s.AffinityErr },
 		read: func(s *Source, snap *Snapshot, wait func(Part)) {
 			wait(PartInterrupts)
 			if snap.Interrupts != nil {
@@ -70,34 +81,41 @@ var partTable = []partSpec{
 			}
 		}},
 	{part: PartSoftirqs, name: "softirqs",
-		err: func(s *Snapshot) *error { return &s.SoftirqsErr },
+		keep: func(d, s *Snapshot) { d.Softirqs, d.SoftirqsErr = s.Softirqs, s.SoftirqsErr },
+		err:  func(s *Snapshot) *error { return &s.SoftirqsErr },
 		read: func(s *Source, snap *Snapshot, _ func(Part)) {
-			snap.Softirqs, snap.SoftirqsErr = kernel.ParseFile(s.proc("softirqs"), procfs.ParseSoftirqs)
+			snap.Softirqs, snap.SoftirqsErr = kernel.ParseFile(s.proc("softirqs"), procfs.SoftirqsCap, procfs.ParseSoftirqs)
 		}},
 	{part: PartSoftnet, name: "softnet", needs: []Part{PartTopology}, // rows without an index column belong to online CPUs
-		err: func(s *Snapshot) *error { return &s.SoftnetErr },
+		keep: func(d, s *Snapshot) { d.Softnet, d.SoftnetErr = s.Softnet, s.SoftnetErr },
+		err:  func(s *Snapshot) *error { return &s.SoftnetErr },
 		read: func(s *Source, snap *Snapshot, wait func(Part)) {
 			wait(PartTopology)
 			var online []int
 			if snap.Topology != nil && !snap.Topology.Online.IsEmpty() {
 				online = snap.Topology.Online.List()
 			}
-			snap.Softnet, snap.SoftnetErr = kernel.ParseFile(s.proc("net", "softnet_stat"), func(r io.Reader) ([]procfs.SoftnetRow, error) {
+			snap.Softnet, snap.SoftnetErr = kernel.ParseFile(s.proc("net", "softnet_stat"), procfs.SoftnetCap, func(r io.Reader) ([]procfs.SoftnetRow, error) {
 				return procfs.ParseSoftnet(r, online)
 			})
 		}},
 	{part: PartCPUTime, name: "stat",
-		err: func(s *Snapshot) *error { return &s.CPUTimeErr },
+		keep: func(d, s *Snapshot) { d.CPUTime, d.CPUTimeErr = s.CPUTime, s.CPUTimeErr },
+		err:  func(s *Snapshot) *error { return &s.CPUTimeErr },
 		read: func(s *Source, snap *Snapshot, _ func(Part)) {
 			snap.CPUTime, snap.CPUTimeErr = procfs.ReadCPUTime(s.procPath)
 		}},
 	{part: PartEthtool, name: "ethtool", uses: []Part{PartNetDevices},
-		err: func(s *Snapshot) *error { return &s.EthtoolErr },
+		keep: func(d, s *Snapshot) { d.Channels, d.RSS, d.EthtoolErr = s.Channels, s.RSS, s.EthtoolErr },
+		err:  func(s *Snapshot) *error { return &s.EthtoolErr },
 		read: func(s *Source, snap *Snapshot, wait func(Part)) {
 			wait(PartNetDevices)
 			snap.Channels, snap.RSS, snap.EthtoolErr = s.nic.Ethtool(s.sysPath, snap.NetDevices)
 		}},
 	{part: PartQueueStats, name: "queue_stats", uses: []Part{PartNetDevices},
+		keep: func(d, s *Snapshot) {
+			d.QueueStats, d.QueueNAPIs, d.NAPIs, d.QueueStatsErr = s.QueueStats, s.QueueNAPIs, s.NAPIs, s.QueueStatsErr
+		},
 		err: func(s *Snapshot) *error { return &s.QueueStatsErr },
 		read: func(s *Source, snap *Snapshot, wait func(Part)) {
 			wait(PartNetDevices)
@@ -105,7 +123,8 @@ var partTable = []partSpec{
 			snap.QueueStats, snap.QueueNAPIs, snap.NAPIs, snap.QueueStatsErr = r.Stats, r.Queues, r.NAPIs, r.Err
 		}},
 	{part: PartThreads, name: "threads", uses: []Part{PartQueueStats}, // the NAPI → thread map, when read
-		err: func(s *Snapshot) *error { return &s.ThreadsErr },
+		keep: func(d, s *Snapshot) { d.Threads, d.ThreadsErr = s.Threads, s.ThreadsErr },
+		err:  func(s *Snapshot) *error { return &s.ThreadsErr },
 		read: func(s *Source, snap *Snapshot, wait func(Part)) {
 			wait(PartQueueStats)
 			var napis map[int]nic.NAPI
@@ -120,7 +139,8 @@ var partTable = []partSpec{
 			snap.Threads, snap.ThreadsErr = procfs.ReadKernelThreads(s.procPath, napis)
 		}},
 	{part: PartTunables, name: "tunables",
-		err: func(s *Snapshot) *error { return &s.TunablesErr },
+		keep: func(d, s *Snapshot) { d.Tunables, d.TunablesErr = s.Tunables, s.TunablesErr },
+		err:  func(s *Snapshot) *error { return &s.TunablesErr },
 		read: func(s *Source, snap *Snapshot, _ func(Part)) {
 			t, err := procfs.ReadTunables(s.procPath, s.sysPath)
 			running, ibErr := s.irqbalance.Running(time.Now())

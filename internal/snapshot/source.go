@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,23 +21,37 @@ import (
 // Source reads Snapshots. Scrapes that arrive while a read is in flight
 // wait for it and share its result, so N concurrent scrapes cost one read
 // of the files, not N.
+//
+// A read has a deadline (the scrape's, or Options.Timeout): a part not read
+// by then fails alone and the snapshot is returned with the rest, so a read
+// stuck in the kernel (a FUSE file, a netlink dump behind rtnl_lock) delays
+// one scrape by its timeout and no more. The abandoned read goes on in the
+// background; until it returns, later snapshots skip that part at once
+// rather than start another read that would stick too, so at most one
+// abandoned read per part exists (deadline.go).
 type Source struct {
 	procPath, sysPath string
 	parts             Part
 	selector          *IRQSelector
 	irqbalance        *procfs.IRQBalanceProbe // where irqbalance was last seen
 	nic               *nic.Reader             // the netlink/ioctl readers and their caches
+	timeout           time.Duration
 
 	mu       sync.Mutex
 	inflight *snapshotCall
 	reads    atomic.Uint64
-	rx       rxRates // the previous snapshot's device counters (rates.go)
+	rx       rxRates    // the previous snapshot's device counters (rates.go)
+	stuck    stuckParts // the parts whose abandoned read has not returned
 }
 
 type snapshotCall struct {
 	done chan struct{}
 	snap *Snapshot
 }
+
+// DefaultTimeout is how long a read may take when neither the caller's
+// context nor Options.Timeout says: Prometheus' default scrape timeout.
+const DefaultTimeout = 10 * time.Second
 
 // Options configure a Source.
 type Options struct {
@@ -48,6 +63,9 @@ type Options struct {
 	// the netlink and ioctl readers ask about; "": the exporter's own.
 	// Tests set it to a lab namespace whose sysfs SysPath points at.
 	NetNS string
+	// Timeout bounds a read whose context has no deadline (Snapshot, the
+	// report); 0: DefaultTimeout.
+	Timeout time.Duration
 }
 
 // NewSource returns a Source that reads opts.Parts below opts.ProcPath and
@@ -55,27 +73,50 @@ type Options struct {
 // runs, the netlink families, ethtool -S layouts) is its own: two Sources
 // share nothing.
 func NewSource(opts Options) *Source {
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
 	return &Source{procPath: opts.ProcPath, sysPath: opts.SysPath, parts: withNeeds(opts.Parts),
 		selector: opts.Selector, irqbalance: procfs.NewIRQBalanceProbe(opts.ProcPath),
-		nic: nic.NewReader(opts.Logger, opts.NetNS)}
+		nic: nic.NewReader(opts.Logger, opts.NetNS), timeout: timeout}
 }
 
 // Reads is the number of snapshots read so far.
 func (s *Source) Reads() uint64 { return s.reads.Load() }
 
-// Snapshot returns a fresh snapshot, sharing a read already in flight.
+// Snapshot returns a fresh snapshot read within the Source's timeout,
+// sharing a read already in flight.
 func (s *Source) Snapshot() *Snapshot {
+	snap, _ := s.SnapshotBy(context.Background()) // no deadline of its own: it cannot fail
+	return snap
+}
+
+// SnapshotBy returns a fresh snapshot read by ctx's deadline (the Source's
+// timeout when ctx has none), or shares a read in flight. The error is
+// ctx's, when ctx ends before the shared read does; a read of its own
+// always returns a snapshot, with the parts it could not read in time
+// failed.
+func (s *Source) SnapshotBy(ctx context.Context) (*Snapshot, error) {
 	s.mu.Lock()
 	if call := s.inflight; call != nil {
 		s.mu.Unlock()
-		<-call.done
-		return call.snap
+		select {
+		case <-call.done:
+			return call.snap, nil
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for the snapshot read in flight: %w", context.Cause(ctx))
+		}
 	}
 	call := &snapshotCall{done: make(chan struct{})}
 	s.inflight = call
 	s.mu.Unlock()
 
-	call.snap = s.read()
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(s.timeout)
+	}
+	call.snap = s.read(deadline)
 	s.rx.setRates(call.snap)
 	s.reads.Add(1)
 
@@ -83,57 +124,114 @@ func (s *Source) Snapshot() *Snapshot {
 	s.inflight = nil
 	s.mu.Unlock()
 	close(call.done)
-	return call.snap
+	return call.snap, nil
 }
 
 func (s *Source) proc(name ...string) string {
 	return filepath.Join(append([]string{s.procPath}, name...)...)
 }
 
-// read reads every wanted part once, the parts concurrently, timing each
-// (its own work, not the time it waited for another part).
-func (s *Source) read() *Snapshot {
-	snap := &Snapshot{Time: time.Now(), RPSSockFlowEntries: -1}
-	var wanted []partSpec
-	done := map[Part]chan struct{}{}
-	for _, sp := range partTable {
-		if s.parts&sp.part != 0 {
-			wanted = append(wanted, sp)
-			done[sp.part] = make(chan struct{})
+// partRun is one part's read within one snapshot read.
+type partRun struct {
+	spec     partSpec
+	done     chan struct{} // closed when the reader returned (or never started)
+	skipped  error         // set when it did not start: an earlier read is stuck
+	duration time.Duration // its own work, without waiting for other parts
+	finished bool          // under stuckParts.mu: the reader returned
+}
+
+// read reads every wanted part once, the parts concurrently, each into a
+// scratch Snapshot only its reader writes, timing each (its own work, not
+// the time it waited for another part). At the deadline the parts still
+// running are abandoned: the returned Snapshot holds copies of the parts
+// that finished, so an abandoned reader that finishes later writes to
+// nothing anyone reads.
+func (s *Source) read(deadline time.Time) *Snapshot {
+	scratch := &Snapshot{Time: time.Now(), RPSSockFlowEntries: -1}
+	runs, done := s.startRuns()
+	for _, run := range runs {
+		if run.skipped == nil {
+			go s.runPart(run, scratch, done)
 		}
 	}
-	durations := make([]time.Duration, len(wanted))
-	var wg sync.WaitGroup
-	for i, sp := range wanted {
-		p := sp.part
-		wg.Go(func() {
-			defer close(done[p])
-			defer func() {
-				// A bug tripped by an odd file fails its part, not the
-				// process (collectors are guarded the same way).
-				if r := recover(); r != nil {
-					snap.failPart(p, fmt.Errorf("reading %s panicked: %v\n%s", p, r, debug.Stack()))
-				}
-			}()
-			var waited time.Duration
-			wait := func(dep Part) {
-				if !slices.Contains(sp.needs, dep) && !slices.Contains(sp.uses, dep) {
-					panic(fmt.Sprintf("the %s reader waits for %s, which it neither needs nor uses", p, dep))
-				}
-				if ch, ok := done[dep]; ok {
-					began := time.Now()
-					<-ch
-					waited += time.Since(began)
-				}
-			}
-			began := time.Now()
-			sp.read(s, snap, wait)
-			durations[i] = time.Since(began) - waited
-		})
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+wait:
+	for _, run := range runs {
+		select {
+		case <-run.done:
+		case <-timer.C:
+			break wait
+		}
 	}
-	wg.Wait()
-	for i, sp := range wanted {
-		snap.ReadDurations = append(snap.ReadDurations, PartDuration{sp.part, durations[i]})
+	return s.collect(runs, scratch, deadline)
+}
+
+// startRuns makes a run per wanted part, the ones whose previous read is
+// still stuck skipped (their done closed, so dependants see them unread).
+func (s *Source) startRuns() ([]*partRun, map[Part]chan struct{}) {
+	var runs []*partRun
+	done := map[Part]chan struct{}{}
+	for _, sp := range partTable {
+		if s.parts&sp.part == 0 {
+			continue
+		}
+		run := &partRun{spec: sp, done: make(chan struct{})}
+		if since, stuck := s.stuck.since(sp.part); stuck {
+			run.skipped = fmt.Errorf("%s: not read: a read started %s ago has not returned (stuck in the kernel?); it is retried once that read returns",
+				sp.name, time.Since(since).Round(time.Second))
+			close(run.done)
+		}
+		runs = append(runs, run)
+		done[sp.part] = run.done
+	}
+	return runs, done
+}
+
+// runPart runs one part's reader into scratch, then marks it finished.
+func (s *Source) runPart(run *partRun, scratch *Snapshot, done map[Part]chan struct{}) {
+	sp, p := run.spec, run.spec.part
+	var waited time.Duration
+	began := time.Now()
+	defer func() {
+		// A bug tripped by an odd file fails its part, not the process
+		// (collectors are guarded the same way).
+		if r := recover(); r != nil {
+			scratch.failPart(p, fmt.Errorf("reading %s panicked: %v\n%s", p, r, debug.Stack()))
+		}
+		s.stuck.finish(run, time.Since(began)-waited)
+		close(run.done)
+	}()
+	wait := func(dep Part) {
+		if !slices.Contains(sp.needs, dep) && !slices.Contains(sp.uses, dep) {
+			panic(fmt.Sprintf("the %s reader waits for %s, which it neither needs nor uses", p, dep))
+		}
+		if ch, ok := done[dep]; ok {
+			began := time.Now()
+			<-ch
+			waited += time.Since(began)
+		}
+	}
+	sp.read(s, scratch, wait)
+}
+
+// collect builds the snapshot from the runs that finished; the others
+// are abandoned (counted, and skipped by later reads until they return).
+func (s *Source) collect(runs []*partRun, scratch *Snapshot, deadline time.Time) *Snapshot {
+	snap := &Snapshot{Time: scratch.Time, RPSSockFlowEntries: -1}
+	finished := s.stuck.abandonUnfinished(runs)
+	for i, run := range runs {
+		p := run.spec.part
+		switch {
+		case run.skipped != nil:
+			snap.failPart(p, run.skipped)
+		case finished[i]:
+			run.spec.keep(snap, scratch)
+			snap.ReadDurations = append(snap.ReadDurations, PartDuration{p, run.duration})
+		default:
+			snap.failPart(p, fmt.Errorf("%s: not read by the scrape deadline (%s after the read began); given up, the read goes on in the background",
+				run.spec.name, deadline.Sub(scratch.Time).Round(time.Millisecond)))
+		}
 	}
 	return snap
 }

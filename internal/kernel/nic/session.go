@@ -2,7 +2,6 @@ package nic
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -138,16 +137,18 @@ func (s *nicSession) genl(fc *genl.FamilyCache) (*genetlink.Conn, genl.Family, e
 // configured sysfs; ok is false without an ifindex file.
 func readSysfsIdentity(sysPath, dev string) (index int, addr string, ok bool) {
 	dir := filepath.Join(sysPath, "class", "net", dev)
-	raw, err := os.ReadFile(filepath.Join(dir, "ifindex"))
-	if err != nil {
+	// Capped, non-blocking reads: a FIFO or /dev/zero here must not hang
+	// or grow the read (os.ReadFile did both).
+	raw, present, err := sysfs.ReadText(filepath.Join(dir, "ifindex"), false)
+	if err != nil || !present {
 		return 0, "", false
 	}
-	index, err = strconv.Atoi(strings.TrimSpace(string(raw)))
+	index, err = strconv.Atoi(strings.TrimSpace(raw))
 	if err != nil || index <= 0 {
 		return 0, "", false
 	}
-	if raw, err := os.ReadFile(filepath.Join(dir, "address")); err == nil {
-		addr = strings.TrimSpace(string(raw))
+	if raw, present, err := sysfs.ReadText(filepath.Join(dir, "address"), false); err == nil && present {
+		addr = strings.TrimSpace(raw)
 	}
 	return index, addr, true
 }

@@ -13,18 +13,35 @@ import (
 	"github.com/netirq/netirq_exporter/internal/cpuset"
 )
 
-const intrTestdata = "../../../testdata/proc_interrupts"
+// The copied samples, and the shapes written for this package (see their
+// README.md).
+const (
+	intrTestdata = "../../../testdata/proc_interrupts"
+	intrShapes   = "testdata/interrupts"
+)
 
 // intrLoad parses one fixture of testdata/proc_interrupts.
 func intrLoad(t testing.TB, name string) (*InterruptTable, error) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(intrTestdata, name))
+	return intrLoadPath(t, filepath.Join(intrTestdata, name))
+}
+
+// intrLoadPath parses the file at path. A pasted fragment (its name says
+// so) may lack the CPU header: the warning that it does is dropped, any
+// other problem is returned.
+func intrLoadPath(t testing.TB, path string) (*InterruptTable, error) {
+	t.Helper()
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tab, err := ParseInterrupts(bytes.NewReader(data))
 	if tab == nil {
-		t.Fatalf("%s: nil table (err %v)", name, err)
+		t.Fatalf("%s: nil table (err %v)", path, err)
+	}
+	var pe *InterruptsParseError
+	if strings.Contains(filepath.Base(path), "fragment") && errors.As(err, &pe) && pe.OnlyNoHeader() {
+		err = nil
 	}
 	return tab, err
 }
@@ -329,12 +346,13 @@ func TestParseInterruptsCorpus(t *testing.T) {
 // lines and the CPU count INDEX.md gives.
 func TestParseInterruptsAllFixtures(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(intrTestdata, "*.txt"))
-	if err != nil || len(files) < 13 {
-		t.Fatalf("fixtures: %v (%d files)", err, len(files))
+	shapes, err2 := filepath.Glob(filepath.Join(intrShapes, "*.txt"))
+	if err != nil || err2 != nil || len(files) < 13 || len(shapes) < 4 {
+		t.Fatalf("fixtures: %v %v (%d + %d files)", err, err2, len(files), len(shapes))
 	}
-	for _, f := range files {
+	for _, f := range append(files, shapes...) {
 		name := filepath.Base(f)
-		tab, err := intrLoad(t, name)
+		tab, err := intrLoadPath(t, f)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
@@ -537,7 +555,8 @@ func (r *intrErrReader) Read(p []byte) (int, error) {
 // hold: CPUs set, no row wider than the header.
 func FuzzParseInterrupts(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(intrTestdata, "*.txt"))
-	for _, file := range files {
+	shapes, _ := filepath.Glob(filepath.Join(intrShapes, "*.txt"))
+	for _, file := range append(files, shapes...) {
 		if data, err := os.ReadFile(file); err == nil {
 			f.Add(data)
 		}

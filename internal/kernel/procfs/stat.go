@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 	procfslib "github.com/prometheus/procfs"
 )
 
@@ -18,6 +19,13 @@ import (
 // procfs rejects the whole file on any malformed line, so then nothing is
 // returned. A CPU number beyond cpuset.MaxCPUs is dropped and reported.
 func ReadCPUTime(procRoot string) ([]CPUTime, error) {
+	// procfs opens the file blocking (a FIFO would hang it) and reads at
+	// most 1 MiB: check first that it is a regular file.
+	f, err := kernel.OpenRegular(filepath.Join(procRoot, "stat"))
+	if err != nil {
+		return nil, fmt.Errorf("stat: %w", err)
+	}
+	f.Close()
 	fs, err := procfslib.NewFS(procRoot)
 	if err != nil {
 		return nil, fmt.Errorf("stat: %w", err)

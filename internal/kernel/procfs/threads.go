@@ -262,7 +262,7 @@ func KthreaddChildren(procRoot string) (pids []int, ok bool) {
 
 // allPIDs lists the numeric entries of procRoot.
 func allPIDs(procRoot string) ([]int, error) {
-	d, err := os.Open(procRoot)
+	d, err := os.OpenFile(procRoot, os.O_RDONLY|syscall.O_DIRECTORY, 0) // never blocks on a FIFO
 	if err != nil {
 		return nil, err
 	}
@@ -364,7 +364,7 @@ func readProcSmall(path string) (string, error) {
 	var fd int
 	var err error
 	for {
-		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
 		if err != unix.EINTR {
 			break
 		}
@@ -377,6 +377,9 @@ func readProcSmall(path string) (string, error) {
 	for {
 		if len(buf) == cap(buf) {
 			if len(buf) > procThreadReadLimit {
+				if err := kernel.CheckRegularFD(fd, path); err != nil {
+					return "", err
+				}
 				return "", fmt.Errorf("%s: longer than %d bytes", path, procThreadReadLimit)
 			}
 			buf = append(buf, make([]byte, len(buf))...)[:len(buf)]
@@ -386,9 +389,14 @@ func readProcSmall(path string) (string, error) {
 			continue
 		}
 		if err != nil {
-			return "", &fs.PathError{Op: "read", Path: path, Err: err}
+			return "", readError(fd, path, err)
 		}
 		if n == 0 {
+			if len(buf) == 0 {
+				if err := kernel.CheckRegularFD(fd, path); err != nil {
+					return "", err // a FIFO reads as empty when non-blocking
+				}
+			}
 			if len(buf) > procThreadReadLimit {
 				return "", fmt.Errorf("%s: longer than %d bytes", path, procThreadReadLimit)
 			}
@@ -406,7 +414,7 @@ func readProcComm(path string) (string, error) {
 	var fd int
 	var err error
 	for {
-		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
 		if err != unix.EINTR {
 			break
 		}
@@ -422,14 +430,30 @@ func readProcComm(path string) (string, error) {
 			break
 		}
 	}
+	if err == nil && n == 0 {
+		err = kernel.CheckRegularFD(fd, path) // a comm file is never empty; a FIFO is
+	} else if err != nil {
+		err = readError(fd, path, err)
+	}
 	unix.Close(fd)
 	switch {
 	case err != nil:
-		return "", &fs.PathError{Op: "read", Path: path, Err: err}
+		return "", err
 	case n == len(buf):
 		return readProcSmall(path) // not a comm file as the kernel writes it
 	}
 	return strings.TrimRight(string(buf[:n]), "\n"), nil
+}
+
+// readError is the error of a failed read of fd: EAGAIN means fd is a FIFO
+// or a socket opened non-blocking, which is said as such.
+func readError(fd int, path string, err error) error {
+	if err == unix.EAGAIN {
+		if nr := kernel.CheckRegularFD(fd, path); nr != nil {
+			return nr
+		}
+	}
+	return &fs.PathError{Op: "read", Path: path, Err: err}
 }
 
 // parseProcFile reads path with readProcSmall and parses it, naming the

@@ -90,7 +90,7 @@ func ReadTunables(procRoot, sysRoot string) (*Tunables, error) {
 // A device that vanished meanwhile is left out silently; a missing class/net
 // means no devices.
 func readDeviceTunables(classDir string, t *Tunables) (errs []error) {
-	entries, err := os.ReadDir(classDir)
+	entries, err := kernel.ReadDir(classDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	} else if err != nil {

@@ -48,10 +48,15 @@ func ReadText(path string, absentOnEINVAL bool) (text string, present bool, err 
 // growing buffer; a scrape reads ~1,000 of these files (queues and
 // /proc/irq/N), so that was a fifth of the default scrape. Errors are the
 // *fs.PathError os.Open and (*os.File).Read return.
+//
+// The open is non-blocking, so a FIFO in the tree cannot hang it; a file
+// that reads as nothing, EAGAIN or more than ReadLimit is checked to be
+// a regular file (kernel.ErrNotRegular otherwise), only then, to keep the
+// common path at three system calls.
 func ReadSmallFile(path string) (text string, tooLong bool, err error) {
 	var fd int
 	for {
-		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 		if err != syscall.EINTR {
 			break
 		}
@@ -71,9 +76,19 @@ func ReadSmallFile(path string) (text string, tooLong bool, err error) {
 			continue
 		}
 		if err != nil {
+			if err == syscall.EAGAIN {
+				if nr := kernel.CheckRegularFD(fd, path); nr != nil {
+					return "", false, nr
+				}
+			}
 			return "", false, &fs.PathError{Op: "read", Path: path, Err: err}
 		}
 		if n <= 0 {
+			if len(buf) == 0 {
+				if nr := kernel.CheckRegularFD(fd, path); nr != nil {
+					return "", false, nr
+				}
+			}
 			break
 		}
 		buf = buf[:len(buf)+n]
@@ -86,6 +101,9 @@ func ReadSmallFile(path string) (text string, tooLong bool, err error) {
 		}
 	}
 	if len(buf) > ReadLimit {
+		if nr := kernel.CheckRegularFD(fd, path); nr != nil {
+			return "", false, nr // /dev/zero, not a long attribute
+		}
 		return "", true, nil
 	}
 	return string(bytes.TrimRight(buf, "\n")), false, nil

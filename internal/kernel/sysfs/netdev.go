@@ -49,13 +49,13 @@ var virtioDeviceName = regexp.MustCompile(`^virtio[0-9]+$`)
 // threaded on kernels before 5.12, numa_node and msi_irqs on non-PCI devices.
 func ReadNetDevices(sysRoot string) ([]NetDevice, error) {
 	classDir := filepath.Join(sysRoot, "class", "net")
-	entries, err := os.ReadDir(classDir)
+	entries, err := kernel.ReadDir(classDir)
 	if err != nil {
 		return nil, fmt.Errorf("net devices: %w", err)
 	}
 	var devices []NetDevice
 	problems := kernel.NewProblems("net devices")
-	for _, e := range entries { // os.ReadDir sorts by name
+	for _, e := range entries { // kernel.ReadDir sorts by name
 		name := e.Name()
 		// The errors name the file that failed, so the device too.
 		dev, ok, errs := readNetDevice(classDir, name)
@@ -188,7 +188,7 @@ func readLinkBase(path string) (string, error) {
 // readMSIIRQs lists the entry names of a PCI device's msi_irqs directory,
 // sorted; nil when the directory is absent (no MSI in use, not PCI).
 func readMSIIRQs(dir string) (irqs []int, errs []error) {
-	entries, err := os.ReadDir(dir)
+	entries, err := kernel.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	} else if err != nil {
@@ -211,7 +211,7 @@ func readMSIIRQs(dir string) (irqs []int, errs []error) {
 // without a queues directory has no queues; that is not an error (the
 // kernel always creates it, but a copied tree may lack it).
 func readQueues(dir string, errs []error) ([]RxQueue, []TxQueue, []error) {
-	entries, err := os.ReadDir(dir)
+	entries, err := kernel.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, errs
 	} else if err != nil {

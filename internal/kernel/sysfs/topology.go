@@ -72,7 +72,7 @@ func ReadCPUTopology(sysRoot string) (*CPUTopology, error) {
 // readNodeCPUs fills nodeOf from nodeN/cpulist, in node order (a CPU in
 // two lists, which the kernel never prints, keeps the lower node).
 func readNodeCPUs(nodeDir string, nodeOf map[int]int) (errs []error) {
-	entries, err := os.ReadDir(nodeDir)
+	entries, err := kernel.ReadDir(nodeDir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	} else if err != nil {
