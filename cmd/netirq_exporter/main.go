@@ -84,7 +84,7 @@ func addServeCommand(app *kingpin.Application) (*kingpin.CmdClause, *serveOption
 	cmd.Flag("web.max-requests",
 		"Maximum number of parallel scrape requests; 0 disables the limit. Requests past it get 503.").Default("40").IntVar(&opts.maxRequests)
 	cmd.Flag("web.timeout-offset",
-		"Subtracted from the scraper's timeout (X-Prometheus-Scrape-Timeout-Seconds) to leave time to send the answer; files not read by then fail alone.").
+		"Subtracted from the scraper's timeout (X-Prometheus-Scrape-Timeout-Seconds), at most a tenth of it, to leave time to send the answer; files not read by then fail alone.").
 		Default("500ms").DurationVar(&opts.timeoutOffset)
 	cmd.Flag("web.disable-exporter-metrics",
 		"Leave out the exporter's own Go runtime and process metrics (go_*, process_*, promhttp_*).").BoolVar(&opts.disableExporterMetrics)
