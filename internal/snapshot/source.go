@@ -42,6 +42,8 @@ type Source struct {
 	reads    atomic.Uint64
 	rx       rxRates    // the previous snapshot's device counters (rates.go)
 	stuck    stuckParts // the parts whose abandoned read has not returned
+	// observers see every snapshot read (Observe), under mu.
+	observers []func(*Snapshot)
 }
 
 type snapshotCall struct {
@@ -119,12 +121,34 @@ func (s *Source) SnapshotBy(ctx context.Context) (*Snapshot, error) {
 	call.snap = s.read(deadline)
 	s.rx.setRates(call.snap)
 	s.reads.Add(1)
+	s.notify(call.snap)
 
 	s.mu.Lock()
 	s.inflight = nil
 	s.mu.Unlock()
 	close(call.done)
 	return call.snap, nil
+}
+
+// Observe registers fn to see every snapshot this Source reads from now
+// on, in read order: a viewer that keeps the last few (the live page)
+// gets the scrapes' snapshots without reading the files itself. fn runs
+// before the read's waiters are released, so it must be quick.
+func (s *Source) Observe(fn func(*Snapshot)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.observers = append(s.observers, fn)
+}
+
+// notify hands snap to the observers. Reads are one at a time, so they see
+// snapshots in the order they were taken.
+func (s *Source) notify(snap *Snapshot) {
+	s.mu.Lock()
+	observers := s.observers
+	s.mu.Unlock()
+	for _, fn := range observers {
+		fn(snap)
+	}
 }
 
 func (s *Source) proc(name ...string) string {
