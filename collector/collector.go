@@ -173,6 +173,7 @@ type Exporter struct {
 	names      []string
 	collectors map[string]Collector
 	logger     *slog.Logger
+	exclude    *regexp.Regexp // Config.DeviceExclude
 }
 
 // NewExporter builds the enabled collectors and their shared source.
@@ -181,7 +182,7 @@ func NewExporter(cfg Config, logger *slog.Logger) (*Exporter, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Exporter{names: names, collectors: map[string]Collector{}, logger: logger}
+	e := &Exporter{names: names, collectors: map[string]Collector{}, logger: logger, exclude: cfg.DeviceExclude}
 	for _, name := range names {
 		e.collectors[name] = factories[name].build(&cfg)
 	}
@@ -236,6 +237,11 @@ func enabled(cfg Config) ([]string, snapshot.Part, error) {
 
 // Collectors lists the enabled collectors.
 func (e *Exporter) Collectors() []string { return e.names }
+
+// DeviceExclude is the devices left out of the metrics
+// (--collector.netqueues.device-exclude): the live page leaves them out of
+// its report too. nil: none.
+func (e *Exporter) DeviceExclude() *regexp.Regexp { return e.exclude }
 
 // Source is the snapshot source, shared with the report and the findings.
 func (e *Exporter) Source() *snapshot.Source { return e.source }

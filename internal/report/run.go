@@ -28,16 +28,29 @@ func Run(source *snapshot.Source, opts Options, out io.Writer) (Report, error) {
 
 	r := BuildReport(prev, cur)
 	r.Host, _ = os.Hostname()
-	if opts.DeviceExclude != nil {
-		r.Devices = slices.DeleteFunc(r.Devices, func(d ReportDevice) bool { return opts.DeviceExclude.MatchString(d.Name) })
-		r.Findings = slices.DeleteFunc(r.Findings, func(f diagnosis.Finding) bool {
-			return f.Device != "" && opts.DeviceExclude.MatchString(f.Device)
-		})
-	}
+	r.ExcludeDevices(opts.DeviceExclude)
 	if opts.JSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return r, enc.Encode(r)
+		return r, r.WriteJSON(out)
 	}
 	return r, r.WriteText(out)
+}
+
+// ExcludeDevices leaves out the devices re matches and their findings, as
+// --collector.device-exclude does for the metrics; nil leaves all.
+func (r *Report) ExcludeDevices(re *regexp.Regexp) {
+	if re == nil {
+		return
+	}
+	r.Devices = slices.DeleteFunc(r.Devices, func(d ReportDevice) bool { return re.MatchString(d.Name) })
+	r.Findings = slices.DeleteFunc(r.Findings, func(f diagnosis.Finding) bool {
+		return f.Device != "" && re.MatchString(f.Device)
+	})
+}
+
+// WriteJSON writes the report as `report --json` prints it: one indented
+// JSON document.
+func (r Report) WriteJSON(out io.Writer) error {
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
 }
