@@ -177,6 +177,7 @@ func checkRoots(cfg collector.Config) error {
 func newHandler(exporter *collector.Exporter, opts *serveOptions, logger *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle(opts.metricsPath, metricsHandler(exporter, opts, logger))
+	registerLive(mux, exporter, opts.metricsPath, logger)
 	if opts.metricsPath == "/" {
 		return mux, nil
 	}
@@ -184,7 +185,7 @@ func newHandler(exporter *collector.Exporter, opts *serveOptions, logger *slog.L
 		Name:        "netirq_exporter",
 		Description: "Network IRQ, softirq and softnet work per CPU, and the NIC queue topology",
 		Version:     version.Info(),
-		Links:       []web.LandingLinks{{Address: opts.metricsPath, Text: "Metrics"}},
+		Links:       []web.LandingLinks{{Address: opts.metricsPath, Text: "Metrics"}, {Address: livePath, Text: "Live view", Description: "the report, live: hot CPUs, queues, IRQs, heat map"}},
 		// The toolkit puts the route prefix in front of every address in
 		// Links ("/https://…"); ExtraHTML is written as it is.
 		ExtraHTML: `<div>Metric reference: <a href="` + metricReferenceURL + `">README.md, Metrics</a></div>`,
