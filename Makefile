@@ -9,7 +9,8 @@ RACE_PKGS := ./collector ./internal/snapshot/... ./internal/kernel/...
 FUZZ_PKGS := ./internal/cpuset ./internal/kernel/procfs ./internal/kernel/sysfs ./internal/irqclass ./collector
 # Debian packages the tests use (deps checks each by a command it provides):
 # prometheus (promtool), prometheus-alertmanager, iproute2 (ip), util-linux
-# (nsenter), systemd (systemd-analyze), strace, ethtool (the scenario test turns on GRO in its lab), gcc (the race detector needs cgo).
+# (nsenter), systemd (systemd-analyze), strace, ethtool (the scenario test turns on GRO in its lab), gcc (the race detector needs cgo),
+# chromium (the live page's browser test), victoria-metrics (the fleet on a long-term store).
 
 .PHONY: all build run test deps lint fmt vet fuzz-short
 
@@ -39,6 +40,8 @@ deps:
 	command -v strace >/dev/null 2>&1 || missing="$$missing strace"; \
 	command -v ethtool >/dev/null 2>&1 || missing="$$missing ethtool"; \
 	command -v gcc >/dev/null 2>&1 || missing="$$missing gcc"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v victoria-metrics >/dev/null 2>&1 || missing="$$missing victoria-metrics"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing Debian packages:$$missing"; \
