@@ -1,0 +1,153 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/netirq/netirq_exporter/collector"
+	"github.com/netirq/netirq_exporter/internal/hostgen"
+	"github.com/netirq/netirq_exporter/internal/live"
+)
+
+// TestLiveViewerCost measures what open live pages cost a scrape: the
+// exporter on a generated 64-CPU host (2 NICs x 32 queues, counters
+// advancing as in the fleet test), scraped at a fixed interval, with 0, 1
+// and 10 viewers each reloading the page every refresh period, side by
+// side. Time is compressed 50 times: scrapes every 300 ms and a 100 ms
+// refresh stand for Prometheus' 15 s and the page's 5 s (the same three
+// page refreshes per scrape). Handlers are called in process, so the
+// process's CPU time is the exporter's and the test's traffic alone.
+//
+// It logs per scrape the process CPU time and the bytes allocated, and
+// the peak heap, for each arm, and the difference to none. It asserts
+// counts, not times: ten viewers make the Source read what one viewer
+// does (at most one snapshot per refresh period), and no more reports are
+// built than pairs of snapshots.
+func TestLiveViewerCost(t *testing.T) {
+	const (
+		scrapeEvery = 300 * time.Millisecond
+		refresh     = 100 * time.Millisecond
+		armFor      = 6 * time.Second
+	)
+	root := t.TempDir()
+	if err := hostgen.Generate(root, hostgen.Standard(64, 2, 32, 1)); err != nil {
+		t.Fatal(err)
+	}
+	var arms []liveCostArm
+	for _, viewers := range []int{0, 1, 10} {
+		arm := liveCostRun(t, root, viewers, scrapeEvery, refresh, armFor)
+		arms = append(arms, arm)
+		maxReads := int(armFor/refresh) + 2
+		if viewers > 0 && arm.viewerReads > maxReads {
+			t.Errorf("%d viewers made the Source read %d snapshots in %s, want at most %d (one per refresh period)", viewers, arm.viewerReads, armFor, maxReads)
+		}
+		if arm.views > arm.reads {
+			t.Errorf("%d viewers: %d reports built from %d snapshots, want at most one per pair", viewers, arm.views, arm.reads)
+		}
+	}
+	t.Logf("LIVE VIEW COST (64 CPUs, 2 NICs x 32 queues; a scrape every %s, pages reloading every %s, %s per arm)", scrapeEvery, refresh, armFor)
+	t.Logf("%-9s %7s %9s %9s %12s %14s %14s %12s %12s", "viewers", "scrapes", "page GETs", "reads", "by viewers",
+		"CPU/scrape", "extra", "alloc/scrape", "peak heap")
+	for _, a := range arms {
+		t.Logf("%-9d %7d %9d %9d %12d %11.2f ms %11.2f ms %9.1f MB %9.1f MB", a.viewers, a.scrapes, a.pageGETs, a.reads, a.viewerReads,
+			a.cpuPerScrape()*1e3, (a.cpuPerScrape()-arms[0].cpuPerScrape())*1e3, a.allocPerScrape()/1e6, float64(a.peakHeap)/1e6)
+	}
+}
+
+// liveCostArm is one arm's counts.
+type liveCostArm struct {
+	viewers, scrapes, pageGETs int
+	reads, viewerReads, views  int
+	cpu                        time.Duration // process CPU time over the arm
+	alloc, peakHeap            uint64        // bytes allocated over the arm; the largest heap in use seen
+}
+
+func (a liveCostArm) cpuPerScrape() float64   { return a.cpu.Seconds() / float64(a.scrapes) }
+func (a liveCostArm) allocPerScrape() float64 { return float64(a.alloc) / float64(a.scrapes) }
+
+// liveCostRun scrapes a fresh exporter on root every scrapeEvery for d,
+// with viewers goroutines each loading the page every refresh.
+func liveCostRun(t *testing.T, root string, viewers int, scrapeEvery, refresh, d time.Duration) liveCostArm {
+	t.Helper()
+	cfg := collector.DefaultConfig()
+	cfg.ProcPath, cfg.SysPath = filepath.Join(root, "proc"), filepath.Join(root, "sys")
+	exporter, err := collector.NewExporter(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.DiscardHandler)
+	scrape := textHandler(exporter, prometheus.NewRegistry(), 0, 0, logger)
+	viewer := live.New(exporter.Source(), live.Options{Refresh: refresh, MinInterval: refresh / 2, JSONHref: "live.json"})
+	page := liveHandler(viewer, false, logger)
+	get := func(h http.Handler, path string) int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec.Code
+	}
+	get(scrape, "/metrics") // the first read of the files, outside the measure
+	runtime.GC()
+	arm := liveCostArm{viewers: viewers}
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	alloc0, cpu0, reads0 := mem.TotalAlloc, processCPU(t), exporter.Source().Reads()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i := range viewers {
+		wg.Go(func() {
+			time.Sleep(time.Duration(i) * refresh / time.Duration(viewers)) // pages opened at different times
+			for n := 0; n < 10000; n++ {
+				if code := get(page, livePath); code != http.StatusOK {
+					t.Errorf("viewer %d: /live: %d", i, code)
+					return
+				}
+				mu.Lock()
+				arm.pageGETs++
+				mu.Unlock()
+				select {
+				case <-stop:
+					return
+				case <-time.After(refresh):
+				}
+			}
+		})
+	}
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(scrapeEvery) {
+		if err := fleetTraffic(root); err != nil {
+			t.Fatal(err)
+		}
+		if code := get(scrape, "/metrics"); code != http.StatusOK {
+			t.Fatalf("/metrics: %d", code)
+		}
+		arm.scrapes++
+		runtime.ReadMemStats(&mem)
+		arm.peakHeap = max(arm.peakHeap, mem.HeapInuse)
+	}
+	close(stop)
+	wg.Wait()
+	runtime.ReadMemStats(&mem)
+	arm.alloc, arm.cpu = mem.TotalAlloc-alloc0, processCPU(t)-cpu0
+	arm.reads = int(exporter.Source().Reads() - reads0)
+	arm.viewerReads, arm.views = viewer.Stats()
+	return arm
+}
+
+// processCPU is this process's user and system CPU time so far.
+func processCPU(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(fmt.Errorf("getrusage: %w", err))
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
