@@ -23,7 +23,7 @@ import (
 // exporter on a generated 64-CPU host (2 NICs x 32 queues, counters
 // advancing as in the fleet test), scraped at a fixed interval, with 0, 1
 // and 10 viewers each reloading the page every refresh period, side by
-// side. Time is compressed 50 times: scrapes every 300 ms and a 100 ms
+// side, twice over. Time is compressed 50 times: scrapes every 300 ms and a 100 ms
 // refresh stand for Prometheus' 15 s and the page's 5 s (the same three
 // page refreshes per scrape). Handlers are called in process, so the
 // process's CPU time is the exporter's and the test's traffic alone.
@@ -37,30 +37,38 @@ func TestLiveViewerCost(t *testing.T) {
 	const (
 		scrapeEvery = 300 * time.Millisecond
 		refresh     = 100 * time.Millisecond
-		armFor      = 6 * time.Second
+		scrapes     = 12
+		rounds      = 2 // arms interleaved; the least CPU of each is kept (the machine is shared)
 	)
 	root := t.TempDir()
 	if err := hostgen.Generate(root, hostgen.Standard(64, 2, 32, 1)); err != nil {
 		t.Fatal(err)
 	}
-	var arms []liveCostArm
-	for _, viewers := range []int{0, 1, 10} {
-		arm := liveCostRun(t, root, viewers, scrapeEvery, refresh, armFor)
-		arms = append(arms, arm)
-		maxReads := int(armFor/refresh) + 2
-		if viewers > 0 && arm.viewerReads > maxReads {
-			t.Errorf("%d viewers made the Source read %d snapshots in %s, want at most %d (one per refresh period)", viewers, arm.viewerReads, armFor, maxReads)
-		}
-		if arm.views > arm.reads {
-			t.Errorf("%d viewers: %d reports built from %d snapshots, want at most one per pair", viewers, arm.views, arm.reads)
+	viewerCounts := []int{0, 1, 10}
+	best := make([]liveCostArm, len(viewerCounts))
+	for round := range rounds {
+		for i, viewers := range viewerCounts {
+			arm := liveCostRun(t, root, viewers, scrapeEvery, refresh, scrapes)
+			if maxReads := arm.elapsed/refresh + 2; viewers > 0 && time.Duration(arm.viewerReads) > maxReads {
+				t.Errorf("%d viewers made the Source read %d snapshots in %s, want at most %d (one per refresh period)",
+					viewers, arm.viewerReads, arm.elapsed.Round(time.Millisecond), maxReads)
+			}
+			if arm.views > arm.reads {
+				t.Errorf("%d viewers: %d reports built from %d snapshots, want at most one per pair", viewers, arm.views, arm.reads)
+			}
+			if round == 0 || arm.cpu < best[i].cpu {
+				best[i] = arm
+			}
 		}
 	}
-	t.Logf("LIVE VIEW COST (64 CPUs, 2 NICs x 32 queues; a scrape every %s, pages reloading every %s, %s per arm)", scrapeEvery, refresh, armFor)
-	t.Logf("%-9s %7s %9s %9s %12s %14s %14s %12s %12s", "viewers", "scrapes", "page GETs", "reads", "by viewers",
-		"CPU/scrape", "extra", "alloc/scrape", "peak heap")
-	for _, a := range arms {
-		t.Logf("%-9d %7d %9d %9d %12d %11.2f ms %11.2f ms %9.1f MB %9.1f MB", a.viewers, a.scrapes, a.pageGETs, a.reads, a.viewerReads,
-			a.cpuPerScrape()*1e3, (a.cpuPerScrape()-arms[0].cpuPerScrape())*1e3, a.allocPerScrape()/1e6, float64(a.peakHeap)/1e6)
+	t.Logf("LIVE VIEW COST (64 CPUs, 2 NICs x 32 queues; %d scrapes %s apart, pages reloading every %s; least CPU of %d rounds)",
+		scrapes, scrapeEvery, refresh, rounds)
+	t.Logf("%-8s %9s %6s %11s %11s %10s %12s %10s %10s", "viewers", "page GETs", "reads", "by viewers",
+		"CPU/scrape", "extra", "alloc/scrape", "extra", "peak heap")
+	for _, a := range best {
+		t.Logf("%-8d %9d %6d %11d %8.1f ms %7.1f ms %9.1f MB %7.1f MB %7.1f MB", a.viewers, a.pageGETs, a.reads, a.viewerReads,
+			a.cpuPerScrape()*1e3, (a.cpuPerScrape()-best[0].cpuPerScrape())*1e3,
+			a.allocPerScrape()/1e6, (a.allocPerScrape()-best[0].allocPerScrape())/1e6, float64(a.peakHeap)/1e6)
 	}
 }
 
@@ -68,6 +76,7 @@ func TestLiveViewerCost(t *testing.T) {
 type liveCostArm struct {
 	viewers, scrapes, pageGETs int
 	reads, viewerReads, views  int
+	elapsed                    time.Duration
 	cpu                        time.Duration // process CPU time over the arm
 	alloc, peakHeap            uint64        // bytes allocated over the arm; the largest heap in use seen
 }
@@ -75,9 +84,9 @@ type liveCostArm struct {
 func (a liveCostArm) cpuPerScrape() float64   { return a.cpu.Seconds() / float64(a.scrapes) }
 func (a liveCostArm) allocPerScrape() float64 { return float64(a.alloc) / float64(a.scrapes) }
 
-// liveCostRun scrapes a fresh exporter on root every scrapeEvery for d,
-// with viewers goroutines each loading the page every refresh.
-func liveCostRun(t *testing.T, root string, viewers int, scrapeEvery, refresh, d time.Duration) liveCostArm {
+// liveCostRun scrapes a fresh exporter on root scrapes times, scrapeEvery
+// apart, with viewers goroutines each loading the page every refresh.
+func liveCostRun(t *testing.T, root string, viewers int, scrapeEvery, refresh time.Duration, scrapes int) liveCostArm {
 	t.Helper()
 	cfg := collector.DefaultConfig()
 	cfg.ProcPath, cfg.SysPath = filepath.Join(root, "proc"), filepath.Join(root, "sys")
@@ -122,7 +131,10 @@ func liveCostRun(t *testing.T, root string, viewers int, scrapeEvery, refresh, d
 			}
 		})
 	}
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(scrapeEvery) {
+	began := time.Now()
+	tick := time.NewTicker(scrapeEvery)
+	defer tick.Stop()
+	for ; arm.scrapes < scrapes; <-tick.C {
 		if err := fleetTraffic(root); err != nil {
 			t.Fatal(err)
 		}
@@ -133,6 +145,7 @@ func liveCostRun(t *testing.T, root string, viewers int, scrapeEvery, refresh, d
 		runtime.ReadMemStats(&mem)
 		arm.peakHeap = max(arm.peakHeap, mem.HeapInuse)
 	}
+	arm.elapsed = time.Since(began)
 	close(stop)
 	wg.Wait()
 	runtime.ReadMemStats(&mem)
