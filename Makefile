@@ -4,8 +4,9 @@ GO        ?= go
 BIN       := netirq_exporter
 PKGS      := ./...
 # RACE_PKGS read the snapshot concurrently (the Source, the readers it
-# runs in goroutines, the Exporter); FUZZ_PKGS hold the fuzz targets.
-RACE_PKGS := ./collector ./internal/snapshot/... ./internal/kernel/...
+# runs in goroutines, the Exporter, the live view's viewers and scrapes);
+# FUZZ_PKGS hold the fuzz targets.
+RACE_PKGS := ./collector ./internal/snapshot/... ./internal/kernel/... ./internal/live
 FUZZ_PKGS := ./internal/cpuset ./internal/kernel/procfs ./internal/kernel/sysfs ./internal/irqclass ./collector
 # Debian packages the tests use (deps checks each by a command it provides):
 # prometheus (promtool), prometheus-alertmanager, iproute2 (ip), util-linux
