@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -32,7 +31,7 @@ func TestLiveHandlers(t *testing.T) {
 	reads := exporter.Source().Reads()
 
 	resp := liveGet(t, http.MethodGet, srv.URL+livePath)
-	page := readAll(t, resp)
+	page := string(readAll(t, resp))
 	if got := exporter.Source().Reads(); got != reads {
 		t.Errorf("the page read %d snapshots of its own after two fresh scrapes, want 0", got-reads)
 	}
@@ -48,7 +47,7 @@ func TestLiveHandlers(t *testing.T) {
 
 	resp = liveGet(t, http.MethodGet, srv.URL+liveJSONPath)
 	var r report.Report
-	if err := json.Unmarshal([]byte(readAll(t, resp)), &r); err != nil {
+	if err := json.Unmarshal(readAll(t, resp), &r); err != nil {
 		t.Fatalf("/live.json: %v", err)
 	}
 	if resp.Header.Get("Content-Type") != "application/json" || len(r.Devices) == 0 || len(r.CPUs) != 8 || r.IntervalSeconds < live.DefaultMinInterval.Seconds() {
@@ -61,7 +60,7 @@ func TestLiveHandlers(t *testing.T) {
 		}
 	}
 
-	if resp := liveGet(t, http.MethodHead, srv.URL+livePath); resp.StatusCode != http.StatusOK || readAll(t, resp) != "" {
+	if resp := liveGet(t, http.MethodHead, srv.URL+livePath); resp.StatusCode != http.StatusOK || string(readAll(t, resp)) != "" {
 		t.Errorf("HEAD /live: %s with a body", resp.Status)
 	}
 	resp = liveGet(t, http.MethodPost, srv.URL+livePath)
@@ -82,14 +81,4 @@ func liveGet(t *testing.T, method, url string) *http.Response {
 		t.Fatal(err)
 	}
 	return resp
-}
-
-func readAll(t *testing.T, resp *http.Response) string {
-	t.Helper()
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
