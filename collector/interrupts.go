@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -121,7 +122,7 @@ func (c *interruptsCollector) updateMatrices(snap *snapshot.Snapshot, ch chan<- 
 			continue
 		}
 		if !utf8.ValidString(line.Name) { // never, from the parser: names are printable ASCII
-			errs = append(errs, fmt.Errorf("arch line %q left out: not UTF-8", line.Name))
+			errs = append(errs, fmt.Errorf("an arch line (%s) left out: not UTF-8", kernel.Describe(line.Name)))
 			continue
 		}
 		row := matrixRow{counts: line.Counts, pairs: []*dto.LabelPair{labelPair(&labelName, line.Name)}}

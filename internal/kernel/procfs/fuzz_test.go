@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
-	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
@@ -249,7 +248,7 @@ func FuzzReadIRQAffinity(f *testing.F) {
 		}
 		mustName := func(i int) {
 			if !testutil.ErrMentions(err, files[i].name) {
-				t.Fatalf("%s holds %q, which does not parse, but the error is %v", files[i].name, kernel.Clip(files[i].content), err)
+				t.Fatalf("%s holds %q, which does not parse, but the error is %v", files[i].name, testutil.Clip(files[i].content), err)
 			}
 		}
 		smp, smpOK, smpFile := pick(0, 1)

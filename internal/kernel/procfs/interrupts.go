@@ -165,7 +165,7 @@ func (p *intrParser) line(lineNo int, b []byte) {
 	}
 	label := b[i:j]
 	if len(label) == 0 || len(label) > intrMaxLabel {
-		p.problem(lineNo, fmt.Sprintf("bad label %q", kernel.Clip(string(label))))
+		p.problem(lineNo, fmt.Sprintf("bad label (%s)", kernel.Describe(string(label))))
 		return
 	}
 	numbered := true
@@ -174,7 +174,7 @@ func (p *intrParser) line(lineNo int, b []byte) {
 			numbered = false
 		}
 		if c <= ' ' || c > '~' {
-			p.problem(lineNo, fmt.Sprintf("bad label %q", kernel.Clip(string(label))))
+			p.problem(lineNo, fmt.Sprintf("bad label (%s)", kernel.Describe(string(label))))
 			return
 		}
 	}
@@ -210,7 +210,7 @@ func (p *intrParser) line(lineNo int, b []byte) {
 		}
 		// 19 digits always fit in a uint64; 20 fit up to 18446744073709551615.
 		if digits := b[start:pos]; len(digits) > 20 || len(digits) == 20 && string(digits) > "18446744073709551615" {
-			p.problem(lineNo, fmt.Sprintf("%s: count %q overflows", label, b[start:pos]))
+			p.problem(lineNo, fmt.Sprintf("%s: a count of %d digits overflows", label, pos-start))
 			p.scratch = counts
 			return
 		}
@@ -248,16 +248,16 @@ func (p *intrParser) notARow(lineNo int, b []byte, labelEnd int) bool {
 	case isHeader:
 		p.parseHeader(lineNo, b)
 	case noColon:
-		p.problem(lineNo, fmt.Sprintf("not a \"NAME: counts\" line: %q", kernel.Clip(string(b))))
+		p.problem(lineNo, fmt.Sprintf("not a \"NAME: counts\" line (%s)", kernel.Describe(string(b))))
 	}
 	return noColon
 }
 
-// noteFirst keeps the first non-blank line b when it is not the header, so
-// that a headerless file can be reported with what it starts with (a copy
-// of that one line only: a file with its header costs nothing).
+// noteFirst keeps a description of the first non-blank line b when it is
+// not the header, so that a headerless file can be reported (described,
+// never quoted: kernel.Describe; a file with its header costs nothing).
 func (p *intrParser) noteFirst(lineNo int, b []byte) {
-	p.firstNo, p.firstText = lineNo, kernel.Clip(string(b[:min(len(b), 65)]))
+	p.firstNo, p.firstText = lineNo, kernel.Describe(string(b))
 }
 
 // parseHeader reads "CPU0 CPU1 ..." (CPU numbers strictly increasing).
@@ -291,7 +291,7 @@ func (p *intrParser) parseHeader(lineNo int, b []byte) {
 			}
 		}
 		if !ok || n >= cpuset.MaxCPUs || n <= prev || len(cpus) == cpuset.MaxCPUs {
-			p.problem(lineNo, fmt.Sprintf("bad CPU header field %q; columns taken as CPU0..n-1", kernel.Clip(string(f))))
+			p.problem(lineNo, fmt.Sprintf("bad CPU header field %d (%s); columns taken as CPU0..n-1", len(cpus)+1, kernel.Describe(string(f))))
 			return
 		}
 		prev = n
@@ -460,7 +460,7 @@ func (p *intrParser) arch(lineNo int, label []byte, counts []uint64, tail []byte
 		// "FIQ:              fiq_glue" (Android) has no counts; other
 		// count-less rows are garbage.
 		if len(tail) == 0 || !intrUpperAlnum(name) {
-			p.problem(lineNo, fmt.Sprintf("%s: no counts", kernel.Clip(name)))
+			p.problem(lineNo, fmt.Sprintf("a label (%s) with no counts", kernel.Describe(name)))
 			return
 		}
 	}

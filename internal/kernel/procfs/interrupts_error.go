@@ -13,7 +13,7 @@ import (
 type InterruptsParseError struct {
 	// NoHeaderLine is the first line of a file without a "CPU0 CPU1 ..."
 	// header (a pasted fragment), whose columns were taken as CPU0..n-1;
-	// 0 when the header was there. NoHeaderText is that line, clipped.
+	// 0 when the header was there. NoHeaderText describes that line (kernel.Describe).
 	// Such a file is read whole, but which CPU each column is, is a guess:
 	// the error says so, as ParseSoftirqs' does.
 	NoHeaderLine int
@@ -33,7 +33,7 @@ func (e *InterruptsParseError) Error() string {
 		}
 	}
 	if e.NoHeaderLine > 0 {
-		fmt.Fprintf(&b, "line %d: no CPUn header (first line is %q); assuming columns are CPU0..CPUn-1", e.NoHeaderLine, e.NoHeaderText)
+		fmt.Fprintf(&b, "line %d: no CPUn header (first line (%s)); assuming columns are CPU0..CPUn-1", e.NoHeaderLine, e.NoHeaderText)
 	}
 	switch {
 	case e.Bad == 1:

@@ -84,10 +84,10 @@ func TestParseInterruptsHeaderlessWarns(t *testing.T) {
 	if !errors.As(err, &pe) {
 		t.Fatalf("error %v, want an *InterruptsParseError", err)
 	}
-	if !pe.OnlyNoHeader() || pe.NoHeaderLine != 1 || !strings.HasPrefix(pe.NoHeaderText, "65:          2") {
+	if !pe.OnlyNoHeader() || pe.NoHeaderLine != 1 || !strings.HasSuffix(pe.NoHeaderText, "bytes starting with a digit") {
 		t.Errorf("error %+v, want the headerless warning for line 1 only", pe)
 	}
-	const want = `line 1: no CPUn header (first line is "65:          2 `
+	const want = `line 1: no CPUn header (first line (`
 	if !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "; assuming columns are CPU0..CPUn-1") {
 		t.Errorf("error %q, want %q...", err, want)
 	}
@@ -96,7 +96,7 @@ func TestParseInterruptsHeaderlessWarns(t *testing.T) {
 	}
 	// The softirqs parser's words for its own headerless fragment.
 	_, serr := ParseSoftirqs(strings.NewReader("NET_RX: 1 2\n"))
-	if serr == nil || !strings.Contains(serr.Error(), `line 1: no CPUn header (first line is "NET_RX: 1 2"); assuming columns are CPU0..CPUn-1`) {
+	if serr == nil || !strings.Contains(serr.Error(), `line 1: no CPUn header (first line (11 bytes starting with a letter)); assuming columns are CPU0..CPUn-1`) {
 		t.Errorf("softirqs error %v", serr)
 	}
 

@@ -197,7 +197,7 @@ func readMSIIRQs(dir string) (irqs []int, errs []error) {
 	for _, e := range entries {
 		n, err := strconv.Atoi(e.Name())
 		if err != nil || n < 0 {
-			errs = append(errs, fmt.Errorf("%s: entry %q is not an IRQ number", dir, kernel.Clip(e.Name())))
+			errs = append(errs, fmt.Errorf("%s: an entry (%s) is not an IRQ number", dir, kernel.Describe(e.Name())))
 			continue
 		}
 		irqs = append(irqs, n)

@@ -350,7 +350,8 @@ func TestNetDevBusDevices(t *testing.T) {
 	h.Link("sys/class/net/eth7/device/driver", "../../../../bus/pci/drivers/ixgbe")
 
 	devs, err := ReadNetDevices(h.Path("sys"))
-	if err == nil || !strings.Contains(err.Error(), "oops") || !strings.Contains(err.Error(), "numa_node") {
+	if err == nil || !strings.Contains(err.Error(), "msi_irqs: an entry (4 bytes starting with a letter)") ||
+		!strings.Contains(err.Error(), "numa_node: not an integer") || strings.Contains(err.Error(), "oops") {
 		t.Errorf("error %v, want the bad msi_irqs entry and numa_node named", err)
 	}
 	want := map[string]netDevSummary{
