@@ -540,6 +540,31 @@ func TestFaultMatrix(t *testing.T) {
 			},
 		},
 		{
+			// Before: -0.01 s of idle exported for cpu1, success 1.
+			name: "stat negative idle", host: bigHost,
+			breakIt: fmDo(func(root string) error {
+				return fmEditLines(filepath.Join(root, "proc/stat"), func(l string) (string, bool) {
+					if f := strings.Fields(l); len(f) > 4 && f[0] == "cpu1" {
+						f[4] = "-1"
+						return strings.Join(f, " "), true
+					}
+					return l, true
+				})
+			}),
+			touched: []string{"cputime", "findings"}, failing: []string{"cputime"},
+			wantLog: []string{"proc/stat: stat: line 3: cpu1: idle = -1: negative; dropped"},
+			check: func(t *testing.T, _ string, base, got fmScrape) {
+				if fmHas(got.mfs, "netirq_cpu_seconds_total", map[string]string{"cpu": "1"}) {
+					t.Error("cpu1, with a negative idle time, was exported")
+				}
+				a := find(base.mfs, "netirq_cpu_seconds_total", map[string]string{"cpu": "2", "mode": "idle"})
+				b := find(got.mfs, "netirq_cpu_seconds_total", map[string]string{"cpu": "2", "mode": "idle"})
+				if len(a) != 1 || len(b) != 1 || value(a[0]) != value(b[0]) {
+					t.Error("cpu2 must be exported unchanged")
+				}
+			},
+		},
+		{
 			name: "cpu online garbage", host: bigHost, breakIt: fmDo(write("sys/devices/system/cpu/online", "0-x\n")),
 			touched: []string{"cputopology", "findings", "softnet", "netqueues"}, failing: []string{"cputopology"},
 			wantLog: []string{"sys/devices/system/cpu/online"},

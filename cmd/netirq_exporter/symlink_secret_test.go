@@ -34,8 +34,8 @@ var symlinkCases = []symlinkCase{
 		"proc/irq/103/smp_affinity_list",
 		"proc/irq/103/affinity_hint",
 	}, []string{"veth0/threaded: not an integer", "rx-0/rps_cpus: cpu mask", "irq/103/smp_affinity_list: cpu list", "irq/103/affinity_hint: cpu mask"}},
-	{"tables", []string{"proc/interrupts", "proc/softirqs", "proc/net/softnet_stat"},
-		[]string{"proc/interrupts: 2 malformed lines", "proc/softirqs: softirqs: 3 problems", "softnet_stat: 2 problems"}},
+	{"tables", []string{"proc/interrupts", "proc/softirqs", "proc/net/softnet_stat", "proc/stat"},
+		[]string{"proc/interrupts: 2 malformed lines", "proc/softirqs: softirqs: 3 problems", "softnet_stat: 2 problems", "proc/stat: stat: no cpuN lines"}},
 }
 
 // TestReportAndScrapeNeverQuoteSymlinkTargets: files of the tree that are

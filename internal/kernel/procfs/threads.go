@@ -53,9 +53,9 @@ import (
 // napi/<dev>-<id>; the netdev netlink NAPI list (Snapshot.NAPIs, its
 // ThreadPID), when that part was read, names those threads authoritatively.
 
-// USER_HZ: /proc/<pid>/stat counts utime and stime in clock ticks of
+// USER_HZ: /proc/stat and /proc/<pid>/stat count time in clock ticks of
 // USER_HZ, which is 100 on every architecture this exporter is built for
-// (procfs assumes the same).
+// (the kernel converts to it whatever its CONFIG_HZ).
 const userHZ = 100
 
 const (
