@@ -68,7 +68,10 @@ type Config struct {
 	Interrupts snapshot.IRQSelector
 	// SoftirqsAll exports every softirq vector, not just NET_RX and NET_TX.
 	SoftirqsAll bool
-	// DeviceExclude drops net devices by name from the queue metrics.
+	// DeviceExclude names net devices that are not read at all
+	// (snapshot.Options.DeviceExclude), so that no metric, finding or
+	// report line is about them; the collectors also drop what other
+	// files say about them (a feed or finding of an IRQ named after one).
 	DeviceExclude *regexp.Regexp
 	// NetNS is the network namespace file whose devices the netlink and
 	// ioctl readers ask about; "" (no flag sets it): the exporter's own.
@@ -111,8 +114,10 @@ func RegisterFlags(app *kingpin.Application) func() (Config, error) {
 	readTimeout := app.Flag("read.timeout",
 		"Longest a read of the files may take when the scraper gives no deadline (X-Prometheus-Scrape-Timeout-Seconds), and for each of report's two reads; groups of files not read by then fail alone.").
 		Default(snapshot.DefaultTimeout.String()).Duration()
-	devExclude := app.Flag("collector.netqueues.device-exclude",
-		"Regexp on net device names to leave out of the queue metrics.").Default("").String()
+	devExclude := app.Flag("collector.device-exclude",
+		"Regexp on net device names not to read at all (e.g. ^(veth|cali|lxc) on Kubernetes nodes): no metric, finding or report line is about them. Their IRQs, if any, are still in /proc/interrupts.").Default("").String()
+	oldDevExclude := app.Flag("collector.netqueues.device-exclude",
+		"Old name of --collector.device-exclude.").Default("").String()
 
 	return func() (Config, error) {
 		cfg := Config{ProcPath: *procPath, SysPath: *sysPath, Enabled: map[string]bool{}, SoftirqsAll: *softirqsAll,
@@ -131,11 +136,28 @@ func RegisterFlags(app *kingpin.Application) func() (Config, error) {
 		if cfg.Interrupts.Exclude, err = optionalRegexp("collector.interrupts.exclude", *exclude); err != nil {
 			return cfg, err
 		}
-		if cfg.DeviceExclude, err = optionalRegexp("collector.netqueues.device-exclude", *devExclude); err != nil {
+		flag, expr, err := deviceExcludeFlag(*devExclude, *oldDevExclude)
+		if err != nil {
+			return cfg, err
+		}
+		if cfg.DeviceExclude, err = optionalRegexp(flag, expr); err != nil {
 			return cfg, err
 		}
 		return cfg, nil
 	}
+}
+
+// deviceExcludeFlag picks the device exclude from its flag or the flag's
+// old name (--collector.netqueues.device-exclude, from when it only thinned
+// the queue metrics); both given must agree.
+func deviceExcludeFlag(expr, old string) (flag, value string, err error) {
+	switch {
+	case old == "":
+		return "collector.device-exclude", expr, nil
+	case expr == "" || expr == old:
+		return "collector.netqueues.device-exclude", old, nil
+	}
+	return "", "", fmt.Errorf("--collector.device-exclude=%q and its old name --collector.netqueues.device-exclude=%q disagree: give one", expr, old)
 }
 
 func optionalRegexp(flag, expr string) (*regexp.Regexp, error) {
@@ -204,7 +226,7 @@ func SourceFor(cfg Config, logger *slog.Logger) (*snapshot.Source, error) {
 func newSource(cfg Config, parts snapshot.Part, logger *slog.Logger) *snapshot.Source {
 	selector := cfg.Interrupts
 	return snapshot.NewSource(snapshot.Options{ProcPath: cfg.ProcPath, SysPath: cfg.SysPath, Parts: parts,
-		Selector: &selector, Logger: logger, NetNS: cfg.NetNS, Timeout: cfg.ReadTimeout})
+		Selector: &selector, Logger: logger, NetNS: cfg.NetNS, Timeout: cfg.ReadTimeout, DeviceExclude: cfg.DeviceExclude})
 }
 
 // enabled lists the collectors cfg enables, in name order, and the

@@ -91,7 +91,7 @@ netirq_net_rss_queue_indirection_entries{device="veth9",queue="1"} 1
 		t.Errorf("metrics:\n%s\nwant:\n%s", got, want)
 	}
 
-	// --collector.netqueues.device-exclude applies; a read error is returned
+	// --collector.device-exclude applies; a read error is returned
 	// with the rest still exported.
 	snap.EthtoolErr = errors.New("ethtool channels: netlink receive: no buffer space available")
 	got, err = collectSamples(t, ethtoolCollector{exclude: regexp.MustCompile(`^veth`)}, snap)
@@ -112,7 +112,7 @@ func TestEthtoolExporterLive(t *testing.T) {
 	if s := successes(mfs)["ethtool"]; s != 1 {
 		t.Errorf("ethtool collector failed on the host")
 	}
-	devs, _ := sysfs.ReadNetDevices("/sys")
+	devs, _ := sysfs.ReadNetDevices("/sys", nil)
 	for _, d := range devs {
 		if d.Driver == "virtio_net" {
 			got := find(mfs, "netirq_net_channels", map[string]string{"device": d.Name, "type": "combined"})

@@ -18,8 +18,9 @@ import (
 // Cardinality: at most maxFindingsPerCheck series per check (a host with
 // hundreds of queues that all break one rule says so once per queue up to
 // the cap); netirq_findings keeps the full count, so the cut is visible.
-// Findings for devices matching --collector.netqueues.device-exclude are
-// dropped.
+// Findings for devices matching --collector.device-exclude are dropped:
+// the snapshot does not read those devices, and a finding about an IRQ
+// named after one is dropped here.
 func init() {
 	register(factory{
 		name: "findings", help: "Misconfiguration checks over the snapshot (stacked queue IRQs, remote NUMA, isolated CPUs, RPS, RSS ...)",

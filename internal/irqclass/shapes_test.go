@@ -42,7 +42,7 @@ func azureSys(t *testing.T) []sysfs.NetDevice {
 	for irq := 24; irq <= 28; irq++ {
 		h.File(pci+"/msi_irqs/"+strconv.Itoa(irq), "msix\n")
 	}
-	devs, err := sysfs.ReadNetDevices(h.Path("sys"))
+	devs, err := sysfs.ReadNetDevices(h.Path("sys"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,9 +14,12 @@ import (
 
 // Options are what Run needs besides the source.
 type Options struct {
-	Interval      time.Duration  // between the two snapshots
-	DeviceExclude *regexp.Regexp // devices (and their findings) left out; nil: none
-	JSON          bool           // one JSON document instead of tables
+	Interval time.Duration // between the two snapshots
+	// DeviceExclude: devices left out; nil: none. The source should not
+	// read them (snapshot.Options.DeviceExclude); this drops what other
+	// files say about them (IRQ rows and findings of IRQs named after one).
+	DeviceExclude *regexp.Regexp
+	JSON          bool // one JSON document instead of tables
 }
 
 // Run reads two snapshots opts.Interval apart from source, builds the

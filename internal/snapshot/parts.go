@@ -52,7 +52,7 @@ var partTable = []partSpec{
 		},
 		err: func(s *Snapshot) *error { return &s.NetDevicesErr },
 		read: func(s *Source, snap *Snapshot, _ func(Part)) {
-			snap.NetDevices, snap.NetDevicesErr = sysfs.ReadNetDevices(s.sysPath)
+			snap.NetDevices, snap.NetDevicesErr = sysfs.ReadNetDevices(s.sysPath, s.deviceExclude)
 			if n, err := procfs.ReadRPSSockFlowEntries(s.procPath); err == nil {
 				snap.RPSSockFlowEntries = n
 			} else if !errors.Is(err, os.ErrNotExist) {
@@ -142,7 +142,7 @@ var partTable = []partSpec{
 		keep: func(d, s *Snapshot) { d.Tunables, d.TunablesErr = s.Tunables, s.TunablesErr },
 		err:  func(s *Snapshot) *error { return &s.TunablesErr },
 		read: func(s *Source, snap *Snapshot, _ func(Part)) {
-			t, err := procfs.ReadTunables(s.procPath, s.sysPath)
+			t, err := procfs.ReadTunables(s.procPath, s.sysPath, s.deviceExclude)
 			running, ibErr := s.irqbalance.Running(time.Now())
 			t.IRQBalanceRunning = running
 			snap.Tunables, snap.TunablesErr = t, errors.Join(err, ibErr)

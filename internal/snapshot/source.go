@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -36,6 +37,8 @@ type Source struct {
 	irqbalance        *procfs.IRQBalanceProbe // where irqbalance was last seen
 	nic               *nic.Reader             // the netlink/ioctl readers and their caches
 	timeout           time.Duration
+	// deviceExclude: the net devices not read (Options.DeviceExclude).
+	deviceExclude *regexp.Regexp
 
 	mu       sync.Mutex
 	inflight *snapshotCall
@@ -68,6 +71,10 @@ type Options struct {
 	// Timeout bounds a read whose context has no deadline (Snapshot, the
 	// report); 0: DefaultTimeout.
 	Timeout time.Duration
+	// DeviceExclude names net devices that are not read at all: not their
+	// sysfs files, not their tunables, and (absent from the snapshot's
+	// NetDevices) not over netlink or ethtool; nil: none.
+	DeviceExclude *regexp.Regexp
 }
 
 // NewSource returns a Source that reads opts.Parts below opts.ProcPath and
@@ -80,7 +87,7 @@ func NewSource(opts Options) *Source {
 		timeout = DefaultTimeout
 	}
 	return &Source{procPath: opts.ProcPath, sysPath: opts.SysPath, parts: withNeeds(opts.Parts),
-		selector: opts.Selector, irqbalance: procfs.NewIRQBalanceProbe(opts.ProcPath),
+		selector: opts.Selector, deviceExclude: opts.DeviceExclude, irqbalance: procfs.NewIRQBalanceProbe(opts.ProcPath),
 		nic: nic.NewReader(opts.Logger, opts.NetNS), timeout: timeout}
 }
 

@@ -186,7 +186,7 @@ func TestEthtoolCapturedReplies(t *testing.T) {
 // namespace (no root needed): the virtio_net NIC of the build VM has one
 // combined channel and no RSS, which is left out without an error.
 func TestEthtoolLiveHost(t *testing.T) {
-	devs, err := sysfs.ReadNetDevices("/sys")
+	devs, err := sysfs.ReadNetDevices("/sys", nil)
 	if err != nil || len(devs) == 0 {
 		t.Skipf("no /sys/class/net: %v", err)
 	}
@@ -250,7 +250,7 @@ func TestEthtoolLiveVeth(t *testing.T) {
 	testutil.NeedRoot(t)
 	lab := netlab.New(t, netlab.Options{Queues: 4})
 	useLabNetNS(t, lab)
-	devs, err := sysfs.ReadNetDevices(lab.SysfsRoot())
+	devs, err := sysfs.ReadNetDevices(lab.SysfsRoot(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -537,7 +537,7 @@ func TestNetdevnlMissingFamilyIsCached(t *testing.T) {
 func TestNetdevnlForeignSysfs(t *testing.T) {
 	for _, host := range []string{"fc-2cpu", "bigiron-8cpu"} {
 		sys := filepath.Join("..", "..", "..", "testdata", "hosts", host, "sys")
-		devs, _ := sysfs.ReadNetDevices(sys)
+		devs, _ := sysfs.ReadNetDevices(sys, nil)
 		if len(devs) == 0 {
 			t.Fatalf("%s: no devices", host)
 		}
@@ -584,7 +584,7 @@ func TestNetdevnlSameDevice(t *testing.T) {
 // is virtio_net, which has netdev qstats (Linux 6.10+) and an RX queue
 // linked to a NAPI instance without an IRQ.
 func TestNetdevnlLiveHost(t *testing.T) {
-	devs, err := sysfs.ReadNetDevices("/sys")
+	devs, err := sysfs.ReadNetDevices("/sys", nil)
 	if err != nil || len(devs) == 0 {
 		t.Skipf("no /sys/class/net: %v", err)
 	}
@@ -663,7 +663,7 @@ func TestNetdevnlLiveVeth(t *testing.T) {
 	nsPath := filepath.Join("/run/netns", lab.ReceiverNS())
 	read := func() QueueStatsResult {
 		t.Helper()
-		devs, err := sysfs.ReadNetDevices(lab.SysfsRoot())
+		devs, err := sysfs.ReadNetDevices(lab.SysfsRoot(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -770,7 +770,7 @@ func TestNetdevnlLiveVeth(t *testing.T) {
 // (-netlink.capture), from the lab namespace the readers point at.
 func captureLabReplies(t *testing.T, lab *netlab.Lab) {
 	t.Helper()
-	devs, _ := sysfs.ReadNetDevices(lab.SysfsRoot())
+	devs, _ := sysfs.ReadNetDevices(lab.SysfsRoot(), nil)
 	sess, err := openNICSession(testReader, lab.SysfsRoot(), devs)
 	if err != nil {
 		t.Fatal(err)
@@ -927,7 +927,7 @@ func TestNetdevnlUnprivileged(t *testing.T) {
 	if res.UID != 65534 || res.EthtoolErr != "" || res.QueueErr != "" {
 		t.Errorf("as nobody: %+v", res)
 	}
-	devs, _ := sysfs.ReadNetDevices("/sys")
+	devs, _ := sysfs.ReadNetDevices("/sys", nil)
 	for _, d := range devs {
 		if d.Driver == "virtio_net" {
 			if res.Channels[d.Name].Combined == 0 {
@@ -956,7 +956,7 @@ type unprivResult struct {
 }
 
 func unprivilegedChild() {
-	devs, _ := sysfs.ReadNetDevices("/sys")
+	devs, _ := sysfs.ReadNetDevices("/sys", nil)
 	res := unprivResult{UID: os.Getuid()}
 	var err error
 	res.Channels, res.RSS, err = testReader.Ethtool("/sys", devs)
