@@ -477,11 +477,23 @@ func TestFaultMatrix(t *testing.T) {
 			touched: []string{"softirqs", "findings"}, failing: []string{"softirqs"}, wantLog: []string{"proc/softirqs"},
 		},
 		{
-			name: "interrupts empty", host: faultHost, breakIt: fmDo(write("proc/interrupts", "")),
+			// A container runtime's mask. Before: findings success 1 with
+			// netirq_findings 0 for every IRQ check ("no IRQ problems").
+			name: "interrupts empty (masked)", host: bigHost, breakIt: fmDo(write("proc/interrupts", "")),
 			// irqaffinity has no IRQ to read and fails only when the file
 			// is missing (TestBadInput), as with garbage.
-			touched: []string{"interrupts", "irqaffinity", "netqueues", "findings", "queuestats"},
-			failing: []string{"interrupts"}, wantLog: []string{"proc/interrupts"},
+			touched: []string{"interrupts", "irqaffinity", "netqueues", "findings", "queuestats", "feeds"},
+			failing: []string{"interrupts", "findings", "feeds"},
+			wantLog: []string{"proc/interrupts", "checks not run: queue_irqs_share_cpu, irq_remote_numa, irq_on_isolated_cpu, affinity_differs_from_hint, napi_thread_unpinned: /proc/interrupts lists no interrupt"},
+			check:   checkMasked,
+		},
+		{
+			name: "interrupts header only (masked)", host: bigHost,
+			breakIt: fmDo(write("proc/interrupts", "           CPU0       CPU1       CPU2       CPU3       CPU4       CPU5       CPU6       CPU7\n")),
+			touched: []string{"interrupts", "irqaffinity", "netqueues", "findings", "queuestats", "feeds"},
+			failing: []string{"interrupts", "findings", "feeds"},
+			wantLog: []string{"/proc/interrupts lists no interrupt (empty, or only its CPU header): masked"},
+			check:   checkMasked,
 		},
 		{
 			name: "interrupts with a NUL-filled tail", host: bigHost,
@@ -656,6 +668,35 @@ func fmRunCase(t *testing.T, tc fmCase) {
 	}
 	if tc.check != nil {
 		tc.check(t, root, base, got)
+	}
+}
+
+// checkMasked: with /proc/interrupts masked the exporter says so
+// (netirq_interrupts_masked 1, the interrupts_masked finding), the IRQ
+// checks are not evaluated and have no netirq_findings (unknown, not 0:
+// bigiron-8cpu has 3 irq_remote_numa findings), and the other checks
+// still run.
+func checkMasked(t *testing.T, _ string, base, got fmScrape) {
+	if m := find(got.mfs, "netirq_interrupts_masked", nil); len(m) != 1 || value(m[0]) != 1 {
+		t.Error("netirq_interrupts_masked is not 1")
+	}
+	if m := find(base.mfs, "netirq_interrupts_masked", nil); len(m) != 1 || value(m[0]) != 0 {
+		t.Error("netirq_interrupts_masked is not 0 on the intact tree")
+	}
+	if !fmHas(got.mfs, "netirq_finding", map[string]string{"check": "interrupts_masked", "severity": "warning", "device": ""}) {
+		t.Error("no interrupts_masked finding")
+	}
+	for check, evaluated := range map[string]float64{"irq_remote_numa": 0, "affinity_differs_from_hint": 0, "rps_remote_numa": 1, "interrupts_masked": 1} {
+		m := find(got.mfs, "netirq_check_evaluated", map[string]string{"check": check})
+		if len(m) != 1 || value(m[0]) != evaluated {
+			t.Errorf("netirq_check_evaluated{check=%q}: %v, want %v", check, m, evaluated)
+		}
+		if has := fmHas(got.mfs, "netirq_findings", map[string]string{"check": check}); has != (evaluated == 1) {
+			t.Errorf("netirq_findings{check=%q} present: %v, want %v", check, has, evaluated == 1)
+		}
+	}
+	if m := find(base.mfs, "netirq_findings", map[string]string{"check": "irq_remote_numa"}); len(m) != 1 || value(m[0]) != 3 {
+		t.Error("the intact tree lost its 3 irq_remote_numa findings")
 	}
 }
 

@@ -62,12 +62,13 @@ package main
 // deploy/README.md, "Cardinality per host", has the same table):
 //
 //	host                                 raw on leaf  recorded on leaf  at global (+ALERTS)  raw/global
-//	this machine, 2 CPUs                         256                54           35 (+1)            7.3
-//	bigiron-8cpu fixture                         508               149           36 (+10)          14.1
-//	hostgen, 64 CPUs, 2 NICs x 32 queues        2886              1040           37 (+50)          78.0
-//	hostgen, 256 CPUs, 2 NICs x 64 queues       9294              3845           37 (+50)         251.2
+//	this machine, 2 CPUs                         271                54           35 (+1)            7.7
+//	bigiron-8cpu fixture                         523               149           36 (+10)          14.5
+//	hostgen, 64 CPUs, 2 NICs x 32 queues        2901              1040           37 (+50)          78.4
+//	hostgen, 256 CPUs, 2 NICs x 64 queues       9309              3845           37 (+50)         251.6
 //
-// (the last with NETIRQ_FLEET_HOSTGEN_CPUS=256). At the global server a host
+// (the last with NETIRQ_FLEET_HOSTGEN_CPUS=256; raw counts: the measured
+// ones plus the 15 check-status series added since). At the global server a host
 // is 35 series (up, netirq_build_info, 13 netirq_scrape_collector_success,
 // 11 instance:netirq_alert_threshold:*, 9 other instance: series) plus one
 // per NIC with RX queue imbalance data: it does not grow with the CPU

@@ -44,12 +44,22 @@ type Report struct {
 	// Findings, those about devices that received packets over the
 	// interval first, then those about no device, then idle devices'.
 	Findings []diagnosis.Finding `json:"findings"`
+	// UnknownChecks are the checks that could not run (a file they need
+	// could not be read, or /proc/interrupts is masked): what they would
+	// find is unknown, not none.
+	UnknownChecks []UnknownCheck `json:"unknown_checks"`
 	// Warnings name the files that could not be read fully.
 	Warnings []string `json:"warnings"`
 	// Unread names the files the report needs that could not be read at
 	// all: what it says about them is unknown, not "no problem"; the
 	// command exits 3.
 	Unread []string `json:"unread"`
+}
+
+// UnknownCheck is a check that did not run, and why.
+type UnknownCheck struct {
+	Check  string `json:"check"`
+	Reason string `json:"reason"`
 }
 
 // ReportDevice is one net device and its queue table.
@@ -125,10 +135,8 @@ func BuildReport(prev, cur *snapshot.Snapshot) Report {
 	cur = withRxRates(prev, cur)
 	r := Report{Time: cur.Time, IntervalSeconds: cur.Time.Sub(prev.Time).Seconds(),
 		Devices: []ReportDevice{}, OmittedDevices: []string{}, CPUs: []ReportCPU{}, Threads: []ReportThread{},
-		Findings: diagnosis.Evaluate(cur), Warnings: snapshotWarnings(cur)}
-	if r.Findings == nil {
-		r.Findings = []diagnosis.Finding{}
-	}
+		Warnings: snapshotWarnings(cur)}
+	r.Findings, r.UnknownChecks = checkResults(cur)
 	rankFindings(cur, r.Findings)
 	r.Diagnosis = diagnosis.Diagnose(prev, cur, r.Findings)
 	if r.Diagnosis == nil {

@@ -19,6 +19,12 @@ const intrMaxLine = 1 << 20
 // intrMaxLabel bounds the "NN:" / "NAME:" label of a line.
 const intrMaxLabel = 32
 
+// ErrEmptyInterrupts is the Err of an InterruptsParseError for an input
+// with nothing but blanks. No kernel prints that (the header is always
+// there): it is a file masked by a container runtime (see
+// snapshot.Snapshot.InterruptsMasked).
+var ErrEmptyInterrupts = errors.New("empty input")
+
 // ParseInterrupts parses /proc/interrupts in one pass:
 //
 //	            CPU0       CPU1
@@ -530,7 +536,7 @@ func (p *intrParser) finish() (*InterruptTable, error) {
 		if p.fatal == nil {
 			switch {
 			case !p.sawAny:
-				p.fatal = errors.New("empty input")
+				p.fatal = ErrEmptyInterrupts
 			case len(t.IRQs) == 0:
 				p.fatal = errors.New("no CPU header and no numbered IRQ lines")
 			}
