@@ -7,7 +7,7 @@ PKGS      := ./...
 # runs in goroutines, the Exporter, the live view's viewers and scrapes);
 # FUZZ_PKGS hold the fuzz targets.
 RACE_PKGS := ./collector ./internal/snapshot/... ./internal/kernel/... ./internal/live
-FUZZ_PKGS := ./internal/cpuset ./internal/kernel/procfs ./internal/kernel/sysfs ./internal/irqclass ./collector
+FUZZ_PKGS := ./internal/cpuset ./internal/kernel/procfs ./internal/kernel/sysfs ./internal/kernel/nic ./internal/irqclass ./collector
 # Debian packages the tests use (deps checks each by a command it provides):
 # prometheus (promtool), prometheus-alertmanager, iproute2 (ip), util-linux
 # (nsenter), systemd (systemd-analyze), strace, ethtool (the scenario test turns on GRO in its lab), gcc (the race detector needs cgo),

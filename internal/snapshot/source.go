@@ -43,8 +43,9 @@ type Source struct {
 	mu       sync.Mutex
 	inflight *snapshotCall
 	reads    atomic.Uint64
-	rx       rxRates    // the previous snapshot's device counters (rates.go)
-	stuck    stuckParts // the parts whose abandoned read has not returned
+	rx       rxRates     // the previous snapshot's device counters (rates.go)
+	rxLoss   rxQueueLoss // the previous snapshot's RX queue loss counters (queuerates.go)
+	stuck    stuckParts  // the parts whose abandoned read has not returned
 	// observers see every snapshot read (Observe), under mu.
 	observers []func(*Snapshot)
 }
@@ -127,6 +128,7 @@ func (s *Source) SnapshotBy(ctx context.Context) (*Snapshot, error) {
 	}
 	call.snap = s.read(deadline)
 	s.rx.setRates(call.snap)
+	s.rxLoss.setRates(call.snap)
 	s.reads.Add(1)
 	s.notify(call.snap)
 
