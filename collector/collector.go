@@ -73,6 +73,10 @@ type Config struct {
 	// report line is about them; the collectors also drop what other
 	// files say about them (a feed or finding of an IRQ named after one).
 	DeviceExclude *regexp.Regexp
+	// QueueStatsOffloads also exports the per-queue checksum, hardware GRO
+	// and GSO counters of netdev qstats (off: they double a big NIC's
+	// per-queue series; see queuestats_counters.go).
+	QueueStatsOffloads bool
 	// NetNS is the network namespace file whose devices the netlink and
 	// ioctl readers ask about; "" (no flag sets it): the exporter's own.
 	// The lab tests point it at a lab namespace.
@@ -118,10 +122,13 @@ func RegisterFlags(app *kingpin.Application) func() (Config, error) {
 		"Regexp on net device names not to read at all (e.g. ^(veth|cali|lxc) on Kubernetes nodes): no metric, finding or report line is about them. Their IRQs, if any, are still in /proc/interrupts.").Default("").String()
 	oldDevExclude := app.Flag("collector.netqueues.device-exclude",
 		"Old name of --collector.device-exclude.").Default("").String()
+	offloads := app.Flag("collector.queuestats.offloads",
+		"Also export the per-queue checksum, hardware GRO and GSO counters of netdev qstats (about a dozen more series per queue pair on NICs that keep them).").
+		Default("false").Bool()
 
 	return func() (Config, error) {
 		cfg := Config{ProcPath: *procPath, SysPath: *sysPath, Enabled: map[string]bool{}, SoftirqsAll: *softirqsAll,
-			ReadTimeout: *readTimeout}
+			ReadTimeout: *readTimeout, QueueStatsOffloads: *offloads}
 		if *readTimeout <= 0 {
 			return cfg, fmt.Errorf("--read.timeout must be positive, not %s", *readTimeout)
 		}

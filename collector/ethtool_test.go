@@ -105,7 +105,7 @@ netirq_net_rss_queue_indirection_entries{device="veth9",queue="1"} 1
 }
 
 // TestEthtoolExporterLive scrapes the exporter: on the host (eth0,
-// virtio_net: one combined channel), and pointed at a lab's receiver
+// virtio_net: one combined channel, rings as `ethtool -g` shows), and pointed at a lab's receiver
 // namespace and sysfs (root), where the veth reports 4 rx and 4 tx channels.
 func TestEthtoolExporterLive(t *testing.T) {
 	mfs := gather(t, newTestExporter(t, DefaultConfig()))
@@ -122,6 +122,7 @@ func TestEthtoolExporterLive(t *testing.T) {
 			if got := find(mfs, "netirq_net_rss_info", map[string]string{"device": d.Name}); len(got) != 0 {
 				t.Errorf("RSS reported for %s without RSS: %v", d.Name, got)
 			}
+			compareRingsWithEthtool(t, mfs, d.Name)
 		}
 	}
 
@@ -142,5 +143,8 @@ func TestEthtoolExporterLive(t *testing.T) {
 	}
 	if got := find(mfs, "netirq_net_channels", map[string]string{"type": "combined"}); len(got) != 0 {
 		t.Errorf("combined channels on a veth: %v", got)
+	}
+	if got := find(mfs, "netirq_net_ring_descriptors", nil); len(got) != 0 {
+		t.Errorf("rings of a veth (it has no get_ringparam): %v", got)
 	}
 }

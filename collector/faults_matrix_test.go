@@ -429,7 +429,7 @@ func TestFaultMatrix(t *testing.T) {
 		{
 			name: "no /sys/class/net/*/queues", host: bigHost,
 			breakIt: fmSteps(fmGlobRemove("sys/devices/*/*/*/net/*/queues"), fmGlobRemove("sys/devices/virtual/net/*/queues")),
-			touched: []string{"netqueues", "findings", "tunables", "queuestats", "ethtool", "feeds"},
+			touched: []string{"netqueues", "findings", "tunables", "queuestats", "napi", "ethtool", "feeds"},
 			check: func(t *testing.T, _ string, base, got fmScrape) {
 				for _, m := range find(got.mfs, "netirq_net_rx_queues", nil) {
 					if value(m) != 0 {
@@ -482,7 +482,7 @@ func TestFaultMatrix(t *testing.T) {
 			name: "interrupts empty (masked)", host: bigHost, breakIt: fmDo(write("proc/interrupts", "")),
 			// irqaffinity has no IRQ to read and fails only when the file
 			// is missing (TestBadInput), as with garbage.
-			touched: []string{"interrupts", "irqaffinity", "netqueues", "findings", "queuestats", "feeds"},
+			touched: []string{"interrupts", "irqaffinity", "netqueues", "findings", "queuestats", "napi", "feeds"},
 			failing: []string{"interrupts", "findings", "feeds"},
 			wantLog: []string{"proc/interrupts", "checks not run: queue_irqs_share_cpu, irq_remote_numa, irq_on_isolated_cpu, affinity_differs_from_hint, napi_thread_unpinned: /proc/interrupts lists no interrupt"},
 			check:   checkMasked,
@@ -490,7 +490,7 @@ func TestFaultMatrix(t *testing.T) {
 		{
 			name: "interrupts header only (masked)", host: bigHost,
 			breakIt: fmDo(write("proc/interrupts", "           CPU0       CPU1       CPU2       CPU3       CPU4       CPU5       CPU6       CPU7\n")),
-			touched: []string{"interrupts", "irqaffinity", "netqueues", "findings", "queuestats", "feeds"},
+			touched: []string{"interrupts", "irqaffinity", "netqueues", "findings", "queuestats", "napi", "feeds"},
 			failing: []string{"interrupts", "findings", "feeds"},
 			wantLog: []string{"/proc/interrupts lists no interrupt (empty, or only its CPU header): masked"},
 			check:   checkMasked,
@@ -1168,7 +1168,7 @@ func TestFaultMatrixUnreadable(t *testing.T) {
 		{"softnet_stat", "proc/net/softnet_stat", []string{"softnet"}, []string{"softnet", "findings"}, ""},
 		{"stat", "proc/stat", []string{"cputime"}, []string{"cputime", "findings"}, ""},
 		{"interrupts", "proc/interrupts", []string{"interrupts", "irqaffinity", "feeds"},
-			[]string{"interrupts", "irqaffinity", "netqueues", "findings", "queuestats", "feeds"}, ""},
+			[]string{"interrupts", "irqaffinity", "netqueues", "findings", "queuestats", "napi", "feeds"}, ""},
 		{"one IRQ's smp_affinity_list", "proc/irq/103/smp_affinity_list", []string{"irqaffinity"},
 			[]string{"irqaffinity", "netqueues", "findings", "feeds"}, "netirq_irq_affinity_info"},
 		{"one rps_cpus", "sys/devices/virtual/net/veth0/queues/rx-1/rps_cpus", []string{"netqueues"},
@@ -1176,7 +1176,7 @@ func TestFaultMatrixUnreadable(t *testing.T) {
 		{"cpu online", "sys/devices/system/cpu/online", []string{"cputopology"},
 			[]string{"cputopology", "softnet", "netqueues", "findings", "feeds"}, "netirq_cpu_info"},
 		{"class/net directory", "sys/class/net", []string{"netqueues", "feeds"},
-			[]string{"netqueues", "interrupts", "irqaffinity", "findings", "tunables", "queuestats", "ethtool", "threads", "feeds"}, ""},
+			[]string{"netqueues", "interrupts", "irqaffinity", "findings", "tunables", "queuestats", "napi", "ethtool", "threads", "feeds"}, ""},
 	}
 	roots := map[string]string{}
 	intact := testutil.CopyTree(t, bigHost)

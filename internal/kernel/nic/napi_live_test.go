@@ -29,7 +29,7 @@ func TestNetdevnlLiveNAPISettings(t *testing.T) {
 	}
 	read := func() map[uint32]NAPI {
 		t.Helper()
-		devs, err := sysfs.ReadNetDevices(lab.SysfsRoot())
+		devs, err := sysfs.ReadNetDevices(lab.SysfsRoot(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +108,7 @@ func minID(ids []uint32) uint32 {
 // captureNAPISet writes napi_veth_set.hex: the lab's NAPIs after napi-set.
 func captureNAPISet(t *testing.T, lab *netlab.Lab) {
 	t.Helper()
-	devs, _ := sysfs.ReadNetDevices(lab.SysfsRoot())
+	devs, _ := sysfs.ReadNetDevices(lab.SysfsRoot(), nil)
 	sess, err := openNICSession(testReader, lab.SysfsRoot(), devs)
 	if err != nil {
 		t.Fatal(err)
