@@ -47,7 +47,7 @@ var (
 		"Number of misconfigurations each check found, including those beyond the netirq_finding cap; 0 for a check that found none, absent for one that could not run (netirq_check_evaluated 0).",
 		[]string{"check", "severity"}, nil)
 	checkEvaluatedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "check", "evaluated"),
-		"1 when the check ran over the data it needs; 0 when it could not (a file it needs could not be read at all, or /proc/interrupts is masked): its result is unknown, not 0 findings, and it has no netirq_findings series.",
+		"1 when the check ran over the data it needs; 0 when it could not (a file it needs could not be read at all, /proc/interrupts is masked, or, for a check of rates, this is the first scrape after a start): its result is unknown, not 0 findings, and it has no netirq_findings series.",
 		[]string{"check"}, nil)
 )
 
@@ -62,6 +62,8 @@ func (c findingsCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.
 		evaluated := 1.0
 		if r.Unknown != "" {
 			evaluated = 0
+		}
+		if r.Unknown != "" && !r.Waiting { // waiting for a second snapshot is no failure
 			if _, seen := notRun[r.Unknown]; !seen {
 				reasons = append(reasons, r.Unknown)
 			}

@@ -14,8 +14,8 @@ import (
 // TestNAPIExporterLive scrapes the exporter: on the host, eth0's NAPI
 // (virtio_net: linked to rx-0, no IRQ named, settings of Linux 6.13+ at
 // their defaults); as root on a lab whose veth has GRO on (ethtool -K)
-// and threaded NAPI, then per-NAPI settings changed with napi-set: the
-// change comes back on its instance.
+// and threaded NAPI, then per-NAPI settings changed with napi-set: each
+// change comes back on its instance, and the two NAPI checks fire.
 func TestNAPIExporterLive(t *testing.T) {
 	mfs := gather(t, newTestExporter(t, DefaultConfig()))
 	if s := successes(mfs)["napi"]; s != 1 {
@@ -78,7 +78,12 @@ func TestNAPIExporterLive(t *testing.T) {
 	if got := find(mfs, "netirq_napi_defer_hard_irqs", map[string]string{"device": dev, "napi_id": id}); len(got) != 1 || value(got[0]) != 2 {
 		t.Errorf("defer-hard-irqs of NAPI %s after napi-set: %v, want 2", id, got)
 	}
-	t.Logf("lab %s: 4 threaded NAPIs; after napi-set NAPI %s defers IRQs without a timeout", dev, id)
+	for _, check := range []string{"napi_defer_without_gro_flush", "napi_settings_differ"} {
+		if got := find(mfs, "netirq_finding", map[string]string{"check": check, "device": dev}); len(got) != 1 {
+			t.Errorf("finding %s for %s: %v", check, dev, got)
+		}
+	}
+	t.Logf("lab %s: 4 threaded NAPIs; after napi-set NAPI %s defers IRQs without a timeout: both NAPI checks fire", dev, id)
 }
 
 // compareRingsWithEthtool checks the exporter's ring metrics of dev

@@ -59,6 +59,15 @@ var Checks = []Check{
 	{"napi_thread_unpinned", "info",
 		"a threaded-NAPI kthread free on all CPUs while its IRQ is pinned polls on whatever CPU the scheduler picks",
 		irqs | top | snapshot.PartThreads, checkNAPIThreadUnpinned},
+	{"rx_ring_below_max_with_drops", "warning",
+		"an RX ring below its maximum while its queues overrun or fail allocations loses packets a deeper ring would have held",
+		snapshot.PartEthtool | snapshot.PartQueueStats, checkRxRingBelowMax},
+	{"napi_defer_without_gro_flush", "info",
+		"defer-hard-irqs without a gro-flush-timeout defers nothing: no timer re-polls, the IRQ is re-enabled at once",
+		0, checkDeferWithoutGROFlush},
+	{"napi_settings_differ", "info",
+		"NAPI instances of one device with different settings give its queues different latency and CPU cost",
+		snapshot.PartQueueStats, checkNAPISettingsDiffer},
 }
 
 // The parts most checks need (Check.Needs): the NIC IRQs with their
@@ -77,4 +86,12 @@ func checkByName(name string) (Check, bool) {
 		}
 	}
 	return Check{}, false
+}
+
+// waitsFor names, for the checks that compare two snapshots (rates), why
+// a snapshot cannot be judged yet ("" when it can): the first after a
+// start. Such a check's result is unknown then, like one whose files
+// could not be read, but nothing failed (Result.Waiting).
+var waitsFor = map[string]func(*snapshot.Snapshot) string{
+	"rx_ring_below_max_with_drops": rxRingUnknown,
 }

@@ -53,6 +53,9 @@ type Result struct {
 	// Unknown says why the check did not run, "" when it did: then
 	// Findings is nil and what the check would find is unknown.
 	Unknown string
+	// Waiting: it did not run only because it compares two snapshots and
+	// this is the first (waitsFor); unknown, but nothing failed.
+	Waiting bool
 }
 
 // Results runs every check of Checks that can judge snap, in table order,
@@ -64,6 +67,10 @@ func Results(snap *snapshot.Snapshot) []Result {
 	out := make([]Result, 0, len(Checks))
 	for _, c := range Checks {
 		r := Result{Check: c, Unknown: c.Unknown(snap)}
+		if f := waitsFor[c.Name]; r.Unknown == "" && f != nil {
+			r.Unknown = f(snap)
+			r.Waiting = r.Unknown != ""
+		}
 		if r.Unknown == "" {
 			r.Findings = c.Evaluate(snap)
 		}
@@ -96,10 +103,13 @@ func (c Check) Unknown(snap *snapshot.Snapshot) string {
 	return ""
 }
 
-// Evaluate runs one check, when it can judge snap (Unknown), and labels
-// its findings with its name and severity.
+// Evaluate runs one check, when it can judge snap (Unknown, waitsFor), and
+// labels its findings with its name and severity.
 func (c Check) Evaluate(snap *snapshot.Snapshot) []Finding {
 	if snap == nil || c.Unknown(snap) != "" {
+		return nil
+	}
+	if f := waitsFor[c.Name]; f != nil && f(snap) != "" {
 		return nil
 	}
 	found := c.Run(snap)
