@@ -142,3 +142,12 @@ bench-compare:
 .PHONY: bench-load
 bench-load:
 	$(GO) run ./cmd/netirq_benchcompare -only load -out BENCHMARKS.md
+
+# generate rebuilds the eBPF objects of the opt-in bpf collector
+# (internal/kernel/bpfprobes/probes_bpf{el,eb}.{o,go}) from c/probes.bpf.c
+# with bpf2go and Debian's clang (apt-get install clang llvm libbpf-dev);
+# commit the result: `go build` uses the committed objects and needs no clang.
+.PHONY: generate
+generate:
+	@command -v clang >/dev/null 2>&1 || { echo "clang is missing: apt-get install -y clang llvm libbpf-dev" >&2; exit 1; }
+	$(GO) generate ./internal/kernel/bpfprobes
