@@ -8,6 +8,7 @@
 package collector
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -85,6 +86,8 @@ type Config struct {
 	// (a scrape without X-Prometheus-Scrape-Timeout-Seconds, the report's
 	// snapshots); 0: snapshot.DefaultTimeout.
 	ReadTimeout time.Duration
+	// BPF configures the opt-in bpf collector (bpf.go).
+	BPF BPFConfig
 }
 
 // DefaultConfig is what the exporter does with no flags.
@@ -125,6 +128,7 @@ func RegisterFlags(app *kingpin.Application) func() (Config, error) {
 	offloads := app.Flag("collector.queuestats.offloads",
 		"Also export the per-queue checksum, hardware GRO and GSO counters of netdev qstats (about a dozen more series per queue pair on NICs that keep them).").
 		Default("false").Bool()
+	setBPF := registerBPFFlags(app)
 
 	return func() (Config, error) {
 		cfg := Config{ProcPath: *procPath, SysPath: *sysPath, Enabled: map[string]bool{}, SoftirqsAll: *softirqsAll,
@@ -136,6 +140,7 @@ func RegisterFlags(app *kingpin.Application) func() (Config, error) {
 			cfg.Enabled[name] = *on
 		}
 		cfg.Interrupts.All = *dense
+		setBPF(&cfg)
 		var err error
 		if cfg.Interrupts.Include, err = optionalRegexp("collector.interrupts.include", *include); err != nil {
 			return cfg, err
@@ -233,7 +238,8 @@ func SourceFor(cfg Config, logger *slog.Logger) (*snapshot.Source, error) {
 func newSource(cfg Config, parts snapshot.Part, logger *slog.Logger) *snapshot.Source {
 	selector := cfg.Interrupts
 	return snapshot.NewSource(snapshot.Options{ProcPath: cfg.ProcPath, SysPath: cfg.SysPath, Parts: parts,
-		Selector: &selector, Logger: logger, NetNS: cfg.NetNS, Timeout: cfg.ReadTimeout, DeviceExclude: cfg.DeviceExclude})
+		Selector: &selector, Logger: logger, NetNS: cfg.NetNS, Timeout: cfg.ReadTimeout, DeviceExclude: cfg.DeviceExclude,
+		BPF: bpfReader(cfg, parts, logger)})
 }
 
 // enabled lists the collectors cfg enables, in name order, and the
@@ -317,7 +323,12 @@ func (e *Exporter) collect(snap *snapshot.Snapshot, ch chan<- prometheus.Metric,
 			err = safely(func() error { return c.Update(snap, ch) })
 		}
 		success := 1.0
-		if err != nil {
+		var logged loggedError
+		switch {
+		case errors.As(err, &logged): // logged once where it arose
+			success = 0
+			e.logger.Debug("collector failed", "collector", name, "err", err)
+		case err != nil:
 			success = 0
 			e.logger.Error("collector failed", "collector", name, "err", err)
 		}

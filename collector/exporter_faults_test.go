@@ -84,7 +84,7 @@ func TestEmptyRoot(t *testing.T) {
 }
 
 // defaultCollectors counts the collectors on without flags (pagepools is
-// off: it multiplies series by RX queues).
+// off: it multiplies series by RX queues; bpf needs capabilities).
 func defaultCollectors() int {
 	n := 0
 	for _, f := range factories {

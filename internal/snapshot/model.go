@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/netirq/netirq_exporter/internal/irqclass"
+	"github.com/netirq/netirq_exporter/internal/kernel/bpfprobes"
 	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
@@ -75,6 +76,11 @@ type Snapshot struct {
 	// allocation failures); nil when unknown (the first snapshot). Derived,
 	// not read (queuerates.go).
 	RxQueueLoss []QueueLossRate
+
+	// BPF is what the opt-in eBPF probes counted (Options.BPF); BPFErr
+	// says they are still attaching or why they could not be.
+	BPF    *bpfprobes.Stats
+	BPFErr error
 }
 
 // PartDuration is the read time of one snapshot part.
@@ -102,7 +108,8 @@ const (
 	PartThreads                     // napi/* and ksoftirqd/N kernel threads from /proc/<pid>
 	PartTunables                    // /proc/sys/net/core tunables, irqbalance
 	PartPagePools                   // netdev netlink: page pools and their counters
-	partLast       = PartPagePools
+	PartBPF                         // the opt-in eBPF probes' maps (read only with Options.BPF)
+	partLast       = PartBPF
 
 	// PartAll is every part.
 	PartAll = partLast<<1 - 1

@@ -158,6 +158,10 @@ var partTable = []partSpec{
 			r := s.nic.PagePools(s.sysPath, snap.NetDevices)
 			snap.PagePools, snap.PagePoolsErr = r.Pools, r.Err
 		}},
+	{part: PartBPF, name: "bpf",
+		keep: func(d, s *Snapshot) { d.BPF, d.BPFErr = s.BPF, s.BPFErr },
+		err:  func(s *Snapshot) *error { return &s.BPFErr },
+		read: func(s *Source, snap *Snapshot, _ func(Part)) { snap.BPF, snap.BPFErr = s.bpf.Read() }},
 }
 
 // spec returns the table row of p.

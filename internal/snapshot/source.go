@@ -39,6 +39,7 @@ type Source struct {
 	timeout           time.Duration
 	// deviceExclude: the net devices not read (Options.DeviceExclude).
 	deviceExclude *regexp.Regexp
+	bpf           BPFReader // the opt-in eBPF probes; nil: PartBPF is not read
 
 	mu       sync.Mutex
 	inflight *snapshotCall
@@ -76,6 +77,9 @@ type Options struct {
 	// sysfs files, not their tunables, and (absent from the snapshot's
 	// NetDevices) not over netlink or ethtool; nil: none.
 	DeviceExclude *regexp.Regexp
+	// BPF reads the opt-in eBPF probes for PartBPF (bpf.go); the Source
+	// closes it. nil: PartBPF is not read.
+	BPF BPFReader
 }
 
 // NewSource returns a Source that reads opts.Parts below opts.ProcPath and
@@ -87,9 +91,13 @@ func NewSource(opts Options) *Source {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	return &Source{procPath: opts.ProcPath, sysPath: opts.SysPath, parts: withNeeds(opts.Parts),
+	parts := withNeeds(opts.Parts)
+	if opts.BPF == nil {
+		parts &^= PartBPF
+	}
+	return &Source{procPath: opts.ProcPath, sysPath: opts.SysPath, parts: parts,
 		selector: opts.Selector, deviceExclude: opts.DeviceExclude, irqbalance: procfs.NewIRQBalanceProbe(opts.ProcPath),
-		nic: nic.NewReader(opts.Logger, opts.NetNS), timeout: timeout}
+		nic: nic.NewReader(opts.Logger, opts.NetNS), timeout: timeout, bpf: opts.BPF}
 }
 
 // Reads is the number of snapshots read so far.
