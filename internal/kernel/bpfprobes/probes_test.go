@@ -119,3 +119,22 @@ func TestDeviceName(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestWaitQuantile(t *testing.T) {
+	var s Softirq
+	if _, ok := s.WaitQuantile(0.5); ok {
+		t.Error("a quantile of no waits")
+	}
+	// 100 waits: 50 in (1, 2] µs, 49 in (8, 16] µs, 1 past 131 ms.
+	s.Waits, s.WaitBuckets[1], s.WaitBuckets[4], s.WaitBuckets[NumWaitBuckets] = 100, 50, 49, 1
+	for q, want := range map[float64]time.Duration{0.5: 2 * time.Microsecond, 0.25: 1500 * time.Nanosecond, 0.99: 16 * time.Microsecond, 1: 131072 * time.Microsecond} {
+		if got, _ := s.WaitQuantile(q); got != want {
+			t.Errorf("q %v: %s, want %s", q, got, want)
+		}
+	}
+	prev := s
+	s.Waits, s.WaitBuckets[1] = 110, 60
+	if d := s.Sub(prev); d.Waits != 10 || d.WaitBuckets[1] != 10 || d.WaitBuckets[4] != 0 {
+		t.Errorf("Sub: %+v", d)
+	}
+}
