@@ -222,4 +222,3 @@ func checkREADMEDocuments(t *testing.T, mfs []*dto.MetricFamily) {
 func nicQueueNAPI(dev string, queue int, id uint32) nic.QueueNAPI {
 	return nic.QueueNAPI{Device: dev, Queue: queue, Kind: kernel.KindRx, NAPIID: id}
 }
-

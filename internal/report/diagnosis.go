@@ -123,6 +123,7 @@ func (r Report) writeDiagnosis(w io.Writer) {
 		fmt.Fprintf(w, "  CPU %d is starved by network work (%s; %s): busy %s%%, network work %s%% (softirq %s%%, irq %s%%, NAPI threads %s%%); %s packets/s processed (%s%% of the host's), %s dropped/s, %s squeezed/s\n",
 			h.CPU, h.Why, kind, pct(h.Busy), pct(h.NetWork), pct(h.SoftIRQ), pct(h.IRQ), pct(h.NAPIThread),
 			fmtRate(h.Processed), pct(h.ProcessedShare), fmtRate(h.Dropped), fmtRate(h.Squeezed))
+		r.writeWait(w, h.CPU)
 		irqs := r.irqsUnknown()
 		switch {
 		case len(h.FedBy) == 0 && irqs != "":

@@ -48,6 +48,10 @@ type Report struct {
 	// could not be read, or /proc/interrupts is masked): what they would
 	// find is unknown, not none.
 	UnknownChecks []UnknownCheck `json:"unknown_checks"`
+	// NetRxWait is each diagnosed CPU's NET_RX wait (bpfwait.go), with
+	// --collector.bpf only; NetRxWaitUnknown says why it is missing then.
+	NetRxWait        []ReportWait `json:"net_rx_wait,omitempty"`
+	NetRxWaitUnknown string       `json:"net_rx_wait_unknown,omitempty"`
 	// Warnings name the files that could not be read fully.
 	Warnings []string `json:"warnings"`
 	// Unread names the files the report needs that could not be read at
@@ -161,6 +165,7 @@ func BuildReport(prev, cur *snapshot.Snapshot) Report {
 		r.Devices = append(r.Devices, ReportDevice{Name: h, NUMANode: -1, Threaded: -1, Queues: sortQueues(rows[h])})
 	}
 	r.CPUs = cpuRows(prev, cur, dt)
+	r.NetRxWait, r.NetRxWaitUnknown = netRxWaits(prev, cur, hotCPUs(r.Diagnosis))
 	r.Threads = threadRows(prev, cur, dt)
 	r.Unread = unreadParts(cur)
 	return r
@@ -366,7 +371,7 @@ func snapshotWarnings(s *snapshot.Snapshot) []string {
 		{"cpu_topology", s.TopologyErr}, {"net_devices", s.NetDevicesErr}, {"interrupts", s.InterruptsErr},
 		{"irq_affinity", s.AffinityErr}, {"softirqs", s.SoftirqsErr}, {"softnet", s.SoftnetErr},
 		{"stat", s.CPUTimeErr}, {"ethtool", s.EthtoolErr}, {"queue_stats", s.QueueStatsErr},
-		{"threads", s.ThreadsErr}, {"tunables", s.TunablesErr},
+		{"threads", s.ThreadsErr}, {"tunables", s.TunablesErr}, {"bpf", s.BPFErr},
 	} {
 		if e.err != nil {
 			out = append(out, e.part+": "+strings.ReplaceAll(e.err.Error(), "\n", "; "))

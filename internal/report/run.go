@@ -25,6 +25,7 @@ type Options struct {
 // Run reads two snapshots opts.Interval apart from source, builds the
 // report and writes it to out.
 func Run(source *snapshot.Source, opts Options, out io.Writer) (Report, error) {
+	_ = source.AwaitBPF(bpfWaitAwait) // the error is the snapshots' too
 	prev := source.Snapshot()
 	time.Sleep(time.Until(prev.Time.Add(opts.Interval)))
 	cur := source.Snapshot()
