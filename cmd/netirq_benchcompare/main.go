@@ -78,6 +78,9 @@ type config struct {
 	loadClients, headerClients         int
 	headerBytes                        int
 	loadTime                           time.Duration
+	bpf                                bool // the bpf collector's overhead only (bpf.go)
+	bpfRounds                          int
+	bpfFlood                           time.Duration
 }
 
 func main() {
@@ -103,6 +106,9 @@ func main() {
 	flag.DurationVar(&c.loadTime, "load-time", 20*time.Second, "how long the concurrent scrapers run, per exporter")
 	flag.IntVar(&c.headerClients, "header-clients", 300, "clients sending unfinished headers")
 	flag.IntVar(&c.headerBytes, "header-bytes", 1<<20, "bytes of unfinished header each of them sends")
+	flag.BoolVar(&c.bpf, "bpf", false, "measure only the bpf collector's overhead on a real-traffic lab (root) and rewrite only its section of -out")
+	flag.IntVar(&c.bpfRounds, "bpf-rounds", 3, "with -bpf: flood rounds with the collector on, and as many off")
+	flag.DurationVar(&c.bpfFlood, "bpf-flood", 10*time.Second, "with -bpf: each flood's length")
 	flag.Parse()
 	if c.only != "" && c.only != "load" {
 		fail("-only: %q, want load", c.only)
@@ -140,6 +146,7 @@ type report struct {
 	profiles           []profile
 	load               *loadReport
 	notes              string
+	bpf                string // the bpf collector's section, kept from the file
 }
 
 func run(c config) error {
@@ -163,6 +170,10 @@ func run(c config) error {
 		outPath = filepath.Join(root, outPath)
 	}
 	r.notes = keptNotes(outPath)
+	r.bpf = keptBPF(outPath)
+	if c.bpf {
+		return runBPF(c, root, bin, outPath)
+	}
 
 	// node_exporter
 	nePath := c.nePath
@@ -978,6 +989,9 @@ func (r *report) markdown(c config) string {
 			w("<details><summary>%s</summary>\n\nCPU (cumulative):\n\n```\n%s\n```\n\nallocations (objects):\n\n```\n%s\n```\n\n</details>\n\n",
 				p.title, p.cpuTop, p.allocTop)
 		}
+	}
+	if r.bpf != "" {
+		w("%s\n\n", r.bpf)
 	}
 	w("## Reading\n\n%s\n", notesBegin)
 	if r.notes != "" {

@@ -177,7 +177,7 @@ var e2eNoData = []e2eNoDataReason{
 		elsewhere: true,
 	},
 	{
-		why: "the opt-in bpf collector (--collector.bpf), off in the scenarios; collector/bpf_lab_test.go runs it on the same funnel",
+		why:    "the opt-in bpf collector (--collector.bpf), off in the scenarios; collector/bpf_lab_test.go runs it on the same funnel",
 		covers: regexp.MustCompile(`\b(netirq_bpf_\w+|instance_cpu:netirq_net_rx_(wait_seconds|softirq_exact_utilisation):\w+|instance(_cpu|_device_napi):netirq_\w*budget_exhausted_polls:\w+)\b`).MatchString,
 		holds:  `netirq_bpf_probes_info{%[1]s}`,
 	},
