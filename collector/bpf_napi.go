@@ -27,7 +27,7 @@ var (
 	bpfLostDesc = prometheus.NewDesc(namespace+"_bpf_probe_lost_events_total",
 		"Events a probe could not record (the NAPI map full: 4,096 instances).", []string{"probe"}, nil)
 	bpfRunDesc = prometheus.NewDesc(namespace+"_bpf_probe_run_seconds_total",
-		"CPU time each probe's program ran, as the kernel counts it while kernel.bpf_stats_enabled is 1 (the exporter never sets it); absent while it is 0: unknown (netirq_bpf_probe_run_time_known).", []string{"probe"}, nil)
+		"CPU time each probe's program ran, as the kernel counts it while BPF statistics are on (kernel.bpf_stats_enabled 1, or a process holding BPF_ENABLE_STATS; the exporter does neither); absent otherwise: unknown (netirq_bpf_probe_run_time_known).", []string{"probe"}, nil)
 	bpfRunKnownDesc = prometheus.NewDesc(namespace+"_bpf_probe_run_time_known",
 		"1 when the kernel counts the probes' run time (kernel.bpf_stats_enabled is 1) and netirq_bpf_probe_run_seconds_total is exported; 0: unknown.", nil, nil)
 )

@@ -13,6 +13,25 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type probesCpuState struct {
+	_         structs.HostLayout
+	RaisedAt  [10]uint64
+	EnteredAt [10]uint64
+	Softirqs  [10]struct {
+		_           structs.HostLayout
+		TimeNs      uint64
+		Runs        uint64
+		WaitNs      uint64
+		Waits       uint64
+		WaitBuckets [19]uint64
+	}
+	Probes [4]struct {
+		_      structs.HostLayout
+		Events uint64
+		Lost   uint64
+	}
+}
+
 type probesNapiKey struct {
 	_      structs.HostLayout
 	NapiId uint32
@@ -26,35 +45,12 @@ type probesNapiStats struct {
 	Exhausted uint64
 }
 
-type probesProbeStats struct {
-	_      structs.HostLayout
-	Events uint64
-	Lost   uint64
-}
-
-type probesSoftirqState struct {
-	_         structs.HostLayout
-	RaisedAt  uint64
-	EnteredAt uint64
-}
-
-type probesSoftirqStats struct {
-	_           structs.HostLayout
-	TimeNs      uint64
-	Runs        uint64
-	WaitNs      uint64
-	Waits       uint64
-	WaitBuckets [19]uint64
-}
-
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	probesMapCpus             = "cpus"
 	probesMapNapis            = "napis"
-	probesMapProbes           = "probes"
-	probesMapSoftirqStates    = "softirq_states"
-	probesMapSoftirqs         = "softirqs"
 	probesProgBtfNapiPoll     = "btf_napi_poll"
 	probesProgBtfSoftirqEntry = "btf_softirq_entry"
 	probesProgBtfSoftirqExit  = "btf_softirq_exit"
@@ -121,10 +117,8 @@ type probesProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type probesMapSpecs struct {
-	Napis         *ebpf.MapSpec `ebpf:"napis"`
-	Probes        *ebpf.MapSpec `ebpf:"probes"`
-	SoftirqStates *ebpf.MapSpec `ebpf:"softirq_states"`
-	Softirqs      *ebpf.MapSpec `ebpf:"softirqs"`
+	Cpus  *ebpf.MapSpec `ebpf:"cpus"`
+	Napis *ebpf.MapSpec `ebpf:"napis"`
 }
 
 // probesVariableSpecs contains global variables before they are loaded into the kernel.
@@ -153,18 +147,14 @@ func (o *probesObjects) Close() error {
 //
 // It can be passed to loadProbesObjects or ebpf.CollectionSpec.LoadAndAssign.
 type probesMaps struct {
-	Napis         *ebpf.Map `ebpf:"napis"`
-	Probes        *ebpf.Map `ebpf:"probes"`
-	SoftirqStates *ebpf.Map `ebpf:"softirq_states"`
-	Softirqs      *ebpf.Map `ebpf:"softirqs"`
+	Cpus  *ebpf.Map `ebpf:"cpus"`
+	Napis *ebpf.Map `ebpf:"napis"`
 }
 
 func (m *probesMaps) Close() error {
 	return _ProbesClose(
+		m.Cpus,
 		m.Napis,
-		m.Probes,
-		m.SoftirqStates,
-		m.Softirqs,
 	)
 }
 

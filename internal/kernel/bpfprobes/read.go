@@ -19,36 +19,29 @@ func (p *Probes) Read() (*Stats, error) {
 	if p.err != nil {
 		return s, p.err
 	}
-	var err error
-	if s.Softirqs, err = p.readSoftirqs(); err != nil {
-		return s, err
+	var perCPU []probesCpuState
+	if err := p.maps.Cpus.Lookup(uint32(0), &perCPU); err != nil {
+		return s, fmt.Errorf("reading the per-CPU map: %w", err)
 	}
+	s.Softirqs = softirqsOf(perCPU)
+	var err error
 	if s.NAPIs, err = p.readNAPIs(); err != nil {
 		return s, err
 	}
-	s.Probes, s.RunTimeKnown, err = p.readProbes()
-	return s, err
+	s.Probes, s.RunTimeKnown = p.probeStats(perCPU)
+	return s, nil
 }
 
-// readSoftirqs reads the per-CPU softirq records, one lookup per vector.
-func (p *Probes) readSoftirqs() ([][NumVectors]Softirq, error) {
-	var out [][NumVectors]Softirq
-	for vec := uint32(0); vec < NumVectors; vec++ {
-		var perCPU []probesSoftirqStats
-		if err := p.maps.Softirqs.Lookup(vec, &perCPU); err != nil {
-			return nil, fmt.Errorf("reading the softirq map: %w", err)
-		}
-		if out == nil {
-			out = make([][NumVectors]Softirq, len(perCPU))
-		}
-		for cpu, v := range perCPU {
-			if cpu < len(out) {
-				out[cpu][vec] = Softirq{Time: time.Duration(v.TimeNs), Runs: v.Runs, Waits: v.Waits,
-					WaitSum: time.Duration(v.WaitNs), WaitBuckets: v.WaitBuckets}
-			}
+// softirqsOf converts the per-CPU records.
+func softirqsOf(perCPU []probesCpuState) [][NumVectors]Softirq {
+	out := make([][NumVectors]Softirq, len(perCPU))
+	for cpu := range perCPU {
+		for vec, v := range perCPU[cpu].Softirqs {
+			out[cpu][vec] = Softirq{Time: time.Duration(v.TimeNs), Runs: v.Runs, Waits: v.Waits,
+				WaitSum: time.Duration(v.WaitNs), WaitBuckets: v.WaitBuckets}
 		}
 	}
-	return out, nil
+	return out
 }
 
 // readNAPIs reads the NAPI map: the backlog per CPU, every other instance
@@ -95,28 +88,27 @@ func deviceName(raw [16]int8) string {
 	return string(b)
 }
 
-// readProbes sums each probe's events over the CPUs and adds the kernel's
-// run-time count of its program, known while kernel.bpf_stats_enabled is
-// 1 (which the exporter reads, never writes).
-func (p *Probes) readProbes() ([]ProbeStats, bool, error) {
+// probeStats sums each probe's events over the CPUs and adds the kernel's
+// run-time count of its program. The kernel counts while statistics are
+// on: kernel.bpf_stats_enabled is 1, or a process holds BPF_ENABLE_STATS
+// (which the sysctl does not show; a run count above 0 does). The
+// exporter turns neither on.
+func (p *Probes) probeStats(perCPU []probesCpuState) ([]ProbeStats, bool) {
 	enabled, _, err := sysfs.ReadInt(filepath.Join(p.opts.ProcPath, "sys", "kernel", "bpf_stats_enabled"))
 	known := err == nil && enabled == 1
 	out := make([]ProbeStats, len(ProbeNames))
 	for i, name := range ProbeNames {
 		out[i].Name = name
-		var perCPU []probesProbeStats
-		if err := p.maps.Probes.Lookup(uint32(i), &perCPU); err != nil {
-			return out, known, fmt.Errorf("reading the probe map: %w", err)
-		}
-		for _, v := range perCPU {
-			out[i].Events += v.Events
-			out[i].Lost += v.Lost
+		for _, c := range perCPU {
+			out[i].Events += c.Probes[i].Events
+			out[i].Lost += c.Probes[i].Lost
 		}
 		if i < len(p.progs) {
 			if st, err := p.progs[i].Stats(); err == nil {
 				out[i].RunTime, out[i].RunCount = st.Runtime, st.RunCount
+				known = known || st.RunCount > 0
 			}
 		}
 	}
-	return out, known, nil
+	return out, known
 }

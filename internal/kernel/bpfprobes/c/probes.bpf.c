@@ -36,26 +36,35 @@ struct softirq_stats {
 	__u64 wait_buckets[WAIT_BUCKETS + 1];
 };
 
-// Per CPU and vector: what the exporter reads.
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, NR_SOFTIRQS);
-	__type(key, __u32);
-	__type(value, struct softirq_stats);
-} softirqs SEC(".maps");
+enum probe { PROBE_RAISE, PROBE_ENTRY, PROBE_EXIT, PROBE_NAPI, NR_PROBES };
 
-struct softirq_state {
-	__u64 raised_at;  // first raise since the last entry; 0: none
-	__u64 entered_at; // the running entry; 0: none
+struct probe_stats {
+	__u64 events; // times the probe ran
+	__u64 lost;   // events it could not record
 };
 
-// Per CPU and vector: the probes' own state between events.
+// Everything of one CPU but the NAPI instances, in one per-CPU slot: an
+// event costs one lookup (which the JIT inlines for a per-CPU array).
+struct cpu_state {
+	__u64 raised_at[NR_SOFTIRQS];  // first raise since the last entry; 0: none
+	__u64 entered_at[NR_SOFTIRQS]; // the running entry; 0: none
+	struct softirq_stats softirqs[NR_SOFTIRQS];
+	struct probe_stats probes[NR_PROBES];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, NR_SOFTIRQS);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct softirq_state);
-} softirq_states SEC(".maps");
+	__type(value, struct cpu_state);
+} cpus SEC(".maps");
+
+static __always_inline struct cpu_state *this_cpu(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cpus, &zero);
+}
 
 #define DEV_NAME_LEN 16
 
@@ -82,34 +91,6 @@ struct {
 	__type(key, struct napi_key);
 	__type(value, struct napi_stats);
 } napis SEC(".maps");
-
-enum probe { PROBE_RAISE, PROBE_ENTRY, PROBE_EXIT, PROBE_NAPI, NR_PROBES };
-
-struct probe_stats {
-	__u64 events; // times the probe ran
-	__u64 lost;   // events it could not record
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, NR_PROBES);
-	__type(key, __u32);
-	__type(value, struct probe_stats);
-} probes SEC(".maps");
-
-static __always_inline struct probe_stats *count(__u32 probe)
-{
-	struct probe_stats *p = bpf_map_lookup_elem(&probes, &probe);
-	if (p)
-		p->events++;
-	return p;
-}
-
-static __always_inline void lost(struct probe_stats *p)
-{
-	if (p)
-		p->lost++;
-}
 
 // floor(log2(v)) for v > 0, without a loop.
 static __always_inline __u32 log2_u32(__u32 v)
@@ -146,47 +127,41 @@ static __always_inline __u32 wait_bucket(__u64 ns)
 
 static __always_inline int on_raise(__u32 vec)
 {
-	struct probe_stats *p = count(PROBE_RAISE);
-	struct softirq_state *s;
+	struct cpu_state *c = this_cpu();
 
+	if (!c)
+		return 0;
+	c->probes[PROBE_RAISE].events++;
 	if (vec >= NR_SOFTIRQS)
 		return 0;
-	s = bpf_map_lookup_elem(&softirq_states, &vec);
-	if (!s) {
-		lost(p);
-		return 0;
-	}
 	// The first raise since the last run is the one that waits longest.
-	if (!s->raised_at)
-		s->raised_at = bpf_ktime_get_ns();
+	if (!c->raised_at[vec])
+		c->raised_at[vec] = bpf_ktime_get_ns();
 	return 0;
 }
 
 static __always_inline int on_entry(__u32 vec)
 {
-	struct probe_stats *p = count(PROBE_ENTRY);
+	struct cpu_state *c = this_cpu();
 	struct softirq_stats *st;
-	struct softirq_state *s;
 	__u64 now, wait;
 	__u32 b;
 
+	if (!c)
+		return 0;
+	c->probes[PROBE_ENTRY].events++;
 	if (vec >= NR_SOFTIRQS)
 		return 0;
-	s = bpf_map_lookup_elem(&softirq_states, &vec);
-	st = bpf_map_lookup_elem(&softirqs, &vec);
-	if (!s || !st) {
-		lost(p);
-		return 0;
-	}
 	now = bpf_ktime_get_ns();
-	s->entered_at = now;
-	if (!s->raised_at)
+	c->entered_at[vec] = now;
+	if (!c->raised_at[vec])
 		return 0; // raised before the probes were attached
-	wait = now - s->raised_at;
-	s->raised_at = 0;
+	wait = now - c->raised_at[vec];
+	c->raised_at[vec] = 0;
 	b = wait_bucket(wait);
 	if (b > WAIT_BUCKETS)
 		b = WAIT_BUCKETS;
+	st = &c->softirqs[vec];
 	st->wait_buckets[b]++;
 	st->wait_ns += wait;
 	st->waits++;
@@ -195,31 +170,27 @@ static __always_inline int on_entry(__u32 vec)
 
 static __always_inline int on_exit(__u32 vec)
 {
-	struct probe_stats *p = count(PROBE_EXIT);
-	struct softirq_stats *st;
-	struct softirq_state *s;
+	struct cpu_state *c = this_cpu();
 
-	if (vec >= NR_SOFTIRQS)
+	if (!c)
 		return 0;
-	s = bpf_map_lookup_elem(&softirq_states, &vec);
-	st = bpf_map_lookup_elem(&softirqs, &vec);
-	if (!s || !st) {
-		lost(p);
-		return 0;
-	}
-	if (!s->entered_at)
+	c->probes[PROBE_EXIT].events++;
+	if (vec >= NR_SOFTIRQS || !c->entered_at[vec])
 		return 0; // entered before the probes were attached
-	st->time_ns += bpf_ktime_get_ns() - s->entered_at;
-	st->runs++;
-	s->entered_at = 0;
+	c->softirqs[vec].time_ns += bpf_ktime_get_ns() - c->entered_at[vec];
+	c->softirqs[vec].runs++;
+	c->entered_at[vec] = 0;
 	return 0;
 }
 
 static __always_inline int on_napi_poll(struct napi_key *key, int work, int budget)
 {
-	struct probe_stats *p = count(PROBE_NAPI);
+	struct cpu_state *c = this_cpu();
+	struct probe_stats *p = c ? &c->probes[PROBE_NAPI] : 0;
 	struct napi_stats *v = bpf_map_lookup_elem(&napis, key);
 
+	if (p)
+		p->events++;
 	if (!v) {
 		struct napi_stats zero = {};
 
@@ -228,7 +199,8 @@ static __always_inline int on_napi_poll(struct napi_key *key, int work, int budg
 		bpf_map_update_elem(&napis, key, &zero, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&napis, key);
 		if (!v) {
-			lost(p); // the map is full
+			if (p)
+				p->lost++; // the map is full
 			return 0;
 		}
 	}
