@@ -4,12 +4,14 @@ GO        ?= go
 BIN       := netirq_exporter
 PKGS      := ./...
 # RACE_PKGS read the snapshot concurrently (the Source, the readers it
-# runs in goroutines, the Exporter); FUZZ_PKGS hold the fuzz targets.
-RACE_PKGS := ./collector ./internal/snapshot/... ./internal/kernel/...
-FUZZ_PKGS := ./internal/cpuset ./internal/kernel/procfs ./internal/kernel/sysfs ./internal/kernel/netbsd ./internal/irqclass ./collector
+# runs in goroutines, the Exporter, the live view's viewers and scrapes);
+# FUZZ_PKGS hold the fuzz targets.
+RACE_PKGS := ./collector ./internal/snapshot/... ./internal/kernel/... ./internal/live
+FUZZ_PKGS := ./internal/cpuset ./internal/kernel/procfs ./internal/kernel/sysfs ./internal/kernel/nic ./internal/kernel/netbsd ./internal/irqclass ./collector
 # Debian packages the tests use (deps checks each by a command it provides):
 # prometheus (promtool), prometheus-alertmanager, iproute2 (ip), util-linux
-# (nsenter), systemd (systemd-analyze), strace, ethtool (the scenario test turns on GRO in its lab), gcc (the race detector needs cgo).
+# (nsenter), systemd (systemd-analyze), strace, ethtool (the scenario test turns on GRO in its lab), gcc (the race detector needs cgo),
+# chromium (the live page's browser test), victoria-metrics (the fleet on a long-term store).
 
 .PHONY: all build run test deps lint fmt vet fuzz-short
 
@@ -39,6 +41,8 @@ deps:
 	command -v strace >/dev/null 2>&1 || missing="$$missing strace"; \
 	command -v ethtool >/dev/null 2>&1 || missing="$$missing ethtool"; \
 	command -v gcc >/dev/null 2>&1 || missing="$$missing gcc"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v victoria-metrics >/dev/null 2>&1 || missing="$$missing victoria-metrics"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing Debian packages:$$missing"; \
@@ -143,3 +147,19 @@ promrule:
 .PHONY: bench-compare
 bench-compare:
 	$(GO) run ./cmd/netirq_benchcompare -out BENCHMARKS.md
+
+# bench-load reruns only BENCHMARKS.md's "Under load" section (peak RSS
+# under 100 gzip scrapers against node_exporter, endless headers, the floor
+# of a scrape; needs strace), ~3 min instead of the whole comparison.
+.PHONY: bench-load
+bench-load:
+	$(GO) run ./cmd/netirq_benchcompare -only load -out BENCHMARKS.md
+
+# generate rebuilds the eBPF objects of the opt-in bpf collector
+# (internal/kernel/bpfprobes/probes_bpf{el,eb}.{o,go}) from c/probes.bpf.c
+# with bpf2go and Debian's clang (apt-get install clang llvm libbpf-dev);
+# commit the result: `go build` uses the committed objects and needs no clang.
+.PHONY: generate
+generate:
+	@command -v clang >/dev/null 2>&1 || { echo "clang is missing: apt-get install -y clang llvm libbpf-dev" >&2; exit 1; }
+	$(GO) generate ./internal/kernel/bpfprobes

@@ -127,7 +127,7 @@ func BenchmarkHostParse(b *testing.B) {
 		}},
 		{"ReadNetDevices", func(b *testing.B, _, sys string) {
 			for b.Loop() {
-				if _, err := sysfs.ReadNetDevices(sys); err != nil {
+				if _, err := sysfs.ReadNetDevices(sys, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -145,7 +145,7 @@ func BenchmarkHostParse(b *testing.B) {
 		}},
 		{"ClassifyIRQs", func(b *testing.B, proc, sys string) {
 			tab := benchTable(b, proc)
-			devs, err := sysfs.ReadNetDevices(sys)
+			devs, err := sysfs.ReadNetDevices(sys, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -8,6 +8,7 @@
 package collector
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -68,11 +69,18 @@ type Config struct {
 	Interrupts snapshot.IRQSelector
 	// SoftirqsAll exports every softirq vector, not just NET_RX and NET_TX.
 	SoftirqsAll bool
-	// DeviceExclude drops net devices by name from the queue metrics.
+	// DeviceExclude names net devices that are not read at all
+	// (snapshot.Options.DeviceExclude), so that no metric, finding or
+	// report line is about them; the collectors also drop what other
+	// files say about them (a feed or finding of an IRQ named after one).
 	DeviceExclude *regexp.Regexp
 	// EvcntInclude adds NetBSD event counters by "group name" to the NIC
 	// queue counters the evcnt collector exports.
 	EvcntInclude *regexp.Regexp
+	// QueueStatsOffloads also exports the per-queue checksum, hardware GRO
+	// and GSO counters of netdev qstats (off: they double a big NIC's
+	// per-queue series; see queuestats_counters.go).
+	QueueStatsOffloads bool
 	// NetNS is the network namespace file whose devices the netlink and
 	// ioctl readers ask about; "" (no flag sets it): the exporter's own.
 	// The lab tests point it at a lab namespace.
@@ -81,6 +89,8 @@ type Config struct {
 	// (a scrape without X-Prometheus-Scrape-Timeout-Seconds, the report's
 	// snapshots); 0: snapshot.DefaultTimeout.
 	ReadTimeout time.Duration
+	// BPF configures the opt-in bpf collector (bpf.go).
+	BPF BPFConfig
 }
 
 // DefaultConfig is what the exporter does with no flags.
@@ -114,14 +124,20 @@ func RegisterFlags(app *kingpin.Application) func() (Config, error) {
 	readTimeout := app.Flag("read.timeout",
 		"Longest a read of the files may take when the scraper gives no deadline (X-Prometheus-Scrape-Timeout-Seconds), and for each of report's two reads; groups of files not read by then fail alone.").
 		Default(snapshot.DefaultTimeout.String()).Duration()
-	devExclude := app.Flag("collector.netqueues.device-exclude",
-		"Regexp on net device names to leave out of the queue metrics.").Default("").String()
+	devExclude := app.Flag("collector.device-exclude",
+		"Regexp on net device names not to read at all (e.g. ^(veth|cali|lxc) on Kubernetes nodes): no metric, finding or report line is about them. Their IRQs, if any, are still in /proc/interrupts.").Default("").String()
+	oldDevExclude := app.Flag("collector.netqueues.device-exclude",
+		"Old name of --collector.device-exclude.").Default("").String()
+	offloads := app.Flag("collector.queuestats.offloads",
+		"Also export the per-queue checksum, hardware GRO and GSO counters of netdev qstats (about a dozen more series per queue pair on NICs that keep them).").
+		Default("false").Bool()
+	setBPF := registerBPFFlags(app)
 	evcntInclude := app.Flag("collector.evcnt.include",
 		"NetBSD: regexp on an event counter's \"group name\" (as vmstat -e prints it): also export these, besides the NIC queues' counters.").Default("").String()
 
 	return func() (Config, error) {
 		cfg := Config{ProcPath: *procPath, SysPath: *sysPath, Enabled: map[string]bool{}, SoftirqsAll: *softirqsAll,
-			ReadTimeout: *readTimeout}
+			ReadTimeout: *readTimeout, QueueStatsOffloads: *offloads}
 		if *readTimeout <= 0 {
 			return cfg, fmt.Errorf("--read.timeout must be positive, not %s", *readTimeout)
 		}
@@ -129,6 +145,7 @@ func RegisterFlags(app *kingpin.Application) func() (Config, error) {
 			cfg.Enabled[name] = *on
 		}
 		cfg.Interrupts.All = *dense
+		setBPF(&cfg)
 		var err error
 		if cfg.Interrupts.Include, err = optionalRegexp("collector.interrupts.include", *include); err != nil {
 			return cfg, err
@@ -136,7 +153,11 @@ func RegisterFlags(app *kingpin.Application) func() (Config, error) {
 		if cfg.Interrupts.Exclude, err = optionalRegexp("collector.interrupts.exclude", *exclude); err != nil {
 			return cfg, err
 		}
-		if cfg.DeviceExclude, err = optionalRegexp("collector.netqueues.device-exclude", *devExclude); err != nil {
+		flag, expr, err := deviceExcludeFlag(*devExclude, *oldDevExclude)
+		if err != nil {
+			return cfg, err
+		}
+		if cfg.DeviceExclude, err = optionalRegexp(flag, expr); err != nil {
 			return cfg, err
 		}
 		if cfg.EvcntInclude, err = optionalRegexp("collector.evcnt.include", *evcntInclude); err != nil {
@@ -144,6 +165,19 @@ func RegisterFlags(app *kingpin.Application) func() (Config, error) {
 		}
 		return cfg, nil
 	}
+}
+
+// deviceExcludeFlag picks the device exclude from its flag or the flag's
+// old name (--collector.netqueues.device-exclude, from when it only thinned
+// the queue metrics); both given must agree.
+func deviceExcludeFlag(expr, old string) (flag, value string, err error) {
+	switch {
+	case old == "":
+		return "collector.device-exclude", expr, nil
+	case expr == "" || expr == old:
+		return "collector.netqueues.device-exclude", old, nil
+	}
+	return "", "", fmt.Errorf("--collector.device-exclude=%q and its old name --collector.netqueues.device-exclude=%q disagree: give one", expr, old)
 }
 
 func optionalRegexp(flag, expr string) (*regexp.Regexp, error) {
@@ -181,6 +215,7 @@ type Exporter struct {
 	names      []string
 	collectors map[string]Collector
 	logger     *slog.Logger
+	exclude    *regexp.Regexp // Config.DeviceExclude
 }
 
 // NewExporter builds the enabled collectors and their shared source.
@@ -189,7 +224,7 @@ func NewExporter(cfg Config, logger *slog.Logger) (*Exporter, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Exporter{names: names, collectors: map[string]Collector{}, logger: logger}
+	e := &Exporter{names: names, collectors: map[string]Collector{}, logger: logger, exclude: cfg.DeviceExclude}
 	for _, name := range names {
 		e.collectors[name] = buildHere(name, &cfg)
 	}
@@ -212,7 +247,8 @@ func SourceFor(cfg Config, logger *slog.Logger) (*snapshot.Source, error) {
 func newSource(cfg Config, parts snapshot.Part, logger *slog.Logger) *snapshot.Source {
 	selector := cfg.Interrupts
 	return snapshot.NewSource(snapshot.Options{ProcPath: cfg.ProcPath, SysPath: cfg.SysPath, Parts: parts,
-		Selector: &selector, Logger: logger, NetNS: cfg.NetNS, Timeout: cfg.ReadTimeout})
+		Selector: &selector, Logger: logger, NetNS: cfg.NetNS, Timeout: cfg.ReadTimeout, DeviceExclude: cfg.DeviceExclude,
+		BPF: bpfReader(cfg, parts, logger)})
 }
 
 // enabled lists the collectors cfg enables, in name order, and the
@@ -245,6 +281,11 @@ func enabled(cfg Config) ([]string, snapshot.Part, error) {
 
 // Collectors lists the enabled collectors.
 func (e *Exporter) Collectors() []string { return e.names }
+
+// DeviceExclude is the devices left out of the metrics
+// (--collector.netqueues.device-exclude): the live page leaves them out of
+// its report too. nil: none.
+func (e *Exporter) DeviceExclude() *regexp.Regexp { return e.exclude }
 
 // Source is the snapshot source, shared with the report and the findings.
 func (e *Exporter) Source() *snapshot.Source { return e.source }
@@ -291,7 +332,12 @@ func (e *Exporter) collect(snap *snapshot.Snapshot, ch chan<- prometheus.Metric,
 			err = safely(func() error { return c.Update(snap, ch) })
 		}
 		success := 1.0
-		if err != nil {
+		var logged loggedError
+		switch {
+		case errors.As(err, &logged): // logged once where it arose
+			success = 0
+			e.logger.Debug("collector failed", "collector", name, "err", err)
+		case err != nil:
 			success = 0
 			e.logger.Error("collector failed", "collector", name, "err", err)
 		}

@@ -9,15 +9,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// The ethtool collector exports what `ethtool -l` and `ethtool -x` show,
-// read over ethtool netlink (internal/kernel/nic/ethtool.go): how many channels (queue
-// sets, each usually with its own IRQ) a device has and could have, and
-// how its RSS indirection table shares the hash space among its RX queues.
+// The ethtool collector exports what `ethtool -l`, `ethtool -x` and
+// `ethtool -g` show, read over ethtool netlink (internal/kernel/nic/ethtool.go,
+// rings.go): how many channels (queue sets, each usually with its own IRQ)
+// a device has and could have, how its RSS indirection table shares the
+// hash space among its RX queues, and how deep its rings are (a ring below
+// its maximum is the first suspect when RX queues overrun).
 // Devices or kernels that do not support a request are left out; that is
 // not a failure.
 func init() {
 	register(factory{
-		name: "ethtool", help: "Channel counts (ethtool -l) and the RSS indirection table (ethtool -x) per device, over ethtool netlink",
+		name: "ethtool", help: "Channel counts (ethtool -l), the RSS indirection table (ethtool -x) and ring sizes (ethtool -g) per device, over ethtool netlink",
 		defaultEnabled: true, parts: snapshot.PartNetDevices | snapshot.PartEthtool,
 		build: func(cfg *Config) Collector { return ethtoolCollector{exclude: cfg.DeviceExclude} },
 	})
@@ -36,6 +38,11 @@ var (
 		"Entries in the device's RSS indirection table.", "device")
 	netRSSInfoDesc = netDesc("rss_info",
 		"The device's RSS hash function (toeplitz, xor, crc32; empty when the driver does not say).", "device", "hash_function")
+	netRingDescriptorsDesc = netDesc("ring_descriptors",
+		"Descriptors of each of the device's rings now (ethtool -g), by ring: rx, rx_mini, rx_jumbo, tx; a ring is present when the driver has it. One size for every queue of the device.",
+		"device", "ring")
+	netRingDescriptorsMaxDesc = netDesc("ring_descriptors_max",
+		"Most descriptors a ring can have (ethtool -g pre-set maximums).", "device", "ring")
 )
 
 type ethtoolCollector struct {
@@ -70,6 +77,7 @@ func (c ethtoolCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.M
 			ch <- prometheus.MustNewConstMetric(netChannelsMaxDesc, prometheus.GaugeValue, float64(t.max), dev, t.name)
 		}
 	}
+	c.rings(snap, ch)
 	for _, dev := range nicSortedKeys(snap.RSS) {
 		if c.excluded(dev) {
 			continue
@@ -89,6 +97,29 @@ func (c ethtoolCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.M
 		}
 	}
 	return snap.EthtoolErr
+}
+
+// rings sends what ethtool -g shows, per device and ring type.
+func (c ethtoolCollector) rings(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) {
+	for _, dev := range nicSortedKeys(snap.Rings) {
+		if c.excluded(dev) {
+			continue
+		}
+		r := snap.Rings[dev]
+		for _, t := range []struct {
+			name       string
+			size, most uint32
+		}{
+			{"rx", r.Rx, r.RxMax}, {"rx_mini", r.RxMini, r.RxMiniMax},
+			{"rx_jumbo", r.RxJumbo, r.RxJumboMax}, {"tx", r.Tx, r.TxMax},
+		} {
+			if t.most == 0 { // the kernel sends a ring only when its maximum is non-zero
+				continue
+			}
+			ch <- prometheus.MustNewConstMetric(netRingDescriptorsDesc, prometheus.GaugeValue, float64(t.size), dev, t.name)
+			ch <- prometheus.MustNewConstMetric(netRingDescriptorsMaxDesc, prometheus.GaugeValue, float64(t.most), dev, t.name)
+		}
+	}
 }
 
 func (c ethtoolCollector) excluded(dev string) bool {

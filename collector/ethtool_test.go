@@ -93,7 +93,7 @@ netirq_net_rss_queue_indirection_entries{device="veth9",queue="1"} 1
 		t.Errorf("metrics:\n%s\nwant:\n%s", got, want)
 	}
 
-	// --collector.netqueues.device-exclude applies; a read error is returned
+	// --collector.device-exclude applies; a read error is returned
 	// with the rest still exported.
 	snap.EthtoolErr = errors.New("ethtool channels: netlink receive: no buffer space available")
 	got, err = collectSamples(t, ethtoolCollector{exclude: regexp.MustCompile(`^veth`)}, snap)
@@ -107,14 +107,14 @@ netirq_net_rss_queue_indirection_entries{device="veth9",queue="1"} 1
 }
 
 // TestEthtoolExporterLive scrapes the exporter: on the host (eth0,
-// virtio_net: one combined channel), and pointed at a lab's receiver
+// virtio_net: one combined channel, rings as `ethtool -g` shows), and pointed at a lab's receiver
 // namespace and sysfs (root), where the veth reports 4 rx and 4 tx channels.
 func TestEthtoolExporterLive(t *testing.T) {
 	mfs := gather(t, newTestExporter(t, DefaultConfig()))
 	if s := successes(mfs)["ethtool"]; s != 1 {
 		t.Errorf("ethtool collector failed on the host")
 	}
-	devs, _ := sysfs.ReadNetDevices("/sys")
+	devs, _ := sysfs.ReadNetDevices("/sys", nil)
 	for _, d := range devs {
 		if d.Driver == "virtio_net" {
 			got := find(mfs, "netirq_net_channels", map[string]string{"device": d.Name, "type": "combined"})
@@ -124,6 +124,7 @@ func TestEthtoolExporterLive(t *testing.T) {
 			if got := find(mfs, "netirq_net_rss_info", map[string]string{"device": d.Name}); len(got) != 0 {
 				t.Errorf("RSS reported for %s without RSS: %v", d.Name, got)
 			}
+			compareRingsWithEthtool(t, mfs, d.Name)
 		}
 	}
 
@@ -144,5 +145,8 @@ func TestEthtoolExporterLive(t *testing.T) {
 	}
 	if got := find(mfs, "netirq_net_channels", map[string]string{"type": "combined"}); len(got) != 0 {
 		t.Errorf("combined channels on a veth: %v", got)
+	}
+	if got := find(mfs, "netirq_net_ring_descriptors", nil); len(got) != 0 {
+		t.Errorf("rings of a veth (it has no get_ringparam): %v", got)
 	}
 }

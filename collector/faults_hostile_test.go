@@ -64,9 +64,9 @@ func TestFaultMatrixHostile(t *testing.T) {
 			touched: []string{"cputopology", "findings", "netqueues"}, failing: []string{"cputopology"},
 			wantLog: []string{"cpu/online", "named pipe"}},
 		{name: "FIFO as /sys/class/net", host: bigHost, breakIt: fmFIFO("sys/class/net"),
-			touched: []string{"netqueues", "findings", "feeds", "interrupts", "irqaffinity", "tunables", "queuestats", "ethtool"},
+			touched: []string{"netqueues", "findings", "feeds", "interrupts", "irqaffinity", "tunables", "queuestats", "napi", "ethtool"},
 			failing: []string{"netqueues"}, wantLog: []string{"class/net"}},
 		{name: "/dev/zero as ifindex", host: bigHost, breakIt: fmSymlink("sys/class/net/ens1f0/ifindex", "/dev/zero"),
-			touched: []string{"queuestats", "ethtool"}},
+			touched: []string{"queuestats", "napi", "ethtool"}},
 	})
 }

@@ -429,7 +429,7 @@ func TestFaultMatrix(t *testing.T) {
 		{
 			name: "no /sys/class/net/*/queues", host: bigHost,
 			breakIt: fmSteps(fmGlobRemove("sys/devices/*/*/*/net/*/queues"), fmGlobRemove("sys/devices/virtual/net/*/queues")),
-			touched: []string{"netqueues", "findings", "tunables", "queuestats", "ethtool", "feeds"},
+			touched: []string{"netqueues", "findings", "tunables", "queuestats", "napi", "ethtool", "feeds"},
 			check: func(t *testing.T, _ string, base, got fmScrape) {
 				for _, m := range find(got.mfs, "netirq_net_rx_queues", nil) {
 					if value(m) != 0 {
@@ -477,11 +477,23 @@ func TestFaultMatrix(t *testing.T) {
 			touched: []string{"softirqs", "findings"}, failing: []string{"softirqs"}, wantLog: []string{"proc/softirqs"},
 		},
 		{
-			name: "interrupts empty", host: faultHost, breakIt: fmDo(write("proc/interrupts", "")),
+			// A container runtime's mask. Before: findings success 1 with
+			// netirq_findings 0 for every IRQ check ("no IRQ problems").
+			name: "interrupts empty (masked)", host: bigHost, breakIt: fmDo(write("proc/interrupts", "")),
 			// irqaffinity has no IRQ to read and fails only when the file
 			// is missing (TestBadInput), as with garbage.
-			touched: []string{"interrupts", "irqaffinity", "netqueues", "findings", "queuestats"},
-			failing: []string{"interrupts"}, wantLog: []string{"proc/interrupts"},
+			touched: []string{"interrupts", "irqaffinity", "netqueues", "findings", "queuestats", "napi", "feeds"},
+			failing: []string{"interrupts", "findings", "feeds"},
+			wantLog: []string{"proc/interrupts", "checks not run: queue_irqs_share_cpu, irq_remote_numa, irq_on_isolated_cpu, affinity_differs_from_hint, napi_thread_unpinned: /proc/interrupts lists no interrupt"},
+			check:   checkMasked,
+		},
+		{
+			name: "interrupts header only (masked)", host: bigHost,
+			breakIt: fmDo(write("proc/interrupts", "           CPU0       CPU1       CPU2       CPU3       CPU4       CPU5       CPU6       CPU7\n")),
+			touched: []string{"interrupts", "irqaffinity", "netqueues", "findings", "queuestats", "napi", "feeds"},
+			failing: []string{"interrupts", "findings", "feeds"},
+			wantLog: []string{"/proc/interrupts lists no interrupt (empty, or only its CPU header): masked"},
+			check:   checkMasked,
 		},
 		{
 			name: "interrupts with a NUL-filled tail", host: bigHost,
@@ -536,6 +548,31 @@ func TestFaultMatrix(t *testing.T) {
 				}
 				if fmHas(got.mfs, "netirq_cpu_seconds_total", map[string]string{"cpu": "4"}) {
 					t.Error("cpu4, cut mid-line, exported with missing fields as 0")
+				}
+			},
+		},
+		{
+			// Before: -0.01 s of idle exported for cpu1, success 1.
+			name: "stat negative idle", host: bigHost,
+			breakIt: fmDo(func(root string) error {
+				return fmEditLines(filepath.Join(root, "proc/stat"), func(l string) (string, bool) {
+					if f := strings.Fields(l); len(f) > 4 && f[0] == "cpu1" {
+						f[4] = "-1"
+						return strings.Join(f, " "), true
+					}
+					return l, true
+				})
+			}),
+			touched: []string{"cputime", "findings"}, failing: []string{"cputime"},
+			wantLog: []string{"proc/stat: stat: line 3: cpu1: idle = -1: negative; dropped"},
+			check: func(t *testing.T, _ string, base, got fmScrape) {
+				if fmHas(got.mfs, "netirq_cpu_seconds_total", map[string]string{"cpu": "1"}) {
+					t.Error("cpu1, with a negative idle time, was exported")
+				}
+				a := find(base.mfs, "netirq_cpu_seconds_total", map[string]string{"cpu": "2", "mode": "idle"})
+				b := find(got.mfs, "netirq_cpu_seconds_total", map[string]string{"cpu": "2", "mode": "idle"})
+				if len(a) != 1 || len(b) != 1 || value(a[0]) != value(b[0]) {
+					t.Error("cpu2 must be exported unchanged")
 				}
 			},
 		},
@@ -631,6 +668,35 @@ func fmRunCase(t *testing.T, tc fmCase) {
 	}
 	if tc.check != nil {
 		tc.check(t, root, base, got)
+	}
+}
+
+// checkMasked: with /proc/interrupts masked the exporter says so
+// (netirq_interrupts_masked 1, the interrupts_masked finding), the IRQ
+// checks are not evaluated and have no netirq_findings (unknown, not 0:
+// bigiron-8cpu has 3 irq_remote_numa findings), and the other checks
+// still run.
+func checkMasked(t *testing.T, _ string, base, got fmScrape) {
+	if m := find(got.mfs, "netirq_interrupts_masked", nil); len(m) != 1 || value(m[0]) != 1 {
+		t.Error("netirq_interrupts_masked is not 1")
+	}
+	if m := find(base.mfs, "netirq_interrupts_masked", nil); len(m) != 1 || value(m[0]) != 0 {
+		t.Error("netirq_interrupts_masked is not 0 on the intact tree")
+	}
+	if !fmHas(got.mfs, "netirq_finding", map[string]string{"check": "interrupts_masked", "severity": "warning", "device": ""}) {
+		t.Error("no interrupts_masked finding")
+	}
+	for check, evaluated := range map[string]float64{"irq_remote_numa": 0, "affinity_differs_from_hint": 0, "rps_remote_numa": 1, "interrupts_masked": 1} {
+		m := find(got.mfs, "netirq_check_evaluated", map[string]string{"check": check})
+		if len(m) != 1 || value(m[0]) != evaluated {
+			t.Errorf("netirq_check_evaluated{check=%q}: %v, want %v", check, m, evaluated)
+		}
+		if has := fmHas(got.mfs, "netirq_findings", map[string]string{"check": check}); has != (evaluated == 1) {
+			t.Errorf("netirq_findings{check=%q} present: %v, want %v", check, has, evaluated == 1)
+		}
+	}
+	if m := find(base.mfs, "netirq_findings", map[string]string{"check": "irq_remote_numa"}); len(m) != 1 || value(m[0]) != 3 {
+		t.Error("the intact tree lost its 3 irq_remote_numa findings")
 	}
 }
 
@@ -1102,7 +1168,7 @@ func TestFaultMatrixUnreadable(t *testing.T) {
 		{"softnet_stat", "proc/net/softnet_stat", []string{"softnet"}, []string{"softnet", "findings"}, ""},
 		{"stat", "proc/stat", []string{"cputime"}, []string{"cputime", "findings"}, ""},
 		{"interrupts", "proc/interrupts", []string{"interrupts", "irqaffinity", "feeds"},
-			[]string{"interrupts", "irqaffinity", "netqueues", "findings", "queuestats", "feeds"}, ""},
+			[]string{"interrupts", "irqaffinity", "netqueues", "findings", "queuestats", "napi", "feeds"}, ""},
 		{"one IRQ's smp_affinity_list", "proc/irq/103/smp_affinity_list", []string{"irqaffinity"},
 			[]string{"irqaffinity", "netqueues", "findings", "feeds"}, "netirq_irq_affinity_info"},
 		{"one rps_cpus", "sys/devices/virtual/net/veth0/queues/rx-1/rps_cpus", []string{"netqueues"},
@@ -1110,7 +1176,7 @@ func TestFaultMatrixUnreadable(t *testing.T) {
 		{"cpu online", "sys/devices/system/cpu/online", []string{"cputopology"},
 			[]string{"cputopology", "softnet", "netqueues", "findings", "feeds"}, "netirq_cpu_info"},
 		{"class/net directory", "sys/class/net", []string{"netqueues", "feeds"},
-			[]string{"netqueues", "interrupts", "irqaffinity", "findings", "tunables", "queuestats", "ethtool", "threads", "feeds"}, ""},
+			[]string{"netqueues", "interrupts", "irqaffinity", "findings", "tunables", "queuestats", "napi", "ethtool", "threads", "feeds"}, ""},
 	}
 	roots := map[string]string{}
 	intact := testutil.CopyTree(t, bigHost)

@@ -44,10 +44,17 @@ func (c feedsCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.Met
 		ch <- prometheus.MustNewConstMetric(feedInfoDesc, prometheus.GaugeValue, 1,
 			strconv.Itoa(f.CPU), f.Device, f.QueueLabel(), string(f.Kind), f.Via)
 	}
-	// Edges need the devices and where their IRQs fire: without either,
-	// an empty answer would read as "nothing feeds any CPU".
+	// Edges need the devices and where their IRQs fire: without either
+	// (not read, or /proc/interrupts masked), an empty answer would read as
+	// "nothing feeds any CPU".
 	if snap.NetDevices == nil || snap.Interrupts == nil {
 		return errors.Join(errors.New("feeds need /sys/class/net and /proc/interrupts"), snap.NetDevicesErr, snap.InterruptsErr)
 	}
-	return nil
+	var errs []error
+	for _, p := range []snapshot.Part{snapshot.PartNetDevices, snapshot.PartInterrupts} {
+		if why := snap.Unknown(p); why != "" {
+			errs = append(errs, errors.New("feeds unknown: "+why))
+		}
+	}
+	return errors.Join(errs...)
 }

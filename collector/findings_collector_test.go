@@ -1,3 +1,5 @@
+//go:build linux
+
 package collector
 
 import (
@@ -6,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/netirq/netirq_exporter/internal/diagnosis"
+	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/netirq/netirq_exporter/internal/snapshot/snaptest"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -80,4 +83,50 @@ func TestFindingsCollectorCap(t *testing.T) {
 	if series != maxFindingsPerCheck || total != maxFindingsPerCheck+10 {
 		t.Errorf("got %d series and netirq_findings %v, want %d and %d", series, total, maxFindingsPerCheck, maxFindingsPerCheck+10)
 	}
+}
+
+// rx_ring_below_max_with_drops needs two snapshots: on the first it is
+// unknown (netirq_check_evaluated 0, no netirq_findings for it) without
+// failing the collector, then judged.
+func TestFindingsUnknownFirstScrape(t *testing.T) {
+	s := netlinkSnapshot(t)
+	counts := func() (map[string]float64, map[string]float64) {
+		ch := make(chan prometheus.Metric, 1000)
+		if err := (findingsCollector{}).Update(s, ch); err != nil {
+			t.Fatal(err)
+		}
+		close(ch)
+		findings, evaluated := map[string]float64{}, map[string]float64{}
+		for m := range ch {
+			d := readMetric(t, m)
+			switch {
+			case strings.Contains(m.Desc().String(), `"netirq_findings"`):
+				findings[labelOf(d, "check")] = d.GetGauge().GetValue()
+			case strings.Contains(m.Desc().String(), `"netirq_check_evaluated"`):
+				evaluated[labelOf(d, "check")] = d.GetGauge().GetValue()
+			}
+		}
+		return findings, evaluated
+	}
+	f, u := counts()
+	if _, ok := f["rx_ring_below_max_with_drops"]; ok || u["rx_ring_below_max_with_drops"] != 0 {
+		t.Errorf("first snapshot: findings %v, evaluated %v", f, u)
+	}
+	if f["napi_defer_without_gro_flush"] != 1 || f["napi_settings_differ"] != 1 {
+		t.Errorf("NAPI checks on the synthetic NAPIs: %v", f)
+	}
+	s.RxQueueLoss = []snapshot.QueueLossRate{{Device: "ens1f0np0", Queue: 2, Overruns: 10, HasOverruns: true}}
+	f, u = counts()
+	if f["rx_ring_below_max_with_drops"] != 1 || u["rx_ring_below_max_with_drops"] != 1 {
+		t.Errorf("second snapshot: findings %v, evaluated %v", f, u)
+	}
+}
+
+func readMetric(t *testing.T, m prometheus.Metric) *dto.Metric {
+	t.Helper()
+	var d dto.Metric
+	if err := m.Write(&d); err != nil {
+		t.Fatal(err)
+	}
+	return &d
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -46,6 +47,9 @@ var (
 	archErrorsDesc     = prometheus.NewDesc(prometheus.BuildFQName(namespace, "arch", "interrupt_errors_total"),
 		"Host-wide counts of the single-value lines of /proc/interrupts (ERR: spurious/erroneous, MIS: mis-routed IO-APIC).",
 		[]string{"name"}, nil)
+	interruptsMaskedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "interrupts", "masked"),
+		"1 when /proc/interrupts was read but lists no interrupt (empty, or only its CPU header): a container runtime masks it, and every IRQ metric, check and alert is blind; 0 when it lists interrupts. Absent when the file could not be read.",
+		nil, nil)
 )
 
 type interruptsCollector struct {
@@ -70,6 +74,7 @@ func (c *interruptsCollector) updateMatrices(snap *snapshot.Snapshot, ch chan<- 
 	if t == nil {
 		return nil, orMissing(snap.InterruptsErr, "/proc/interrupts")
 	}
+	maskedErr := sendMasked(snap, ch)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cpus := newCPUColumns(t.CPUs)
@@ -121,7 +126,7 @@ func (c *interruptsCollector) updateMatrices(snap *snapshot.Snapshot, ch chan<- 
 			continue
 		}
 		if !utf8.ValidString(line.Name) { // never, from the parser: names are printable ASCII
-			errs = append(errs, fmt.Errorf("arch line %q left out: not UTF-8", line.Name))
+			errs = append(errs, fmt.Errorf("an arch line (%s) left out: not UTF-8", kernel.Describe(line.Name)))
 			continue
 		}
 		row := matrixRow{counts: line.Counts, pairs: []*dto.LabelPair{labelPair(&labelName, line.Name)}}
@@ -132,7 +137,18 @@ func (c *interruptsCollector) updateMatrices(snap *snapshot.Snapshot, ch chan<- 
 	}
 	sortRows(arch.rows)
 	matrices = append(matrices, arch)
-	return matrices, errors.Join(append([]error{snap.InterruptsErr}, errs...)...)
+	return matrices, errors.Join(append([]error{snap.InterruptsErr, maskedErr}, errs...)...)
+}
+
+// sendMasked exports netirq_interrupts_masked and returns the error of a
+// masked file: an empty table must not pass for a host without interrupts.
+func sendMasked(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
+	if !snap.InterruptsMasked() {
+		ch <- prometheus.MustNewConstMetric(interruptsMaskedDesc, prometheus.GaugeValue, 0)
+		return nil
+	}
+	ch <- prometheus.MustNewConstMetric(interruptsMaskedDesc, prometheus.GaugeValue, 1)
+	return errors.New(snapshot.InterruptsMaskedReason)
 }
 
 // kept returns the CPU indexes whose cell of the IRQ or arch line name is

@@ -29,7 +29,9 @@ func init() {
 	register(factory{
 		name: "queuestats", help: "Per-queue packets and bytes (netdev qstats or ethtool -S) and the queue to NAPI to IRQ map from netdev netlink",
 		defaultEnabled: true, parts: snapshot.PartNetDevices | snapshot.PartInterrupts | snapshot.PartQueueStats,
-		build: func(cfg *Config) Collector { return queueStatsCollector{exclude: cfg.DeviceExclude} },
+		build: func(cfg *Config) Collector {
+			return queueStatsCollector{exclude: cfg.DeviceExclude, offloads: cfg.QueueStatsOffloads}
+		},
 	})
 }
 
@@ -51,7 +53,8 @@ var (
 )
 
 type queueStatsCollector struct {
-	exclude *regexp.Regexp
+	exclude  *regexp.Regexp
+	offloads bool // also the checksum/GRO/GSO qstats counters (queuestats_counters.go)
 }
 
 func (c queueStatsCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.Metric) error {
@@ -69,6 +72,7 @@ func (c queueStatsCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheu
 		queue := strconv.Itoa(s.Queue)
 		ch <- prometheus.MustNewConstMetric(netQueuePacketsDesc, prometheus.CounterValue, float64(s.Packets), s.Device, queue, string(s.Kind))
 		ch <- prometheus.MustNewConstMetric(netQueueBytesDesc, prometheus.CounterValue, float64(s.Bytes), s.Device, queue, string(s.Kind))
+		sendQStatCounters(ch, s, c.offloads)
 		if _, ok := sources[s.Device]; !ok {
 			devices = append(devices, s.Device)
 		}

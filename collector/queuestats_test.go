@@ -135,7 +135,7 @@ func TestQueueStatsExporterLive(t *testing.T) {
 	if s := successes(mfs)["queuestats"]; s != 1 {
 		t.Errorf("queuestats collector failed on the host")
 	}
-	devs, _ := sysfs.ReadNetDevices("/sys")
+	devs, _ := sysfs.ReadNetDevices("/sys", nil)
 	for _, d := range devs {
 		if d.Driver != "virtio_net" {
 			continue

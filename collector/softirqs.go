@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,7 +48,7 @@ func (c softirqsCollector) updateMatrices(snap *snapshot.Snapshot, _ chan<- prom
 			continue
 		}
 		if !utf8.ValidString(v.Name) {
-			errs = append(errs, fmt.Errorf("softirq vector %q left out: not UTF-8", v.Name))
+			errs = append(errs, fmt.Errorf("a softirq vector (%s) left out: not UTF-8", kernel.Describe(v.Name)))
 			continue
 		}
 		m.rows = append(m.rows, matrixRow{counts: v.Counts, pairs: []*dto.LabelPair{labelPair(&labelVector, v.Name)}})

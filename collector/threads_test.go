@@ -340,7 +340,7 @@ func TestThreadsTunablesUnprivileged(t *testing.T) {
 		if err != nil {
 			res.ThreadsErr = err.Error()
 		}
-		res.Tunables, err = procfs.ReadTunables("/proc", "/sys")
+		res.Tunables, err = procfs.ReadTunables("/proc", "/sys", nil)
 		if err != nil {
 			res.TunablesErr = err.Error()
 		}
@@ -402,7 +402,7 @@ func TestThreadsTunablesUnprivileged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tun, err := procfs.ReadTunables("/proc", "/sys")
+	tun, err := procfs.ReadTunables("/proc", "/sys", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,8 @@ import (
 // for), each device's gro_flush_timeout (exported in seconds) and
 // napi_defer_hard_irqs, and whether irqbalance runs (it rewrites IRQ
 // affinities). A file the kernel does not have leaves its metric out.
-// Per-device metrics follow --collector.netqueues.device-exclude.
+// Per-device metrics follow --collector.device-exclude (the snapshot
+// reads no excluded device).
 func init() {
 	register(factory{
 		name: "tunables", help: "net.core receive-path sysctls, per-device gro_flush_timeout and napi_defer_hard_irqs, irqbalance",

@@ -344,9 +344,10 @@ var (
 
 // TestSystemdSyscallFilter runs the exporter as the unit would (this host's
 // /proc and /sys, default flags) under strace: start, scrapes, the landing
-// page, SIGTERM. Every system call it makes must be allowed by the unit's
-// SystemCallFilter (denied ones would fail with EPERM: a missing metric at
-// best), and every socket family it opens by RestrictAddressFamilies.
+// page, the live page (/live, /live.json), SIGTERM. Every system call it
+// makes must be allowed by the unit's SystemCallFilter (denied ones would
+// fail with EPERM: a missing metric at best), and every socket family it
+// opens by RestrictAddressFamilies.
 func TestSystemdSyscallFilter(t *testing.T) {
 	analyze := requireTool(t, "systemd-analyze", systemdHint)
 	strace := requireTool(t, "strace", straceHint)
@@ -367,6 +368,8 @@ func TestSystemdSyscallFilter(t *testing.T) {
 		}
 	}
 	get(t, "http://"+addr+"/")
+	get(t, "http://"+addr+"/live")
+	get(t, "http://"+addr+"/live.json")
 
 	// SIGTERM to the exporter itself (strace's first traced process), as
 	// systemctl stop does; strace ends with it.

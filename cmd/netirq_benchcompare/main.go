@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command netirq_benchcompare measures netirq_exporter against node_exporter
 // on the same synthetic hosts and writes BENCHMARKS.md (`make bench-compare`).
 //
@@ -20,6 +22,14 @@
 // uncompressed size and series of a scrape, the peak RSS (VmHWM), the CPU time
 // per scrape from utime+stime, and the CPU share that makes at a 15 s scrape
 // interval.
+//
+// Under load (load.go, floor.go), on testdata/hosts/bigiron-8cpu: the peak
+// RSS of netirq_exporter and node_exporter, both with their default
+// collectors, under -load-clients concurrent gzip scrapers; ours under
+// -header-clients clients that each send -header-bytes of headers that
+// never end; and a default scrape's median time next to the floor, the
+// time to only open and read the files it opened (traced with strace).
+// -only load runs this part alone and rewrites only its section.
 //
 // It then runs the Go benchmarks of collector/bench_test.go (whole scrape and
 // parsers, 8 to 1024 CPUs) and fits time and allocations per CPU, and takes
@@ -59,12 +69,20 @@ import (
 
 type config struct {
 	out, neVersion, neFallback, nePath string
+	oursPath                           string
 	cpus                               []int
 	scrapes, maxScrapes, minTicks      int
 	maxTime                            time.Duration
 	goBench, pprof                     bool
 	benchCount                         int
 	keep                               bool
+	only                               string
+	loadClients, headerClients         int
+	headerBytes                        int
+	loadTime                           time.Duration
+	bpf                                bool // the bpf collector's overhead only (bpf.go)
+	bpfRounds                          int
+	bpfFlood                           time.Duration
 }
 
 func main() {
@@ -76,6 +94,7 @@ func main() {
 	flag.StringVar(&c.neFallback, "node-exporter-fallback", "v1.12.0,v1.11.1,v1.10.2,v1.9.1",
 		"versions to try, in order, when the pinned one does not build")
 	flag.StringVar(&c.nePath, "node-exporter", "", "use this node_exporter binary instead of building one")
+	flag.StringVar(&c.oursPath, "netirq-exporter", "", "use this netirq_exporter binary instead of building this tree (to compare two builds)")
 	flag.IntVar(&c.scrapes, "scrapes", 20, "scrapes per exporter and host (after one warm-up scrape)")
 	flag.IntVar(&c.maxScrapes, "max-scrapes", 200, "at most this many scrapes while waiting for -min-cpu-ticks")
 	flag.IntVar(&c.minTicks, "min-cpu-ticks", 200, "keep scraping until the exporter used this many clock ticks (1/100 s), for a usable CPU figure")
@@ -84,7 +103,18 @@ func main() {
 	flag.IntVar(&c.benchCount, "bench-count", 3, "go test -count for the slope benchmarks (the median is used)")
 	flag.BoolVar(&c.pprof, "pprof", true, "profile the whole-scrape benchmark at 256 and 1024 CPUs")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary directory (trees, binaries, profiles)")
+	flag.StringVar(&c.only, "only", "", `"load": run only the "Under load" measurements and rewrite only that section of -out`)
+	flag.IntVar(&c.loadClients, "load-clients", 100, "concurrent gzip scrapers for the peak-RSS comparison")
+	flag.DurationVar(&c.loadTime, "load-time", 20*time.Second, "how long the concurrent scrapers run, per exporter")
+	flag.IntVar(&c.headerClients, "header-clients", 300, "clients sending unfinished headers")
+	flag.IntVar(&c.headerBytes, "header-bytes", 1<<20, "bytes of unfinished header each of them sends")
+	flag.BoolVar(&c.bpf, "bpf", false, "measure only the bpf collector's overhead on a real-traffic lab (root) and rewrite only its section of -out")
+	flag.IntVar(&c.bpfRounds, "bpf-rounds", 3, "with -bpf: flood rounds with the collector on, and as many off")
+	flag.DurationVar(&c.bpfFlood, "bpf-flood", 10*time.Second, "with -bpf: each flood's length")
 	flag.Parse()
+	if c.only != "" && c.only != "load" {
+		fail("-only: %q, want load", c.only)
+	}
 	for f := range strings.SplitSeq(cpus, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
@@ -116,7 +146,9 @@ type report struct {
 	parse              []parseRow
 	benchRaw           string
 	profiles           []profile
+	load               *loadReport
 	notes              string
+	bpf                string // the bpf collector's section, kept from the file
 }
 
 func run(c config) error {
@@ -140,6 +172,10 @@ func run(c config) error {
 		outPath = filepath.Join(root, outPath)
 	}
 	r.notes = keptNotes(outPath)
+	r.bpf = keptBPF(outPath)
+	if c.bpf {
+		return runBPF(c, root, bin, outPath)
+	}
 
 	// node_exporter
 	nePath := c.nePath
@@ -155,9 +191,16 @@ func run(c config) error {
 	logf("node_exporter %s at %s", r.neVersion, nePath)
 
 	// ours
-	ours := filepath.Join(bin, "netirq_exporter")
-	if out, err := goCmd(root, nil, "build", "-o", ours, "./cmd/netirq_exporter"); err != nil {
-		return fmt.Errorf("building netirq_exporter: %v\n%s", err, out)
+	ours := c.oursPath
+	if ours == "" {
+		ours = filepath.Join(bin, "netirq_exporter")
+		if out, err := goCmd(root, nil, "build", "-o", ours, "./cmd/netirq_exporter"); err != nil {
+			return fmt.Errorf("building netirq_exporter: %v\n%s", err, out)
+		}
+	}
+
+	if c.only == "load" {
+		return runLoadOnly(c, root, tmp, ours, nePath, r.neVersion, outPath)
 	}
 
 	// hosts and scrapes
@@ -198,6 +241,10 @@ func run(c config) error {
 	}
 	r.loadAt = loadavg()
 
+	logf("under load, on %s", loadTree)
+	if r.load, err = runLoad(c, root, tmp, ours, nePath, r.neVersion); err != nil {
+		return err
+	}
 	if c.goBench {
 		if err := goBenchmarks(c, root, tmp, r); err != nil {
 			return err
@@ -213,6 +260,25 @@ func run(c config) error {
 		return err
 	}
 	logf("wrote %s", outPath)
+	return nil
+}
+
+// runLoadOnly runs the "Under load" section alone and rewrites only it in
+// outPath, keeping everything else of the file.
+func runLoadOnly(c config, root, tmp, ours, nePath, neVersion, outPath string) error {
+	logf("under load, on %s", loadTree)
+	l, err := runLoad(c, root, tmp, ours, nePath, neVersion)
+	if err != nil {
+		return err
+	}
+	old, err := os.ReadFile(outPath)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	if err := os.WriteFile(outPath, []byte(spliceLoad(string(old), l.markdown(neVersion))), 0o644); err != nil {
+		return err
+	}
+	logf("wrote the load section of %s", outPath)
 	return nil
 }
 
@@ -314,38 +380,62 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func measure(c config, path string, args []string, logPath string) (row, error) {
-	var r row
+// exporterProcess is one exporter started on a free loopback port.
+type exporterProcess struct {
+	cmd     *exec.Cmd
+	pid     int
+	addr    string
+	logPath string
+	logFile *os.File
+}
+
+// startExporter runs path with args on a free port, its output to logPath,
+// and waits until it listens.
+func startExporter(path string, args []string, logPath string) (*exporterProcess, error) {
 	port, err := freePort()
 	if err != nil {
-		return r, err
+		return nil, err
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	logFile, err := os.Create(logPath)
+	p := &exporterProcess{addr: fmt.Sprintf("127.0.0.1:%d", port), logPath: logPath}
+	if p.logFile, err = os.Create(logPath); err != nil {
+		return nil, err
+	}
+	p.cmd = exec.Command(path, append(args, "--web.listen-address="+p.addr)...)
+	p.cmd.Stdout, p.cmd.Stderr = p.logFile, p.logFile
+	if err := p.cmd.Start(); err != nil {
+		p.logFile.Close()
+		return nil, err
+	}
+	p.pid = p.cmd.Process.Pid
+	if err := waitListening(p.addr, 15*time.Second); err != nil {
+		p.stop()
+		return nil, fmt.Errorf("%w (log: %s)", err, tail(logPath))
+	}
+	return p, nil
+}
+
+// stop sends SIGTERM, and kills the process if it has not exited 10 s later.
+func (p *exporterProcess) stop() {
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		p.cmd.Process.Kill()
+		<-done
+	}
+	p.logFile.Close()
+}
+
+func measure(c config, path string, args []string, logPath string) (row, error) {
+	var r row
+	p, err := startExporter(path, args, logPath)
 	if err != nil {
 		return r, err
 	}
-	defer logFile.Close()
-	cmd := exec.Command(path, append(args, "--web.listen-address="+addr)...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		return r, err
-	}
-	pid := cmd.Process.Pid
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	}()
-	if err := waitListening(addr, 15*time.Second); err != nil {
-		return r, fmt.Errorf("%w (log: %s)", err, tail(logPath))
-	}
+	defer p.stop()
+	pid, addr := p.pid, p.addr
 	url := "http://" + addr + "/metrics"
 	client := &http.Client{Timeout: 10 * time.Minute, Transport: &http.Transport{DisableCompression: true}}
 
@@ -843,6 +933,9 @@ func (r *report) markdown(c config) string {
 	w("\nCPU ms / scrape is the utime+stime delta of the exporter process over the timed scrapes divided by their\n")
 	w("number (clock ticks of 10 ms); CPU %% at 15 s is that divided by 15 s. Series count every sample line,\n")
 	w("the exporters' own go_*/process_* metrics included.\n\n")
+	if r.load != nil {
+		w("%s\n", r.load.markdown(r.neVersion))
+	}
 
 	if len(r.slope) > 0 {
 		w("## Slope: whole scrape, 8 to 1024 CPUs\n\n")
@@ -898,6 +991,9 @@ func (r *report) markdown(c config) string {
 			w("<details><summary>%s</summary>\n\nCPU (cumulative):\n\n```\n%s\n```\n\nallocations (objects):\n\n```\n%s\n```\n\n</details>\n\n",
 				p.title, p.cpuTop, p.allocTop)
 		}
+	}
+	if r.bpf != "" {
+		w("%s\n\n", r.bpf)
 	}
 	w("## Reading\n\n%s\n", notesBegin)
 	if r.notes != "" {

@@ -96,6 +96,8 @@ func TestPlainBuildCLI(t *testing.T) {
 			{[]string{"--web.listen-adress=:1"}, exitUsage}, // a typo
 			{[]string{"--collector.interrupts.include=("}, exitUsage},
 			{[]string{"--web.max-requests=many"}, exitUsage},
+			{[]string{"--web.max-requests=-1"}, exitUsage},
+			{[]string{"--web.telemetry-path="}, exitUsage}, // panicked
 			{[]string{"report", "--web.listen-address=:1"}, exitUsage},
 			{[]string{"report", "--interval=1h"}, exitUsage},
 			{[]string{"--web.listen-address=" + l.Addr().String()}, exitRuntime},

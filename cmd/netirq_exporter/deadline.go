@@ -12,7 +12,9 @@ const scrapeTimeoutHeader = "X-Prometheus-Scrape-Timeout-Seconds"
 
 // scrapeContext is r's context with the deadline its scraper gave: the
 // header's timeout less offset, so that the answer is written before
-// Prometheus gives up (half the timeout when it is shorter than offset).
+// Prometheus gives up, but less at most a tenth of the timeout: encoding
+// and sending take milliseconds, and a 1 s scrape_timeout (a 1 s
+// interval) must leave the read most of its second on a loaded host.
 // Without a usable header the context has no deadline and the Source's
 // (--read.timeout) applies.
 func scrapeContext(r *http.Request, offset time.Duration) (context.Context, context.CancelFunc) {
@@ -21,10 +23,5 @@ func scrapeContext(r *http.Request, offset time.Duration) (context.Context, cont
 		return context.WithCancel(r.Context())
 	}
 	timeout := time.Duration(seconds * float64(time.Second))
-	if timeout > offset {
-		timeout -= offset
-	} else {
-		timeout /= 2
-	}
-	return context.WithTimeout(r.Context(), timeout)
+	return context.WithTimeout(r.Context(), timeout-min(offset, timeout/10))
 }

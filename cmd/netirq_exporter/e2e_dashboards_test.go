@@ -178,6 +178,11 @@ var e2eNoData = []e2eNoDataReason{
 		holds:     `netirq_net_queue_irq_info{device=%[2]q, %[1]s} or netirq_irq_interrupts_total{device=%[2]q, %[1]s}`,
 		elsewhere: true,
 	},
+	{
+		why:    "the opt-in bpf collector (--collector.bpf), off in the scenarios; collector/bpf_lab_test.go runs it on the same funnel",
+		covers: regexp.MustCompile(`\b(netirq_bpf_\w+|instance_cpu:netirq_net_rx_(wait_seconds|softirq_exact_utilisation):\w+|instance(_cpu|_device_napi):netirq_\w*budget_exhausted_polls:\w+)\b`).MatchString,
+		holds:  `netirq_bpf_probes_info{%[1]s}`,
+	},
 }
 
 func e2eCheckDashboards(ctx context.Context, t *testing.T, prom *promtest.Prometheus, dir, instance string, own map[string]string) {

@@ -231,13 +231,13 @@ func TestHostileTreesReport(t *testing.T) {
 	}
 }
 
-// TestScrapeContext: the scraper's timeout less the offset (half of it
-// when shorter than the offset); no deadline without a usable header.
+// TestScrapeContext: the scraper's timeout less the offset, or less a
+// tenth of it when that is smaller; no deadline without a usable header.
 func TestScrapeContext(t *testing.T) {
 	for _, c := range []struct {
 		header string
 		want   time.Duration // 0: no deadline
-	}{{"10", 9500 * time.Millisecond}, {"2.5", 2 * time.Second}, {"0.4", 200 * time.Millisecond},
+	}{{"10", 9500 * time.Millisecond}, {"2.5", 2250 * time.Millisecond}, {"1", 900 * time.Millisecond}, {"0.4", 360 * time.Millisecond},
 		{"", 0}, {"abc", 0}, {"-1", 0}, {"0", 0}, {"NaN", 0}, {"+Inf", 0}, {"1e9", 0}} {
 		r, _ := http.NewRequest(http.MethodGet, "/metrics", nil)
 		if c.header != "" {

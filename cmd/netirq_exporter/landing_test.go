@@ -52,8 +52,8 @@ func TestLandingPageLinks(t *testing.T) {
 				local++
 				httpGet(t, u.String())
 			}
-			if local != 1 || external != 1 {
-				t.Errorf("%d local and %d external links, want 1 and 1:\n%s", local, external, page)
+			if local != 2 || external != 1 {
+				t.Errorf("%d local and %d external links, want 2 (metrics, live view) and 1:\n%s", local, external, page)
 			}
 			// The external link's anchor: README.md has the section.
 			readme, err := os.ReadFile("../../README.md")

@@ -11,11 +11,6 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
@@ -63,6 +58,7 @@ type serveOptions struct {
 	maxRequests            int
 	timeoutOffset          time.Duration
 	disableExporterMetrics bool
+	shutdownTimeout        time.Duration
 	toolkit                *web.FlagConfig
 }
 
@@ -88,10 +84,12 @@ func addServeCommand(app *kingpin.Application) (*kingpin.CmdClause, *serveOption
 	cmd.Flag("web.max-requests",
 		"Maximum number of parallel scrape requests; 0 disables the limit. Requests past it get 503.").Default("40").IntVar(&opts.maxRequests)
 	cmd.Flag("web.timeout-offset",
-		"Subtracted from the scraper's timeout (X-Prometheus-Scrape-Timeout-Seconds) to leave time to send the answer; files not read by then fail alone.").
+		"Subtracted from the scraper's timeout (X-Prometheus-Scrape-Timeout-Seconds), at most a tenth of it, to leave time to send the answer; files not read by then fail alone.").
 		Default("500ms").DurationVar(&opts.timeoutOffset)
 	cmd.Flag("web.disable-exporter-metrics",
 		"Leave out the exporter's own Go runtime and process metrics (go_*, process_*, promhttp_*).").BoolVar(&opts.disableExporterMetrics)
+	cmd.Flag("web.shutdown-timeout",
+		"On SIGTERM or SIGINT, how long the scrapes in flight may take to finish before the exporter exits.").Default("5s").DurationVar(&opts.shutdownTimeout)
 	opts.toolkit = webflag.AddFlags(cmd, defaultPort)
 	return cmd, opts
 }
@@ -124,6 +122,9 @@ func run(args []string) int {
 	if err == nil && collector.ReadsFiles(cfg) {
 		err = checkRoots(cfg)
 	}
+	if err == nil && command == c.serveCmd.FullCommand() {
+		err = c.serve.validate()
+	}
 	if err != nil {
 		logger.Error("bad flag", "err", err)
 		return exitUsage
@@ -131,6 +132,12 @@ func run(args []string) int {
 	if command == c.reportCmd.FullCommand() {
 		return runReport(cfg, logger, c.report, os.Stdout)
 	}
+	return runServe(cfg, logger, c.serve)
+}
+
+// runServe serves the metrics until SIGTERM or SIGINT.
+func runServe(cfg collector.Config, logger *slog.Logger, opts *serveOptions) int {
+	ignoreLostLogPipe()
 	exporter, err := collector.NewExporter(cfg, logger)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
@@ -138,17 +145,14 @@ func run(args []string) int {
 	}
 	logger.Info("starting netirq_exporter", "version", version.Info(), "build_context", version.BuildContext(),
 		"collectors", strings.Join(exporter.Collectors(), ","), "procfs", cfg.ProcPath, "sysfs", cfg.SysPath)
-	handler, err := newHandler(exporter, c.serve, logger)
+	handler, err := newHandler(exporter, opts, logger)
 	if err != nil {
 		logger.Error("landing page", "err", err)
 		return exitRuntime
 	}
-	server := &http.Server{Handler: handler}
-	if err := web.ListenAndServe(server, c.serve.toolkit, logger); err != nil {
-		logger.Error("server stopped", "err", err)
-		return exitRuntime
-	}
-	return exitOK
+	server := newServer(handler, defaultLimits)
+	listen := func() error { return web.ListenAndServe(server, opts.toolkit, logger) }
+	return serveUntilStopped(server, listen, opts.shutdownTimeout, logger)
 }
 
 // checkRoots refuses a --path.procfs or --path.sysfs that is not a
@@ -173,6 +177,7 @@ func checkRoots(cfg collector.Config) error {
 func newHandler(exporter *collector.Exporter, opts *serveOptions, logger *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle(opts.metricsPath, metricsHandler(exporter, opts, logger))
+	registerLive(mux, exporter, opts.metricsPath, logger)
 	if opts.metricsPath == "/" {
 		return mux, nil
 	}
@@ -180,7 +185,7 @@ func newHandler(exporter *collector.Exporter, opts *serveOptions, logger *slog.L
 		Name:        "netirq_exporter",
 		Description: "Network IRQ, softirq and softnet work per CPU, and the NIC queue topology",
 		Version:     version.Info(),
-		Links:       []web.LandingLinks{{Address: opts.metricsPath, Text: "Metrics"}},
+		Links:       []web.LandingLinks{{Address: opts.metricsPath, Text: "Metrics"}, {Address: livePath, Text: "Live view", Description: "the report, live: hot CPUs, queues, IRQs, heat map"}},
 		// The toolkit puts the route prefix in front of every address in
 		// Links ("/https://…"); ExtraHTML is written as it is.
 		ExtraHTML: `<div>Metric reference: <a href="` + metricReferenceURL + `">README.md, Metrics</a></div>`,
@@ -191,59 +196,4 @@ func newHandler(exporter *collector.Exporter, opts *serveOptions, logger *slog.L
 	}
 	mux.Handle("/", landing)
 	return mux, nil
-}
-
-// metricsHandler serves the exporter's metrics, and with selfMetrics the
-// Go runtime and process metrics of the exporter itself, through
-// Exporter.WriteText (textHandler), gzip'd when asked.
-func metricsHandler(exporter *collector.Exporter, opts *serveOptions, logger *slog.Logger) http.Handler {
-	maxRequests, selfMetrics := opts.maxRequests, !opts.disableExporterMetrics
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(versioncollector.NewCollector("netirq"))
-	if selfMetrics {
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	}
-	handler := textHandler(exporter, reg, maxRequests, opts.timeoutOffset, logger)
-	if selfMetrics {
-		handler = promhttp.InstrumentMetricHandler(reg, handler)
-	}
-	return fastGzip(handler)
-}
-
-// textHandler serves what promhttp.HandlerFor would with ContinueOnError
-// and MaxRequestsInFlight, always in the text format (0.0.4), which every
-// Prometheus accepts, through Exporter.WriteText: it writes the per-CPU
-// families directly, most of the series, at a fraction of a registry's
-// cost (BENCHMARKS.md).
-func textHandler(exporter *collector.Exporter, others prometheus.Gatherer, maxRequests int, timeoutOffset time.Duration, logger *slog.Logger) http.Handler {
-	var inFlight chan struct{}
-	if maxRequests > 0 {
-		inFlight = make(chan struct{}, maxRequests)
-	}
-	contentType := string(expfmt.NewFormat(expfmt.TypeTextPlain))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if inFlight != nil {
-			select {
-			case inFlight <- struct{}{}:
-				defer func() { <-inFlight }()
-			default:
-				http.Error(w, fmt.Sprintf("Limit of concurrent requests reached (%d), try again later.", maxRequests),
-					http.StatusServiceUnavailable)
-				return
-			}
-		}
-		ctx, cancel := scrapeContext(r, timeoutOffset)
-		defer cancel()
-		snap, err := exporter.SnapshotBy(ctx)
-		if err != nil {
-			// The deadline passed while this scrape waited for another's
-			// read: nothing is written yet.
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		w.Header().Set("Content-Type", contentType)
-		if err := exporter.WriteSnapshotText(w, snap, others); err != nil {
-			logger.Error("error gathering or writing metrics", "err", err)
-		}
-	})
 }

@@ -137,6 +137,7 @@ func xpSelfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x50
 // exporter-toolkit --web.config.file: no or wrong credentials get 401,
 // plain HTTP to the TLS port gets no metrics, an untrusted client fails the
 // handshake, and the right credentials over TLS get 200 with netirq_ metrics.
+// The live view (/live, /live.json) is behind the same TLS and basic auth.
 func TestSecurityTLSBasicAuth(t *testing.T) {
 	bin := xpBuild(t)
 	dir := t.TempDir()
@@ -223,6 +224,19 @@ func TestSecurityTLSBasicAuth(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), "certificate") {
 			t.Errorf("unexpected error: %v", err)
+		}
+	})
+	t.Run("live view: 401 without credentials, 200 with", func(t *testing.T) {
+		for _, path := range []string{livePath, liveJSONPath} {
+			req := xpGet("https://" + p.addr + path)
+			if code, body := status(req); code != http.StatusUnauthorized || strings.Contains(body, "CPU") {
+				t.Errorf("%s without credentials: status %d, want 401 without the report", path, code)
+			}
+			req = xpGet("https://" + p.addr + path)
+			req.SetBasicAuth(user, password)
+			if code, body := status(req); code != http.StatusOK || !strings.Contains(body, "interval") {
+				t.Errorf("%s with credentials: status %d: %.300s", path, code, body)
+			}
 		}
 	})
 	t.Run("right credentials over TLS: 200 with metrics", func(t *testing.T) {

@@ -131,26 +131,29 @@ func (s CPUSet) String() string {
 
 // ParseCPUList parses the kernel's list format: "0-3,8,10-11", "" or "\n"
 // for empty. Strided ranges ("0-7:2") are not printed by the kernel and are
-// rejected.
+// rejected. Errors say which element is wrong, not what it holds: the text
+// comes from a file that may not be the kernel's (kernel.Describe).
 func ParseCPUList(text string) (CPUSet, error) {
 	var s CPUSet
 	text = strings.TrimSpace(text)
 	if text == "" || text == "(null)" {
 		return s, nil
 	}
+	elem := 0
 	for part := range strings.SplitSeq(text, ",") {
+		elem++
 		lo, hi, isRange := strings.Cut(part, "-")
 		first, err := parseCPUNumber(lo)
 		if err != nil {
-			return CPUSet{}, fmt.Errorf("cpu list %q: %w", clip(text), err)
+			return CPUSet{}, fmt.Errorf("cpu list: element %d: %w", elem, err)
 		}
 		last := first
 		if isRange {
 			if last, err = parseCPUNumber(hi); err != nil {
-				return CPUSet{}, fmt.Errorf("cpu list %q: %w", clip(text), err)
+				return CPUSet{}, fmt.Errorf("cpu list: element %d: %w", elem, err)
 			}
 			if last < first {
-				return CPUSet{}, fmt.Errorf("cpu list %q: range %q runs backwards", clip(text), clip(part))
+				return CPUSet{}, fmt.Errorf("cpu list: element %d: range %d-%d runs backwards", elem, first, last)
 			}
 		}
 		for c := first; c <= last; c++ {
@@ -163,7 +166,7 @@ func ParseCPUList(text string) (CPUSet, error) {
 func parseCPUNumber(text string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(text))
 	if err != nil {
-		return 0, fmt.Errorf("bad cpu number %q", clip(text))
+		return 0, fmt.Errorf("not a cpu number (%d bytes)", len(text))
 	}
 	if n < 0 || n >= MaxCPUs {
 		return 0, fmt.Errorf("cpu number %d out of range [0,%d)", n, MaxCPUs)
@@ -173,6 +176,7 @@ func parseCPUNumber(text string) (int, error) {
 
 // ParseCPUMask parses the kernel's hex mask format: "3", "00000003",
 // "ff,ffffffff" (32-bit groups, most significant first, as on large hosts).
+// Errors say which group is wrong, not what it holds (see ParseCPUList).
 func ParseCPUMask(text string) (CPUSet, error) {
 	var s CPUSet
 	text = strings.TrimSpace(text)
@@ -181,22 +185,19 @@ func ParseCPUMask(text string) (CPUSet, error) {
 	}
 	groups := strings.Split(text, ",")
 	if len(groups)*32 > MaxCPUs+32 {
-		return CPUSet{}, fmt.Errorf("cpu mask %q: wider than %d cpus", clip(text), MaxCPUs)
+		return CPUSet{}, fmt.Errorf("cpu mask: %d groups, wider than %d cpus", len(groups), MaxCPUs)
 	}
 	bit := 0
 	for i := len(groups) - 1; i >= 0; i-- {
 		g := groups[i]
-		if g == "" || len(g) > 8 {
-			return CPUSet{}, fmt.Errorf("cpu mask %q: bad group %q", clip(text), clip(g))
-		}
 		v, err := strconv.ParseUint(g, 16, 32)
-		if err != nil {
-			return CPUSet{}, fmt.Errorf("cpu mask %q: bad group %q", clip(text), clip(g))
+		if g == "" || len(g) > 8 || err != nil {
+			return CPUSet{}, fmt.Errorf("cpu mask: group %d of %d is not 1 to 8 hex digits", i+1, len(groups))
 		}
 		for b := 0; b < 32; b++ {
 			if v&(1<<uint(b)) != 0 {
 				if bit+b >= MaxCPUs { // the 257th group a leading zero group may take
-					return CPUSet{}, fmt.Errorf("cpu mask %q: cpu %d out of range [0,%d)", clip(text), bit+b, MaxCPUs)
+					return CPUSet{}, fmt.Errorf("cpu mask: cpu %d out of range [0,%d)", bit+b, MaxCPUs)
 				}
 				s.Add(bit + b)
 			}
@@ -204,13 +205,4 @@ func ParseCPUMask(text string) (CPUSet, error) {
 		bit += 32
 	}
 	return s, nil
-}
-
-// clip shortens text for error messages so that garbage input cannot
-// flood the log.
-func clip(text string) string {
-	if len(text) > 64 {
-		return text[:64] + "…"
-	}
-	return text
 }

@@ -52,6 +52,29 @@ func TestCPUSetParseCPUMaskGarbage(t *testing.T) {
 	}
 }
 
+// TestParseErrorsQuoteNothing: an error says which element or group is
+// wrong, never what the text holds (a mask file may be a symlink to a
+// secret in a tree that is not the kernel's).
+func TestParseErrorsQuoteNothing(t *testing.T) {
+	const secret = "hunter2secret"
+	for _, in := range []string{secret, "0-3," + secret, secret + "-4", "3-" + secret, "ff," + secret, secret + ",ff"} {
+		if _, err := ParseCPUList(in); err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("ParseCPUList(%q): error %v", in, err)
+		}
+		if _, err := ParseCPUMask(in); err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("ParseCPUMask(%q): error %v", in, err)
+		}
+	}
+	_, err := ParseCPUList("0-3," + secret)
+	if err == nil || err.Error() != "cpu list: element 2: not a cpu number (13 bytes)" {
+		t.Errorf("ParseCPUList: error %v, want it to name element 2", err)
+	}
+	_, err = ParseCPUMask(secret + ",ff")
+	if err == nil || err.Error() != "cpu mask: group 1 of 2 is not 1 to 8 hex digits" {
+		t.Errorf("ParseCPUMask: error %v, want it to name group 1 of 2", err)
+	}
+}
+
 func TestCPUSetParseCPUMask1024(t *testing.T) {
 	// A host with NR_CPUS=1024 online prints 32 groups of 8 digits.
 	groups := make([]string, 32)

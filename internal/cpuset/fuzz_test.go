@@ -56,7 +56,7 @@ func FuzzParseCPUMask(f *testing.F) {
 }
 
 // fuzzMaxErr bounds the text of any parse error: garbage must not turn into
-// a flood of log text (the parsers clip what they quote).
+// a flood of log text (the parsers quote none of it).
 const fuzzMaxErr = 16 << 10
 
 func checkErrLen(t *testing.T, err error) {
@@ -114,4 +114,12 @@ func checkCPUSet(t *testing.T, s CPUSet) {
 	if !back.Equal(s) {
 		t.Fatalf("mask round trip: %q became %q", clip(str), clip(back.String()))
 	}
+}
+
+// clip shortens text for test failure messages.
+func clip(text string) string {
+	if len(text) > 64 {
+		return text[:64] + "…"
+	}
+	return text
 }

@@ -298,3 +298,19 @@ func pinnedQueueCPUs(dev string, on cpuset.CPUSet, irqs []nicIRQ) (union cpuset.
 	}
 	return union, seen && union.Count() < on.Count()
 }
+
+// checkInterruptsMasked: /proc/interrupts was read but lists no interrupt
+// (snapshot.Snapshot.InterruptsMasked): every check that needs IRQs is
+// unknown, which this finding explains, and so are the alerts built on
+// IRQ rates. One finding, about no device.
+func checkInterruptsMasked(snap *snapshot.Snapshot) []Finding {
+	if !snap.InterruptsMasked() {
+		return nil
+	}
+	return []Finding{{
+		Message: "/proc/interrupts lists no interrupt: it is empty or holds only its CPU header, as container runtimes make it in unprivileged containers (moby, containerd, Kubernetes 1.31+). " +
+			"The checks that need IRQs did not run (netirq_check_evaluated 0) and the alerts on IRQ rates cannot fire.",
+		Fix: "run the exporter on the host, or give its container the host's /proc read-only and read that: " +
+			"docker run -v /proc:/host/proc:ro … --path.procfs=/host/proc (Kubernetes: a hostPath volume, as deploy/kubernetes/daemonset.yaml)",
+	}}
+}

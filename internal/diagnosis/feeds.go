@@ -70,15 +70,21 @@ func Feeds(snap *snapshot.Snapshot) []Feed {
 	return slices.Compact(out)
 }
 
-// irqFeeds: every data queue IRQ to each CPU it fires on.
+// irqFeeds: every data queue an IRQ serves to each CPU the IRQ fires on
+// (an IRQ may serve several: irqclass.IRQClass.Also).
 func irqFeeds(snap *snapshot.Snapshot) []Feed {
 	var out []Feed
 	for _, q := range nicIRQs(snap) {
-		if !q.isQueue() || !q.HasAff {
+		if !q.HasAff {
 			continue
 		}
-		for _, cpu := range firesOn(q.Aff).List() {
-			out = append(out, Feed{CPU: cpu, Device: q.Class.Device, Queue: q.Class.Queue, Kind: q.Class.Kind, Via: FeedIRQ, IRQ: q.IRQ})
+		for _, s := range q.Class.Serves() {
+			if !s.IsQueue() {
+				continue
+			}
+			for _, cpu := range firesOn(q.Aff).List() {
+				out = append(out, Feed{CPU: cpu, Device: s.Device, Queue: s.Queue, Kind: s.Kind, Via: FeedIRQ, IRQ: q.IRQ})
+			}
 		}
 	}
 	return out

@@ -202,7 +202,7 @@ func TestHostgenLayout(t *testing.T) {
 	if got := files["sys/devices/pci0000:00/0000:00:05.0/virtio0/net/eth2/device"]; got != "-> ../../../virtio0" {
 		t.Errorf("eth2/device %s", got)
 	}
-	devs, err := sysfs.ReadNetDevices(filepath.Join(dir, "sys"))
+	devs, err := sysfs.ReadNetDevices(filepath.Join(dir, "sys"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

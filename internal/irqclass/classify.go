@@ -20,7 +20,8 @@ import (
 //  1. The IRQ's action names, matched against irqcRules below: one ordered
 //     table of the naming schemes of real drivers. A line with several
 //     actions (a shared INTx line, "ehci_hcd:usb1, eth0") is the NIC's when
-//     one of its actions is; the first such action wins.
+//     one of its actions is; the first such action gives its class, the
+//     other NICs' go to IRQClass.Also.
 //  2. sysfs, through devs (may be nil): an IRQ in a device's msi_irqs, or
 //     equal to its legacy irq, belongs to that device; a virtio netdev's IRQs
 //     are named after its virtio device; PCI-address names map to the device
@@ -65,22 +66,36 @@ func ClassifyIRQs(t *procfs.InterruptTable, devs []sysfs.NetDevice) map[int]IRQC
 	start[len(t.IRQs)] = len(all)
 	// Pass 2: resolve each IRQ.
 	for i, line := range t.IRQs {
-		cl, ok := IRQClass{}, false
-		for _, m := range all[start[i]:start[i+1]] {
-			if cl, ok = c.resolve(line.IRQ, m); ok {
-				break
-			}
-		}
-		if !ok {
-			cl, ok = c.bySysfs(line.IRQ)
-		}
-		if !ok {
-			cl = IRQClass{Queue: -1, Kind: kernel.KindNone}
-		}
+		cl := c.classify(line.IRQ, all[start[i]:start[i+1]])
 		cl.IRQ = line.IRQ
 		out[line.IRQ] = cl
 	}
 	return out
+}
+
+// classify resolves one IRQ from the matches of its actions: the first
+// that makes it a NIC's is its class; what the others serve (more NICs on
+// a shared INTx line) goes to Also. Without a match, sysfs decides.
+func (c *irqClassifier) classify(irq int, ms []irqcMatch) IRQClass {
+	var cl IRQClass
+	found := false
+	for _, m := range ms {
+		mc, ok := c.resolve(irq, m)
+		switch {
+		case !ok:
+		case !found:
+			cl, found = mc, true
+		default:
+			cl.addAlso(mc.Serves())
+		}
+	}
+	if found {
+		return cl
+	}
+	if cl, ok := c.bySysfs(irq); ok {
+		return cl
+	}
+	return IRQClass{Queue: -1, Kind: kernel.KindNone}
 }
 
 // irqcHandle says what the device handle captured by a rule is.
@@ -102,6 +117,7 @@ const (
 	irqcGVE                       // gve notification block: first half tx queues, second half rx queues
 	irqcVirtioNet                 // virtio vector: a NIC's only if that virtio device is a net device
 	irqcPCIOne                    // "<driver>@pci:<bdf>" of a known single-vector wired NIC driver
+	irqcTx0Rx                     // qlcnic "<dev>-tx-0-rx-N": rx queue N, and tx queue 0 in Also
 )
 
 // irqcRule is one naming scheme. Cheap checks (one of prefixes, one of
@@ -202,6 +218,10 @@ var irqcRules = []irqcRule{
 	// tx+rx on one vector: "eth0-txrx-1").
 	irqcR(irqcRule{driver: "txrx", contains: []string{"-TxRx-", "-txrx-"}, digitEnd: true, handle: irqcNetdev, kind: kernel.KindCombined, ifName: true},
 		`^(?P<dev>[^\s:]+)-(?:TxRx|txrx)-(?P<q>\d+)$`),
+	// QLogic qlcnic (82xx, one tx ring): the last rx ring's vector also
+	// serves tx ring 0: "eth0-rx-0".."eth0-rx-2" (next rule), "eth0-tx-0-rx-3".
+	irqcR(irqcRule{driver: "qlcnic", contains: []string{"-tx-0-rx-"}, digitEnd: true, handle: irqcNetdev, kind: kernel.KindRx, mode: irqcTx0Rx, ifName: true},
+		`^(?P<dev>[^\s:]+)-tx-0-rx-(?P<q>\d+)$`),
 	// Separate rx and tx vectors: igb/ixgbe "eth0-rx-0".."eth0-tx-3", e1000e
 	// MSI-X "eth2-rx-0"+"eth2-tx-0", tg3 "eth0-tx-0"+"eth0-rx-1..4" (rx 1-based).
 	irqcR(irqcRule{driver: "rx/tx", contains: []string{"-rx-", "-tx-"}, digitEnd: true, handle: irqcNetdev, mode: irqcSplit, ifName: true},
@@ -464,11 +484,19 @@ func (c *irqClassifier) resolve(irq int, m irqcMatch) (IRQClass, bool) {
 			return IRQClass{}, false
 		}
 		cl.Kind, cl.Queue = kernel.KindCombined, 0
+	case irqcTx0Rx:
+		if m.q == 0 {
+			cl.Kind = kernel.KindCombined // one ring: rx 0 and tx 0, as a single-vector NIC
+		}
 	}
 	if cl.Kind == kernel.KindOther || cl.Kind == kernel.KindCombined && r.mode == irqcVirtioNet {
 		cl.Queue = -1
 	}
 	cl.Device = c.device(irq, r.handle, m.handle)
+	if r.mode == irqcTx0Rx && m.q > 0 {
+		// See IRQClass.Also: rx queue N is the class, tx queue 0 rides along.
+		cl.Also = []QueueRef{{Device: cl.Device, Queue: 0, Kind: kernel.KindTx}}
+	}
 	return cl, true
 }
 
@@ -528,29 +556,3 @@ func (c *irqClassifier) bySysfs(irq int) (IRQClass, bool) {
 
 // intrIsDigit is an ASCII digit (the same test as the interrupts parser's).
 func intrIsDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-// IRQClass is the classification of one IRQ.
-type IRQClass struct {
-	IRQ int
-	// Device is the net device name when known ("eth0"); otherwise the best
-	// stable handle the IRQ name gives ("0000:01:00.0", "virtio0"). Empty
-	// for IRQs that are not a NIC's.
-	Device string
-	Queue  int // queue index; -1 when the IRQ serves no single queue
-	Kind   kernel.IRQKind
-	// Driver names the naming rule that matched ("mlx5", "i40e", "virtio_net",
-	// "msi_irqs" ...), for debugging classification.
-	Driver string
-}
-
-// IsNIC reports whether the IRQ belongs to a network device.
-func (c IRQClass) IsNIC() bool { return c.Kind != kernel.KindNone }
-
-// QueueLabel is the queue index as a label value: "" when the IRQ serves
-// no single queue. The metrics and the findings both use it.
-func (c IRQClass) QueueLabel() string {
-	if c.Queue < 0 {
-		return ""
-	}
-	return strconv.Itoa(c.Queue)
-}

@@ -1,6 +1,7 @@
 package irqclass
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/netirq/netirq_exporter/internal/kernel"
@@ -51,7 +52,7 @@ func TestClassifyNetBSD(t *testing.T) {
 	}
 	got := ClassifyNetBSD(lines, nics)
 	for i, c := range cases {
-		if got[i] != c.want {
+		if !reflect.DeepEqual(got[i], c.want) {
 			t.Errorf("%q: got %+v, want %+v", c.devices, got[i], c.want)
 		}
 	}

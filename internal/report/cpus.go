@@ -39,7 +39,8 @@ func hundred(v *float64) *float64 {
 }
 
 // reportedCPUs is every CPU that cur's topology, stat, softirqs or
-// softnet_stat names.
+// softnet_stat names; when none does (a saved /proc/interrupts alone, no
+// /sys), the CPU columns of /proc/interrupts' header.
 func reportedCPUs(cur *snapshot.Snapshot) cpuset.CPUSet {
 	var all cpuset.CPUSet
 	if cur.Topology != nil {
@@ -55,6 +56,13 @@ func reportedCPUs(cur *snapshot.Snapshot) cpuset.CPUSet {
 	}
 	for _, row := range cur.Softnet {
 		all.Add(row.CPU)
+	}
+	if all.IsEmpty() && cur.Interrupts != nil {
+		// Only a fallback: the header lists the online CPUs when the
+		// file was read, the sources above the ones the report covers.
+		for _, c := range cur.Interrupts.CPUs {
+			all.Add(c)
+		}
 	}
 	return all
 }

@@ -123,7 +123,12 @@ func (r Report) writeDiagnosis(w io.Writer) {
 		fmt.Fprintf(w, "  CPU %d is starved by network work (%s; %s): busy %s%%, network work %s%% (softirq %s%%, irq %s%%, NAPI threads %s%%); %s packets/s processed (%s%% of the host's), %s dropped/s, %s squeezed/s\n",
 			h.CPU, h.Why, kind, pct(h.Busy), pct(h.NetWork), pct(h.SoftIRQ), pct(h.IRQ), pct(h.NAPIThread),
 			fmtRate(h.Processed), pct(h.ProcessedShare), fmtRate(h.Dropped), fmtRate(h.Squeezed))
-		if len(h.FedBy) == 0 {
+		r.writeWait(w, h.CPU)
+		irqs := r.irqsUnknown()
+		switch {
+		case len(h.FedBy) == 0 && irqs != "":
+			fmt.Fprintf(w, "    fed by: unknown: %s\n", irqs)
+		case len(h.FedBy) == 0:
 			fmt.Fprintln(w, "    fed by: no device with traffic is steered to it")
 		}
 		for _, f := range h.FedBy {
@@ -132,7 +137,10 @@ func (r Report) writeDiagnosis(w io.Writer) {
 		for _, fix := range h.Fix {
 			fmt.Fprintf(w, "    fix: %s\n", fix)
 		}
-		if len(h.Fix) == 0 {
+		switch {
+		case len(h.Fix) == 0 && irqs != "":
+			fmt.Fprintln(w, "    fix: unknown while the IRQs are")
+		case len(h.Fix) == 0:
 			fmt.Fprintln(w, "    fix: none by configuration: the work already reaches every CPU it may; less traffic, cheaper packets (GRO, offloads) or more CPUs (RUNBOOK.md, NetIRQNetworkCapacity)")
 		}
 	}
@@ -183,20 +191,26 @@ func (r Report) writeThreads(w io.Writer) {
 }
 
 // unreadParts names the files the report rests on that the snapshot could
-// not read at all, or only up to their size cap.
+// not read at all (nothing, or nothing but an error) or only up to their
+// size cap, and a masked /proc/interrupts, which hides every IRQ just as
+// well.
 func unreadParts(cur *snapshot.Snapshot) []string {
 	out := []string{}
 	for _, p := range []struct {
+		part snapshot.Part
 		read bool
 		name string
 		err  error
 	}{
-		{cur.Interrupts != nil, "/proc/interrupts", cur.InterruptsErr},
-		{cur.NetDevices != nil, "/sys/class/net", cur.NetDevicesErr},
-		{cur.CPUTime != nil, "/proc/stat", cur.CPUTimeErr},
-		{cur.Softnet != nil, "/proc/net/softnet_stat", cur.SoftnetErr},
+		{snapshot.PartInterrupts, cur.Interrupts != nil, "/proc/interrupts", cur.InterruptsErr},
+		{snapshot.PartNetDevices, cur.NetDevices != nil, "/sys/class/net", cur.NetDevicesErr},
+		{snapshot.PartCPUTime, cur.CPUTime != nil, "/proc/stat", cur.CPUTimeErr},
+		{snapshot.PartSoftnet, cur.Softnet != nil, "/proc/net/softnet_stat", cur.SoftnetErr},
 	} {
-		if !p.read || errors.Is(p.err, kernel.ErrTooLarge) {
+		switch {
+		case p.part == snapshot.PartInterrupts && cur.InterruptsMasked():
+			out = append(out, snapshot.InterruptsMaskedReason)
+		case !p.read || cur.Unknown(p.part) != "" || errors.Is(p.err, kernel.ErrTooLarge):
 			out = append(out, p.name+": "+errText(p.err))
 		}
 	}

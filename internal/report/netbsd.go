@@ -43,7 +43,8 @@ func buildNetBSDReport(prev, cur *snapshot.Snapshot) Report {
 	r := Report{OS: osNetBSD, Time: cur.Time, IntervalSeconds: cur.Time.Sub(prev.Time).Seconds(),
 		Diagnosis: []diagnosis.HotCPU{}, DiagnosisUnknown: "NetBSD: no softnet_stat and no per-CPU time are read; see the interrupt distribution",
 		Devices: []ReportDevice{}, OmittedDevices: []string{}, CPUs: []ReportCPU{}, Threads: []ReportThread{},
-		Interrupts: []ReportInterrupt{}, Findings: diagnosis.NetBSDQueueStacks(cur), Warnings: []string{}, Unread: []string{}}
+		Interrupts: []ReportInterrupt{}, Findings: diagnosis.NetBSDQueueStacks(cur), UnknownChecks: []UnknownCheck{},
+		Warnings: []string{}, Unread: []string{}}
 	if r.Findings == nil {
 		r.Findings = []diagnosis.Finding{}
 	}

@@ -48,6 +48,14 @@ type Report struct {
 	// Findings, those about devices that received packets over the
 	// interval first, then those about no device, then idle devices'.
 	Findings []diagnosis.Finding `json:"findings"`
+	// UnknownChecks are the checks that could not run (a file they need
+	// could not be read, or /proc/interrupts is masked): what they would
+	// find is unknown, not none.
+	UnknownChecks []UnknownCheck `json:"unknown_checks"`
+	// NetRxWait is each diagnosed CPU's NET_RX wait (bpfwait.go), with
+	// --collector.bpf only; NetRxWaitUnknown says why it is missing then.
+	NetRxWait        []ReportWait `json:"net_rx_wait,omitempty"`
+	NetRxWaitUnknown string       `json:"net_rx_wait_unknown,omitempty"`
 	// Warnings name the files that could not be read fully.
 	Warnings []string `json:"warnings"`
 	// Unread names the files the report needs that could not be read at
@@ -56,6 +64,12 @@ type Report struct {
 	Unread []string `json:"unread"`
 	// Interrupts are NetBSD's NIC interrupts (OS "netbsd").
 	Interrupts []ReportInterrupt `json:"interrupts,omitempty"`
+}
+
+// UnknownCheck is a check that did not run, and why.
+type UnknownCheck struct {
+	Check  string `json:"check"`
+	Reason string `json:"reason"`
 }
 
 // ReportDevice is one net device and its queue table.
@@ -134,10 +148,8 @@ func BuildReport(prev, cur *snapshot.Snapshot) Report {
 	cur = withRxRates(prev, cur)
 	r := Report{Time: cur.Time, IntervalSeconds: cur.Time.Sub(prev.Time).Seconds(),
 		Devices: []ReportDevice{}, OmittedDevices: []string{}, CPUs: []ReportCPU{}, Threads: []ReportThread{},
-		Findings: diagnosis.Evaluate(cur), Warnings: snapshotWarnings(cur)}
-	if r.Findings == nil {
-		r.Findings = []diagnosis.Finding{}
-	}
+		Warnings: snapshotWarnings(cur)}
+	r.Findings, r.UnknownChecks = checkResults(cur)
 	rankFindings(cur, r.Findings)
 	r.Diagnosis = diagnosis.Diagnose(prev, cur, r.Findings)
 	if r.Diagnosis == nil {
@@ -162,13 +174,16 @@ func BuildReport(prev, cur *snapshot.Snapshot) Report {
 		r.Devices = append(r.Devices, ReportDevice{Name: h, NUMANode: -1, Threaded: -1, Queues: sortQueues(rows[h])})
 	}
 	r.CPUs = cpuRows(prev, cur, dt)
+	r.NetRxWait, r.NetRxWaitUnknown = netRxWaits(prev, cur, hotCPUs(r.Diagnosis))
 	r.Threads = threadRows(prev, cur, dt)
 	r.Unread = unreadParts(cur)
 	return r
 }
 
 // irqRows returns the NIC IRQ rows per device, in /proc/interrupts order,
-// and the IRQ devices that are no net device ("0000:01:00.0").
+// and the IRQ devices that are no net device ("0000:01:00.0"). An IRQ that
+// serves several queues (irqclass.IRQClass.Also) has a row for each, in
+// its devices' tables.
 func irqRows(prev, cur *snapshot.Snapshot, dt float64) (rows map[string][]ReportQueue, handles []string) {
 	rows = map[string][]ReportQueue{}
 	if cur.Interrupts == nil {
@@ -180,26 +195,30 @@ func irqRows(prev, cur *snapshot.Snapshot, dt float64) (rows map[string][]Report
 		known[d.Name] = true
 	}
 	for _, line := range cur.Interrupts.IRQs {
-		class := cur.IRQClasses[line.IRQ]
-		if !class.IsNIC() {
-			continue
+		serves := cur.IRQClasses[line.IRQ].Serves()
+		if len(serves) == 0 {
+			continue // not a NIC's
 		}
-		row := ReportQueue{Queue: class.Queue, Kind: string(class.Kind), IRQ: line.IRQ}
-		if class.Kind == kernel.KindOther {
-			row.Queue = -1
-		}
+		base := ReportQueue{IRQ: line.IRQ}
 		if aff, ok := cur.Affinity[line.IRQ]; ok {
-			row.SMPAffinity = aff.SMPAffinity.String()
-			row.EffectiveCPUs = aff.Effective.String()
-			row.Nodes = cur.Topology.Nodes(aff.Effective).String()
+			base.SMPAffinity = aff.SMPAffinity.String()
+			base.EffectiveCPUs = aff.Effective.String()
+			base.Nodes = cur.Topology.Nodes(aff.Effective).String()
 		}
 		if p, ok := prevIRQ[line.IRQ]; ok {
-			row.InterruptsPerSecond = rate(p, curIRQ[line.IRQ], dt, false)
+			base.InterruptsPerSecond = rate(p, curIRQ[line.IRQ], dt, false)
 		}
-		if _, seen := rows[class.Device]; !seen && !known[class.Device] {
-			handles = append(handles, class.Device)
+		for _, s := range serves {
+			row := base
+			row.Queue, row.Kind = s.Queue, string(s.Kind)
+			if s.Kind == kernel.KindOther {
+				row.Queue = -1
+			}
+			if _, seen := rows[s.Device]; !seen && !known[s.Device] {
+				handles = append(handles, s.Device)
+			}
+			rows[s.Device] = append(rows[s.Device], row)
 		}
-		rows[class.Device] = append(rows[class.Device], row)
 	}
 	return rows, handles
 }
@@ -361,7 +380,7 @@ func snapshotWarnings(s *snapshot.Snapshot) []string {
 		{"cpu_topology", s.TopologyErr}, {"net_devices", s.NetDevicesErr}, {"interrupts", s.InterruptsErr},
 		{"irq_affinity", s.AffinityErr}, {"softirqs", s.SoftirqsErr}, {"softnet", s.SoftnetErr},
 		{"stat", s.CPUTimeErr}, {"ethtool", s.EthtoolErr}, {"queue_stats", s.QueueStatsErr},
-		{"threads", s.ThreadsErr}, {"tunables", s.TunablesErr},
+		{"threads", s.ThreadsErr}, {"tunables", s.TunablesErr}, {"bpf", s.BPFErr},
 	} {
 		if e.err != nil {
 			out = append(out, e.part+": "+strings.ReplaceAll(e.err.Error(), "\n", "; "))

@@ -79,9 +79,12 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	tw.Flush()
 
-	if len(r.Findings) == 0 {
+	switch {
+	case len(r.Findings) == 0 && len(r.UnknownChecks) > 0:
+		fmt.Fprintln(ew, "\nFindings: none among the checks that ran")
+	case len(r.Findings) == 0:
 		fmt.Fprintln(ew, "\nFindings: none")
-	} else {
+	default:
 		fmt.Fprintf(ew, "\nFindings (%d; the exporter changes nothing, the fix is for you to run):\n", len(r.Findings))
 		idle := r.idleDevices()
 		for _, f := range r.Findings {
@@ -94,9 +97,13 @@ func (r Report) WriteText(w io.Writer) error {
 			if idle[f.Device] {
 				where = append(where, "(idle over the interval)")
 			}
-			fmt.Fprintf(ew, "\n  [%s] %s: %s\n    %s\n    fix: %s\n", f.Severity, f.Check, strings.Join(where, " "), f.Message, f.Fix)
+			if len(where) > 0 { // a finding about the host as a whole has none
+				where[0] = ": " + where[0]
+			}
+			fmt.Fprintf(ew, "\n  [%s] %s%s\n    %s\n    fix: %s\n", f.Severity, f.Check, strings.Join(where, " "), f.Message, f.Fix)
 		}
 	}
+	r.writeUnknownChecks(ew)
 	for _, warning := range r.Warnings {
 		fmt.Fprintf(ew, "\nwarning: %s\n", warning)
 	}

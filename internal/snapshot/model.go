@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/netirq/netirq_exporter/internal/irqclass"
+	"github.com/netirq/netirq_exporter/internal/kernel/bpfprobes"
 	"github.com/netirq/netirq_exporter/internal/kernel/netbsd"
 	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
@@ -66,6 +67,7 @@ type Snapshot struct {
 	// query (virtio has no RSS get) is left out quietly, not an error.
 	Channels      map[string]nic.Channels // ethtool -l, by device
 	RSS           map[string]nic.RSSTable // ethtool -x, by device
+	Rings         map[string]nic.Rings    // ethtool -g, by device
 	EthtoolErr    error
 	QueueStats    []nic.QueueStats // per-queue packets and bytes
 	QueueNAPIs    []nic.QueueNAPI  // queue → NAPI instance (netdev netlink)
@@ -75,6 +77,19 @@ type Snapshot struct {
 	ThreadsErr    error
 	Tunables      *procfs.Tunables // /proc/sys/net/core and irqbalance
 	TunablesErr   error
+	PagePools     []nic.PagePool // netdev netlink page pools, by device and ID
+	PagePoolsErr  error
+
+	// RxQueueLoss is each RX queue's loss counters per second since the
+	// Source's previous snapshot (netdev qstats: hardware drops, overruns,
+	// allocation failures); nil when unknown (the first snapshot). Derived,
+	// not read (queuerates.go).
+	RxQueueLoss []QueueLossRate
+
+	// BPF is what the opt-in eBPF probes counted (Options.BPF); BPFErr
+	// says they are still attaching or why they could not be.
+	BPF    *bpfprobes.Stats
+	BPFErr error
 }
 
 // PartDuration is the read time of one snapshot part.
@@ -97,10 +112,12 @@ const (
 	PartSoftirqs                    // /proc/softirqs
 	PartSoftnet                     // /proc/net/softnet_stat
 	PartCPUTime                     // /proc/stat
-	PartEthtool                     // ethtool netlink: channels and RSS per device
+	PartEthtool                     // ethtool netlink: channels, RSS and rings per device
 	PartQueueStats                  // netdev netlink: per-queue stats, queue → NAPI → IRQ (ethtool -S fallback)
 	PartThreads                     // napi/* and ksoftirqd/N kernel threads from /proc/<pid>
 	PartTunables                    // /proc/sys/net/core tunables, irqbalance
+	PartPagePools                   // netdev netlink: page pools and their counters
+	PartBPF                         // the opt-in eBPF probes' maps (read only with Options.BPF)
 	PartIntrList                    // NetBSD: kern.intr.list (+ classification)
 	PartEvcnt                       // NetBSD: kern.evcnt
 	partLast       = PartEvcnt

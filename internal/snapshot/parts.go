@@ -52,7 +52,7 @@ var partTable = []partSpec{
 		},
 		err: func(s *Snapshot) *error { return &s.NetDevicesErr },
 		read: func(s *Source, snap *Snapshot, _ func(Part)) {
-			snap.NetDevices, snap.NetDevicesErr = sysfs.ReadNetDevices(s.sysPath)
+			snap.NetDevices, snap.NetDevicesErr = sysfs.ReadNetDevices(s.sysPath, s.deviceExclude)
 			if n, err := procfs.ReadRPSSockFlowEntries(s.procPath); err == nil {
 				snap.RPSSockFlowEntries = n
 			} else if !errors.Is(err, os.ErrNotExist) {
@@ -106,11 +106,14 @@ var partTable = []partSpec{
 			snap.CPUTime, snap.CPUTimeErr = procfs.ReadCPUTime(s.procPath)
 		}},
 	{part: PartEthtool, name: "ethtool", uses: []Part{PartNetDevices},
-		keep: func(d, s *Snapshot) { d.Channels, d.RSS, d.EthtoolErr = s.Channels, s.RSS, s.EthtoolErr },
-		err:  func(s *Snapshot) *error { return &s.EthtoolErr },
+		keep: func(d, s *Snapshot) {
+			d.Channels, d.RSS, d.Rings, d.EthtoolErr = s.Channels, s.RSS, s.Rings, s.EthtoolErr
+		},
+		err: func(s *Snapshot) *error { return &s.EthtoolErr },
 		read: func(s *Source, snap *Snapshot, wait func(Part)) {
 			wait(PartNetDevices)
-			snap.Channels, snap.RSS, snap.EthtoolErr = s.nic.Ethtool(s.sysPath, snap.NetDevices)
+			r := s.nic.Ethtool(s.sysPath, snap.NetDevices)
+			snap.Channels, snap.RSS, snap.Rings, snap.EthtoolErr = r.Channels, r.RSS, r.Rings, r.Err
 		}},
 	{part: PartQueueStats, name: "queue_stats", uses: []Part{PartNetDevices},
 		keep: func(d, s *Snapshot) {
@@ -142,11 +145,23 @@ var partTable = []partSpec{
 		keep: func(d, s *Snapshot) { d.Tunables, d.TunablesErr = s.Tunables, s.TunablesErr },
 		err:  func(s *Snapshot) *error { return &s.TunablesErr },
 		read: func(s *Source, snap *Snapshot, _ func(Part)) {
-			t, err := procfs.ReadTunables(s.procPath, s.sysPath)
+			t, err := procfs.ReadTunables(s.procPath, s.sysPath, s.deviceExclude)
 			running, ibErr := s.irqbalance.Running(time.Now())
 			t.IRQBalanceRunning = running
 			snap.Tunables, snap.TunablesErr = t, errors.Join(err, ibErr)
 		}},
+	{part: PartPagePools, name: "page_pools", uses: []Part{PartNetDevices},
+		keep: func(d, s *Snapshot) { d.PagePools, d.PagePoolsErr = s.PagePools, s.PagePoolsErr },
+		err:  func(s *Snapshot) *error { return &s.PagePoolsErr },
+		read: func(s *Source, snap *Snapshot, wait func(Part)) {
+			wait(PartNetDevices)
+			r := s.nic.PagePools(s.sysPath, snap.NetDevices)
+			snap.PagePools, snap.PagePoolsErr = r.Pools, r.Err
+		}},
+	{part: PartBPF, name: "bpf",
+		keep: func(d, s *Snapshot) { d.BPF, d.BPFErr = s.BPF, s.BPFErr },
+		err:  func(s *Snapshot) *error { return &s.BPFErr },
+		read: func(s *Source, snap *Snapshot, _ func(Part)) { snap.BPF, snap.BPFErr = s.bpf.Read() }},
 	bsdIntrListPart, bsdEvcntPart,
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -36,12 +37,18 @@ type Source struct {
 	irqbalance        *procfs.IRQBalanceProbe // where irqbalance was last seen
 	nic               *nic.Reader             // the netlink/ioctl readers and their caches
 	timeout           time.Duration
+	// deviceExclude: the net devices not read (Options.DeviceExclude).
+	deviceExclude *regexp.Regexp
+	bpf           BPFReader // the opt-in eBPF probes; nil: PartBPF is not read
 
 	mu       sync.Mutex
 	inflight *snapshotCall
 	reads    atomic.Uint64
-	rx       rxRates    // the previous snapshot's device counters (rates.go)
-	stuck    stuckParts // the parts whose abandoned read has not returned
+	rx       rxRates     // the previous snapshot's device counters (rates.go)
+	rxLoss   rxQueueLoss // the previous snapshot's RX queue loss counters (queuerates.go)
+	stuck    stuckParts  // the parts whose abandoned read has not returned
+	// observers see every snapshot read (Observe), under mu.
+	observers []func(*Snapshot)
 }
 
 type snapshotCall struct {
@@ -66,6 +73,13 @@ type Options struct {
 	// Timeout bounds a read whose context has no deadline (Snapshot, the
 	// report); 0: DefaultTimeout.
 	Timeout time.Duration
+	// DeviceExclude names net devices that are not read at all: not their
+	// sysfs files, not their tunables, and (absent from the snapshot's
+	// NetDevices) not over netlink or ethtool; nil: none.
+	DeviceExclude *regexp.Regexp
+	// BPF reads the opt-in eBPF probes for PartBPF (bpf.go); the Source
+	// closes it. nil: PartBPF is not read.
+	BPF BPFReader
 }
 
 // NewSource returns a Source that reads opts.Parts below opts.ProcPath and
@@ -77,9 +91,13 @@ func NewSource(opts Options) *Source {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	return &Source{procPath: opts.ProcPath, sysPath: opts.SysPath, parts: withNeeds(opts.Parts),
-		selector: opts.Selector, irqbalance: procfs.NewIRQBalanceProbe(opts.ProcPath),
-		nic: nic.NewReader(opts.Logger, opts.NetNS), timeout: timeout}
+	parts := withNeeds(opts.Parts)
+	if opts.BPF == nil {
+		parts &^= PartBPF
+	}
+	return &Source{procPath: opts.ProcPath, sysPath: opts.SysPath, parts: parts,
+		selector: opts.Selector, deviceExclude: opts.DeviceExclude, irqbalance: procfs.NewIRQBalanceProbe(opts.ProcPath),
+		nic: nic.NewReader(opts.Logger, opts.NetNS), timeout: timeout, bpf: opts.BPF}
 }
 
 // Reads is the number of snapshots read so far.
@@ -118,13 +136,36 @@ func (s *Source) SnapshotBy(ctx context.Context) (*Snapshot, error) {
 	}
 	call.snap = s.read(deadline)
 	s.rx.setRates(call.snap)
+	s.rxLoss.setRates(call.snap)
 	s.reads.Add(1)
+	s.notify(call.snap)
 
 	s.mu.Lock()
 	s.inflight = nil
 	s.mu.Unlock()
 	close(call.done)
 	return call.snap, nil
+}
+
+// Observe registers fn to see every snapshot this Source reads from now
+// on, in read order: a viewer that keeps the last few (the live page)
+// gets the scrapes' snapshots without reading the files itself. fn runs
+// before the read's waiters are released, so it must be quick.
+func (s *Source) Observe(fn func(*Snapshot)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.observers = append(s.observers, fn)
+}
+
+// notify hands snap to the observers. Reads are one at a time, so they see
+// snapshots in the order they were taken.
+func (s *Source) notify(snap *Snapshot) {
+	s.mu.Lock()
+	observers := s.observers
+	s.mu.Unlock()
+	for _, fn := range observers {
+		fn(snap)
+	}
 }
 
 func (s *Source) proc(name ...string) string {

@@ -42,7 +42,7 @@ func TestConcurrentReadEqualsSequential(t *testing.T) {
 				t.Fatalf("dense %v: read durations for %v, want %v", dense, gotParts, wantParts)
 			}
 			// Rates come from the Source's previous snapshot, not from a part.
-			concurrent.Time, concurrent.ReadDurations, concurrent.DeviceRxRates = sequential.Time, nil, nil
+			concurrent.Time, concurrent.ReadDurations, concurrent.DeviceRxRates, concurrent.RxQueueLoss = sequential.Time, nil, nil, nil
 			if !reflect.DeepEqual(concurrent, sequential) {
 				t.Fatalf("dense %v: the concurrent snapshot differs from the sequential one", dense)
 			}

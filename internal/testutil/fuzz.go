@@ -9,11 +9,10 @@ import (
 	"testing"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
-	"github.com/netirq/netirq_exporter/internal/kernel"
 )
 
 // FuzzMaxErr bounds the text of any parse error: garbage must not turn into
-// a flood of log text (the parsers clip what they quote).
+// a flood of log text (the parsers quote none of it).
 const FuzzMaxErr = 16 << 10
 
 func CheckErrLen(t *testing.T, err error) {
@@ -80,18 +79,18 @@ func CheckCPUSet(t *testing.T, s cpuset.CPUSet) {
 	str := s.String()
 	back, err := cpuset.ParseCPUList(str)
 	if err != nil {
-		t.Fatalf("ParseCPUList(String()=%q): %v", kernel.Clip(str), err)
+		t.Fatalf("ParseCPUList(String()=%q): %v", Clip(str), err)
 	}
 	if !back.Equal(s) || back.String() != str {
-		t.Fatalf("list round trip: %q became %q", kernel.Clip(str), kernel.Clip(back.String()))
+		t.Fatalf("list round trip: %q became %q", Clip(str), Clip(back.String()))
 	}
 	mask := FormatCPUMask(s)
 	back, err = cpuset.ParseCPUMask(mask)
 	if err != nil {
-		t.Fatalf("ParseCPUMask(%q): %v", kernel.Clip(mask), err)
+		t.Fatalf("ParseCPUMask(%q): %v", Clip(mask), err)
 	}
 	if !back.Equal(s) {
-		t.Fatalf("mask round trip: %q became %q", kernel.Clip(str), kernel.Clip(back.String()))
+		t.Fatalf("mask round trip: %q became %q", Clip(str), Clip(back.String()))
 	}
 }
 
@@ -126,4 +125,13 @@ func NonBlankLines(data []byte, blank func(string) bool) int {
 // softnet) see a blank line: ScanLines drops one trailing '\r'.
 func ScannerBlank(line string) bool {
 	return strings.TrimSpace(strings.TrimSuffix(line, "\r")) == ""
+}
+
+// Clip shortens text for a test's failure message. The readers never
+// quote file contents in their errors (kernel.Describe); tests may.
+func Clip(text string) string {
+	if len(text) > 64 {
+		return text[:64] + "…"
+	}
+	return text
 }

@@ -19,7 +19,8 @@ import (
 // This file reads PartEthtool from the "ethtool" generic netlink family
 // (Linux 5.6+; Documentation/netlink/specs/ethtool.yaml, numbers from
 // include/uapi/linux/ethtool_netlink_generated.h): one CHANNELS_GET dump
-// (`ethtool -l`) and one RSS_GET dump (`ethtool -x`, Linux 6.2+) per scrape,
+// (`ethtool -l`), one RSS_GET dump (`ethtool -x`, Linux 6.2+) and one
+// RINGS_GET dump (`ethtool -g`, rings.go) per scrape,
 // for every device of the exporter's network namespace at once. Both are
 // GET requests that need no capability. It also holds what the netdev
 // family reader (netdev.go) shares: the per-scrape nicSession (which
@@ -200,32 +201,44 @@ func ethtoolRequestHeader(headerAttr uint16, dev string) ([]byte, error) {
 	return ae.Encode()
 }
 
-// Ethtool reads channels and RSS of the devices the configured
+// EthtoolResult is what Reader.Ethtool found, by device.
+type EthtoolResult struct {
+	Channels map[string]Channels // ethtool -l
+	RSS      map[string]RSSTable // ethtool -x
+	Rings    map[string]Rings    // ethtool -g (rings.go)
+	Err      error
+}
+
+// Ethtool reads channels, RSS and rings of the devices the configured
 // sysfs lists (and netlink answers for, see nicSession). Devices and kernels
 // that do not support a request are left out without an error; so is
 // everything when the request needs a capability the exporter lacks.
-func (r *Reader) Ethtool(sysPath string, devs []sysfs.NetDevice) (map[string]Channels, map[string]RSSTable, error) {
+func (r *Reader) Ethtool(sysPath string, devs []sysfs.NetDevice) EthtoolResult {
+	var res EthtoolResult
 	if len(devs) == 0 || r.ethtool.Unavailable() {
-		return nil, nil, nil
+		return res
 	}
 	sess, err := openNICSession(r, sysPath, devs)
 	if err != nil {
-		return nil, nil, r.quiet("ethtool", err)
+		res.Err = r.quiet("ethtool", err)
+		return res
 	}
 	defer sess.Close()
 	if len(sess.byName) == 0 {
-		return nil, nil, nil
+		return res
 	}
 	conn, fam, err := sess.genl(r.ethtool)
 	if err != nil {
-		return nil, nil, r.quiet("ethtool", err)
+		res.Err = r.quiet("ethtool", err)
+		return res
 	}
-	var errs []error
-	channels, err := readChannels(conn, fam, sess)
-	errs = append(errs, r.quiet("ethtool channels", err))
-	rss, err := readRSS(conn, fam, sess)
-	errs = append(errs, r.quiet("ethtool rss", err))
-	return channels, rss, errors.Join(errs...)
+	var errs [3]error
+	res.Channels, errs[0] = readChannels(conn, fam, sess)
+	res.RSS, errs[1] = readRSS(conn, fam, sess)
+	res.Rings, errs[2] = readRings(conn, fam, sess)
+	res.Err = errors.Join(r.quiet("ethtool channels", errs[0]), r.quiet("ethtool rss", errs[1]),
+		r.quiet("ethtool rings", errs[2]))
+	return res
 }
 
 func readChannels(conn *genetlink.Conn, fam genl.Family, sess *nicSession) (map[string]Channels, error) {

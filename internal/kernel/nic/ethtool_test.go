@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"log/slog"
+	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -40,6 +41,16 @@ func TestEthtoolNumbersMatchUAPI(t *testing.T) {
 		{"ETHTOOL_A_CHANNELS_TX_COUNT", ethtoolAChannelsTxCount, unix.ETHTOOL_A_CHANNELS_TX_COUNT},
 		{"ETHTOOL_A_CHANNELS_OTHER_COUNT", ethtoolAChannelsOtherCount, unix.ETHTOOL_A_CHANNELS_OTHER_COUNT},
 		{"ETHTOOL_A_CHANNELS_COMBINED_COUNT", ethtoolAChannelsCombinedCount, unix.ETHTOOL_A_CHANNELS_COMBINED_COUNT},
+		{"ETHTOOL_MSG_RINGS_GET", ethtoolMsgRingsGet, unix.ETHTOOL_MSG_RINGS_GET},
+		{"ETHTOOL_A_RINGS_HEADER", ethtoolARingsHeader, unix.ETHTOOL_A_RINGS_HEADER},
+		{"ETHTOOL_A_RINGS_RX_MAX", ethtoolARingsRxMax, unix.ETHTOOL_A_RINGS_RX_MAX},
+		{"ETHTOOL_A_RINGS_RX_MINI_MAX", ethtoolARingsRxMiniMax, unix.ETHTOOL_A_RINGS_RX_MINI_MAX},
+		{"ETHTOOL_A_RINGS_RX_JUMBO_MAX", ethtoolARingsRxJumboMax, unix.ETHTOOL_A_RINGS_RX_JUMBO_MAX},
+		{"ETHTOOL_A_RINGS_TX_MAX", ethtoolARingsTxMax, unix.ETHTOOL_A_RINGS_TX_MAX},
+		{"ETHTOOL_A_RINGS_RX", ethtoolARingsRx, unix.ETHTOOL_A_RINGS_RX},
+		{"ETHTOOL_A_RINGS_RX_MINI", ethtoolARingsRxMini, unix.ETHTOOL_A_RINGS_RX_MINI},
+		{"ETHTOOL_A_RINGS_RX_JUMBO", ethtoolARingsRxJumbo, unix.ETHTOOL_A_RINGS_RX_JUMBO},
+		{"ETHTOOL_A_RINGS_TX", ethtoolARingsTx, unix.ETHTOOL_A_RINGS_TX},
 		{"ETHTOOL_GSSET_INFO", ethtoolGSSetInfo, unix.ETHTOOL_GSSET_INFO},
 		{"ETHTOOL_GSTRINGS", ethtoolGStrings, unix.ETHTOOL_GSTRINGS},
 		{"ETHTOOL_GSTATS", ethtoolGStats, unix.ETHTOOL_GSTATS},
@@ -188,15 +199,16 @@ func TestEthtoolCapturedReplies(t *testing.T) {
 // namespace (no root needed): the virtio_net NIC of the build VM has one
 // combined channel and no RSS, which is left out without an error.
 func TestEthtoolLiveHost(t *testing.T) {
-	devs, err := sysfs.ReadNetDevices("/sys")
+	devs, err := sysfs.ReadNetDevices("/sys", nil)
 	if err != nil || len(devs) == 0 {
 		t.Skipf("no /sys/class/net: %v", err)
 	}
-	chans, rss, err := testReader.Ethtool("/sys", devs)
+	res := testReader.Ethtool("/sys", devs)
+	chans, rss, err := res.Channels, res.RSS, res.Err
 	if err != nil {
 		t.Fatalf("ReadEthtool: %v", err)
 	}
-	t.Logf("channels %+v; rss %+v", chans, rss)
+	t.Logf("channels %+v; rss %+v; rings %+v", chans, rss, res.Rings)
 	for _, d := range devs {
 		if d.Driver != "virtio_net" {
 			continue
@@ -216,6 +228,11 @@ func TestEthtoolLiveHost(t *testing.T) {
 	}
 	if _, ok := chans["lo"]; ok {
 		t.Error("lo has channels?")
+	}
+	for _, d := range devs {
+		if d.Driver == "virtio_net" {
+			compareEthtoolG(t, d.Name, res.Rings[d.Name])
+		}
 	}
 
 	// The per-device RSS_GET of kernels without the RSS dump (6.2 to 6.11),
@@ -245,6 +262,26 @@ func TestEthtoolLiveHost(t *testing.T) {
 	}
 }
 
+// compareEthtoolG checks rings against what `ethtool -g dev` prints.
+func compareEthtoolG(t *testing.T, dev string, got Rings) {
+	t.Helper()
+	bin := testutil.NeedTool(t, "ethtool", "ethtool")
+	out, err := exec.Command(bin, "-g", dev).Output()
+	if err != nil {
+		t.Fatalf("ethtool -g %s: %v", dev, err)
+	}
+	g, err := testutil.ParseEthtoolG(string(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Rings{Device: dev, RxMax: g.Max["RX"], RxMiniMax: g.Max["RX Mini"], RxJumboMax: g.Max["RX Jumbo"], TxMax: g.Max["TX"],
+		Rx: g.Cur["RX"], RxMini: g.Cur["RX Mini"], RxJumbo: g.Cur["RX Jumbo"], Tx: g.Cur["TX"]}
+	if got != want {
+		t.Errorf("%s rings over netlink %+v, ethtool -g says %+v", dev, got, want)
+	}
+	t.Logf("%s rings %+v agree with ethtool -g", dev, got)
+}
+
 // TestEthtoolLiveVeth reads the channels of a lab veth with 4 rx and 4 tx
 // queues from inside its namespace (root): veth reports separate rx and tx
 // channels, and has no RSS (not an error).
@@ -252,13 +289,18 @@ func TestEthtoolLiveVeth(t *testing.T) {
 	testutil.NeedRoot(t)
 	lab := netlab.New(t, netlab.Options{Queues: 4})
 	useLabNetNS(t, lab)
-	devs, err := sysfs.ReadNetDevices(lab.SysfsRoot())
+	devs, err := sysfs.ReadNetDevices(lab.SysfsRoot(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	chans, rss, err := testReader.Ethtool(lab.SysfsRoot(), devs)
+	res := testReader.Ethtool(lab.SysfsRoot(), devs)
+	chans, rss, err := res.Channels, res.RSS, res.Err
 	if err != nil {
 		t.Fatalf("ReadEthtool in the lab: %v", err)
+	}
+	// veth has no get_ringparam: the RINGS_GET dump leaves it out.
+	if len(res.Rings) != 0 {
+		t.Errorf("veth rings %+v, want none", res.Rings)
 	}
 	want := Channels{Device: lab.RxDevice(), MaxRx: 4, MaxTx: 4, Rx: 4, Tx: 4}
 	if got := chans[lab.RxDevice()]; got != want {
@@ -269,8 +311,9 @@ func TestEthtoolLiveVeth(t *testing.T) {
 	}
 	// Without the namespace the lab's devices are not the exporter's: nothing.
 	testReader.netNS = ""
-	chans, rss, err = testReader.Ethtool(lab.SysfsRoot(), devs)
-	if err != nil || len(chans)+len(rss) != 0 {
+	res = testReader.Ethtool(lab.SysfsRoot(), devs)
+	chans, rss, err = res.Channels, res.RSS, res.Err
+	if err != nil || len(chans)+len(rss)+len(res.Rings) != 0 {
 		t.Errorf("lab sysfs read from the host namespace: %+v %+v %v; want nothing", chans, rss, err)
 	}
 }

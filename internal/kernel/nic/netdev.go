@@ -19,10 +19,13 @@ import (
 // include/uapi/linux/netdev.h), three unprivileged dumps per scrape:
 //
 //   - QSTATS_GET with scope=queue (Linux 6.9+): per-queue rx/tx packets and
-//     bytes, for drivers that implement netdev_stat_ops → QueueStats with
-//     Source "netlink";
+//     bytes, and whatever else of the qstats counters (6.10+: drops,
+//     allocation failures, checksum, HW GRO/GSO, tx stop/wake; qstats.go)
+//     the driver keeps, for drivers that implement netdev_stat_ops →
+//     QueueStats with Source "netlink";
 //   - QUEUE_GET (Linux 6.8+): queue → NAPI ID → QueueNAPIs;
-//   - NAPI_GET (Linux 6.8+): NAPI ID → IRQ and napi/<dev>-<id> thread → NAPIs.
+//   - NAPI_GET (Linux 6.8+): NAPI ID → IRQ and napi/<dev>-<id> thread,
+//     and the instance's settings (6.13+, threaded 6.17+) → NAPIs.
 //
 // Devices without qstats fall back to the per-queue counters of their
 // driver's `ethtool -S` statistics, read with the legacy SIOCETHTOOL ioctl
@@ -55,6 +58,11 @@ const (
 	netdevANAPIID      = 2 // NETDEV_A_NAPI_ID, u32
 	netdevANAPIIRQ     = 3 // NETDEV_A_NAPI_IRQ, u32; absent without an IRQ
 	netdevANAPIPID     = 4 // NETDEV_A_NAPI_PID, u32; only in threaded mode
+	// The instance's settings (see NAPISettings).
+	netdevANAPIDeferHardIRQs     = 5 // NETDEV_A_NAPI_DEFER_HARD_IRQS, u32 (6.13)
+	netdevANAPIGROFlushTimeout   = 6 // NETDEV_A_NAPI_GRO_FLUSH_TIMEOUT, uint ns (6.13)
+	netdevANAPIIRQSuspendTimeout = 7 // NETDEV_A_NAPI_IRQ_SUSPEND_TIMEOUT, uint ns (6.13)
+	netdevANAPIThreaded          = 8 // NETDEV_A_NAPI_THREADED, u32 enum netdev_napi_threaded (6.17; busy-poll 6.19)
 
 	// enum NETDEV_A_QSTATS_*; the counters are "uint" (4 or 8 bytes).
 	netdevAQStatsIfindex   = 1  // NETDEV_A_QSTATS_IFINDEX, u32
@@ -117,6 +125,7 @@ type netlinkNAPI struct {
 	ID        uint32
 	IRQ       int
 	ThreadPID int
+	Settings  NAPISettings
 }
 
 func decodeNetdevNAPI(b []byte) (netlinkNAPI, error) {
@@ -135,12 +144,41 @@ func decodeNetdevNAPI(b []byte) (netlinkNAPI, error) {
 			n.IRQ = int(ad.Uint32())
 		case netdevANAPIPID:
 			n.ThreadPID = int(ad.Uint32())
+		default:
+			decodeNAPISetting(ad, &n.Settings)
 		}
 	}
 	if err := ad.Err(); err != nil {
 		return n, fmt.Errorf("napi reply: %w", err)
 	}
 	return n, nil
+}
+
+// decodeNAPISetting keeps the attribute ad is at when it is one of the
+// NAPI settings. They are read as "uint" (4 or 8 bytes) whatever the spec
+// says, so that a kernel widening one (threaded went from nla_put_u32 to
+// nla_put_uint in a patch revision) still decodes; a setting of another
+// length is left unreported rather than failing the reply.
+func decodeNAPISetting(ad *netlink.AttributeDecoder, st *NAPISettings) {
+	switch ad.Type() {
+	case netdevANAPIDeferHardIRQs, netdevANAPIGROFlushTimeout, netdevANAPIIRQSuspendTimeout, netdevANAPIThreaded:
+	default:
+		return
+	}
+	v, err := nlUint(ad.Bytes())
+	if err != nil {
+		return
+	}
+	switch ad.Type() {
+	case netdevANAPIDeferHardIRQs:
+		st.DeferHardIRQs, st.HasDeferHardIRQs = uint32(v), true
+	case netdevANAPIGROFlushTimeout:
+		st.GROFlushTimeout, st.HasGROFlushTimeout = v, true
+	case netdevANAPIIRQSuspendTimeout:
+		st.IRQSuspendTimeout, st.HasIRQSuspendTimeout = v, true
+	case netdevANAPIThreaded:
+		st.Threaded, st.HasThreaded = NAPIThreaded(v), true
+	}
 }
 
 // netlinkQStats is one QSTATS_GET reply of scope queue. HasPackets and
@@ -152,6 +190,7 @@ type netlinkQStats struct {
 	Kind                 kernel.IRQKind
 	Packets, Bytes       uint64
 	HasPackets, HasBytes bool
+	Counters             []QueueCounter // the other counters of the queue's kind (qstats.go)
 }
 
 func decodeNetdevQStats(b []byte) (netlinkQStats, error) {
@@ -161,6 +200,7 @@ func decodeNetdevQStats(b []byte) (netlinkQStats, error) {
 		return s, err
 	}
 	var rxP, rxB, txP, txB *uint64
+	var more qstatCounterSet
 	uintAttr := func() *uint64 {
 		v, err := nlUint(ad.Bytes())
 		if err != nil {
@@ -184,6 +224,8 @@ func decodeNetdevQStats(b []byte) (netlinkQStats, error) {
 			txP = uintAttr()
 		case netdevAQStatsTxBytes:
 			txB = uintAttr()
+		default:
+			more.add(ad.Type(), ad.Bytes())
 		}
 	}
 	if err := ad.Err(); err != nil {
@@ -199,6 +241,7 @@ func decodeNetdevQStats(b []byte) (netlinkQStats, error) {
 	if by != nil {
 		s.Bytes, s.HasBytes = *by, true
 	}
+	s.Counters = more.forKind(s.Kind)
 	return s, nil
 }
 
@@ -318,7 +361,7 @@ func readNetdevQStats(conn *genetlink.Conn, fam genl.Family, sess *nicSession) (
 			continue
 		}
 		out = append(out, QueueStats{Device: dev, Queue: s.Queue, Kind: s.Kind,
-			Packets: s.Packets, Bytes: s.Bytes, Source: "netlink"})
+			Packets: s.Packets, Bytes: s.Bytes, Counters: s.Counters, Source: "netlink"})
 	}
 	return out, nil
 }
@@ -374,7 +417,7 @@ func readNetdevNAPIs(conn *genetlink.Conn, fam genl.Family, sess *nicSession) ([
 		if !ok {
 			continue
 		}
-		out = append(out, NAPI{ID: n.ID, Device: dev, IRQ: n.IRQ, ThreadPID: n.ThreadPID})
+		out = append(out, NAPI{ID: n.ID, Device: dev, IRQ: n.IRQ, ThreadPID: n.ThreadPID, Settings: n.Settings})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil

@@ -176,18 +176,36 @@ func TestNetdevnlDecodeNAPI(t *testing.T) {
 		ae.Uint32(netdevANAPIIfindex, 2)
 		ae.Uint32(netdevANAPIIRQ, 131)
 		ae.Uint32(netdevANAPIPID, 4242)
-		ae.Uint32(5, 0)  // defer-hard-irqs
-		ae.Uint64(6, 0)  // gro-flush-timeout (uint)
-		ae.Uint32(8, 1)  // threaded (6.17+)
-		ae.Uint64(99, 7) // something newer
+		ae.Uint32(netdevANAPIDeferHardIRQs, 2)
+		ae.Uint64(netdevANAPIGROFlushTimeout, 200000) // uint: 8 bytes here, 4 on 6.18 for small values
+		ae.Uint32(netdevANAPIIRQSuspendTimeout, 0)
+		ae.Uint32(netdevANAPIThreaded, 2) // busy-poll (6.19)
+		ae.Uint64(99, 7)                  // something newer
 	})
 	got, err := decodeNetdevNAPI(b)
-	want := netlinkNAPI{Ifindex: 2, ID: 8193, IRQ: 131, ThreadPID: 4242}
+	want := netlinkNAPI{Ifindex: 2, ID: 8193, IRQ: 131, ThreadPID: 4242, Settings: NAPISettings{
+		DeferHardIRQs: 2, GROFlushTimeout: 200000, HasDeferHardIRQs: true, HasGROFlushTimeout: true,
+		HasIRQSuspendTimeout: true, Threaded: NAPIThreadedBusyPoll, HasThreaded: true}}
 	if err != nil || got != want {
 		t.Errorf("decodeNetdevNAPI = %+v, %v; want %+v", got, err, want)
 	}
+	// A kernel before 6.13 sends none of the settings; a setting of an odd
+	// length is left unreported rather than failing the reply.
+	old := encodeAttrs(t, func(ae *netlink.AttributeEncoder) {
+		ae.Uint32(netdevANAPIID, 9)
+		ae.Uint32(netdevANAPIIfindex, 2)
+		ae.Bytes(netdevANAPIGROFlushTimeout, []byte{1, 2})
+	})
+	if got, err := decodeNetdevNAPI(old); err != nil || got != (netlinkNAPI{Ifindex: 2, ID: 9}) {
+		t.Errorf("decodeNetdevNAPI(6.8 reply) = %+v, %v", got, err)
+	}
 	if _, err := decodeNetdevNAPI([]byte{0xff}); err == nil {
 		t.Error("truncated reply decoded without error")
+	}
+	for v, name := range map[NAPIThreaded]string{0: "disabled", 1: "enabled", 2: "busy-poll", 7: "mode7"} {
+		if v.String() != name {
+			t.Errorf("NAPIThreaded(%d) = %q, want %q", v, v.String(), name)
+		}
 	}
 }
 
@@ -203,15 +221,22 @@ func TestNetdevnlDecodeQStats(t *testing.T) {
 			ae.Uint32(netdevAQStatsQueueID, 3)
 			ae.Uint64(netdevAQStatsRxPackets, 1<<40)
 			ae.Uint64(netdevAQStatsRxBytes, 1<<41)
-			ae.Uint64(netdevAQStatsRxAllocFailForTest, 9)
-		}), netlinkQStats{Ifindex: 4, Queue: 3, Kind: kernel.KindRx, Packets: 1 << 40, Bytes: 1 << 41, HasPackets: true, HasBytes: true}},
+			ae.Uint64(qstatAttr(t, "rx-hw-drops"), 1<<33)
+			ae.Uint64(qstatAttr(t, "rx-alloc-fail"), 9)
+			ae.Uint32(qstatAttr(t, "tx-stop"), 5) // not an rx counter: dropped
+			ae.Bytes(qstatAttr(t, "rx-csum-bad"), []byte{1})
+		}), netlinkQStats{Ifindex: 4, Queue: 3, Kind: kernel.KindRx, Packets: 1 << 40, Bytes: 1 << 41, HasPackets: true, HasBytes: true,
+			Counters: []QueueCounter{{"rx-alloc-fail", 9}, {"rx-hw-drops", 1 << 33}}}},
 		{"tx queue, 4-byte counters (NLA_UINT)", encodeAttrs(t, func(ae *netlink.AttributeEncoder) {
 			ae.Uint32(netdevAQStatsIfindex, 4)
 			ae.Uint32(netdevAQStatsQueueType, netdevQueueTypeTx)
 			ae.Uint32(netdevAQStatsQueueID, 0)
 			ae.Uint32(netdevAQStatsTxPackets, 12)
 			ae.Uint32(netdevAQStatsTxBytes, 3400)
-		}), netlinkQStats{Ifindex: 4, Kind: kernel.KindTx, Packets: 12, Bytes: 3400, HasPackets: true, HasBytes: true}},
+			ae.Uint32(qstatAttr(t, "tx-wake"), 2)
+			ae.Uint32(qstatAttr(t, "tx-stop"), 3)
+		}), netlinkQStats{Ifindex: 4, Kind: kernel.KindTx, Packets: 12, Bytes: 3400, HasPackets: true, HasBytes: true,
+			Counters: []QueueCounter{{"tx-stop", 3}, {"tx-wake", 2}}}},
 		{"rx queue reporting packets only", encodeAttrs(t, func(ae *netlink.AttributeEncoder) {
 			ae.Uint32(netdevAQStatsIfindex, 4)
 			ae.Uint32(netdevAQStatsQueueType, netdevQueueTypeRx)
@@ -221,15 +246,24 @@ func TestNetdevnlDecodeQStats(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := decodeNetdevQStats(tc.b)
-			if err != nil || got != tc.want {
+			if err != nil || !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("decodeNetdevQStats = %+v, %v; want %+v", got, err, tc.want)
 			}
 		})
 	}
 }
 
-// NETDEV_A_QSTATS_RX_ALLOC_FAIL, a counter this exporter ignores.
-const netdevAQStatsRxAllocFailForTest = 12
+// qstatAttr is the NETDEV_A_QSTATS_* number of a counter of QStatCounters.
+func qstatAttr(t *testing.T, name string) uint16 {
+	t.Helper()
+	for _, c := range QStatCounters {
+		if c.Name == name {
+			return c.Attr
+		}
+	}
+	t.Fatalf("no qstats counter %q", name)
+	return 0
+}
 
 func TestNetdevnlNLUint(t *testing.T) {
 	if v, err := nlUint([]byte{1, 0, 0, 0}); err != nil || v != 1 {
@@ -539,12 +573,13 @@ func TestNetdevnlMissingFamilyIsCached(t *testing.T) {
 func TestNetdevnlForeignSysfs(t *testing.T) {
 	for _, host := range []string{"fc-2cpu", "bigiron-8cpu"} {
 		sys := filepath.Join("..", "..", "..", "testdata", "hosts", host, "sys")
-		devs, _ := sysfs.ReadNetDevices(sys)
+		devs, _ := sysfs.ReadNetDevices(sys, nil)
 		if len(devs) == 0 {
 			t.Fatalf("%s: no devices", host)
 		}
 		r := testReader.QueueStats(sys, devs)
-		ch, rss, err := testReader.Ethtool(sys, devs)
+		res := testReader.Ethtool(sys, devs)
+		ch, rss, err := res.Channels, res.RSS, res.Err
 		if r.Err != nil || err != nil || len(r.Stats)+len(r.Queues)+len(r.NAPIs)+len(ch)+len(rss) != 0 {
 			t.Errorf("%s: read %+v, %v %v %v from a foreign sysfs", host, r, ch, rss, err)
 		}
@@ -586,7 +621,7 @@ func TestNetdevnlSameDevice(t *testing.T) {
 // is virtio_net, which has netdev qstats (Linux 6.10+) and an RX queue
 // linked to a NAPI instance without an IRQ.
 func TestNetdevnlLiveHost(t *testing.T) {
-	devs, err := sysfs.ReadNetDevices("/sys")
+	devs, err := sysfs.ReadNetDevices("/sys", nil)
 	if err != nil || len(devs) == 0 {
 		t.Skipf("no /sys/class/net: %v", err)
 	}
@@ -665,7 +700,7 @@ func TestNetdevnlLiveVeth(t *testing.T) {
 	nsPath := filepath.Join("/run/netns", lab.ReceiverNS())
 	read := func() QueueStatsResult {
 		t.Helper()
-		devs, err := sysfs.ReadNetDevices(lab.SysfsRoot())
+		devs, err := sysfs.ReadNetDevices(lab.SysfsRoot(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -772,7 +807,7 @@ func TestNetdevnlLiveVeth(t *testing.T) {
 // (-netlink.capture), from the lab namespace the readers point at.
 func captureLabReplies(t *testing.T, lab *netlab.Lab) {
 	t.Helper()
-	devs, _ := sysfs.ReadNetDevices(lab.SysfsRoot())
+	devs, _ := sysfs.ReadNetDevices(lab.SysfsRoot(), nil)
 	sess, err := openNICSession(testReader, lab.SysfsRoot(), devs)
 	if err != nil {
 		t.Fatal(err)
@@ -859,7 +894,8 @@ func captureHostReplies(t *testing.T, devs []sysfs.NetDevice) {
 		name string
 		cmd  uint8
 		hdr  uint16
-	}{{"channels_virtio", ethtoolMsgChannelsGet, ethtoolAChannelsHeader}, {"rss_virtio", ethtoolMsgRSSGet, ethtoolARSSHeader}} {
+	}{{"channels_virtio", ethtoolMsgChannelsGet, ethtoolAChannelsHeader}, {"rss_virtio", ethtoolMsgRSSGet, ethtoolARSSHeader},
+		{"rings_virtio", ethtoolMsgRingsGet, ethtoolARingsHeader}} {
 		req, _ := ethtoolRequestHeader(c.hdr, "")
 		msgs, err := genl.Dump(econn, efam, c.cmd, req)
 		if err != nil {
@@ -929,7 +965,7 @@ func TestNetdevnlUnprivileged(t *testing.T) {
 	if res.UID != 65534 || res.EthtoolErr != "" || res.QueueErr != "" {
 		t.Errorf("as nobody: %+v", res)
 	}
-	devs, _ := sysfs.ReadNetDevices("/sys")
+	devs, _ := sysfs.ReadNetDevices("/sys", nil)
 	for _, d := range devs {
 		if d.Driver == "virtio_net" {
 			if res.Channels[d.Name].Combined == 0 {
@@ -950,6 +986,7 @@ type unprivResult struct {
 	UID        int
 	Channels   map[string]Channels
 	RSS        map[string]RSSTable
+	Rings      map[string]Rings
 	EthtoolErr string
 	Stats      []QueueStats
 	Queues     []QueueNAPI
@@ -958,12 +995,12 @@ type unprivResult struct {
 }
 
 func unprivilegedChild() {
-	devs, _ := sysfs.ReadNetDevices("/sys")
+	devs, _ := sysfs.ReadNetDevices("/sys", nil)
 	res := unprivResult{UID: os.Getuid()}
-	var err error
-	res.Channels, res.RSS, err = testReader.Ethtool("/sys", devs)
-	if err != nil {
-		res.EthtoolErr = err.Error()
+	et := testReader.Ethtool("/sys", devs)
+	res.Channels, res.RSS, res.Rings = et.Channels, et.RSS, et.Rings
+	if et.Err != nil {
+		res.EthtoolErr = et.Err.Error()
 	}
 	r := testReader.QueueStats("/sys", devs)
 	res.Stats, res.Queues, res.NAPIs = r.Stats, r.Queues, r.NAPIs

@@ -16,4 +16,7 @@ const (
 	// SoftnetCap: one row per CPU of at most 17 8-digit hex columns
 	// (~150 bytes); 8,192 CPUs make ~1.2 MiB.
 	SoftnetCap = 4 << 20
+	// StatCap: 8,192 cpuN lines of ~100 bytes, and the intr line (one
+	// count per IRQ number, skipped unread) on a host with 100,000 IRQs.
+	StatCap = 8 << 20
 )

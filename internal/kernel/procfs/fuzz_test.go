@@ -3,6 +3,7 @@ package procfs
 import (
 	"bytes"
 	"errors"
+	"math"
 	"math/bits"
 	"os"
 	"path/filepath"
@@ -10,9 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
-	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
@@ -249,7 +250,7 @@ func FuzzReadIRQAffinity(f *testing.F) {
 		}
 		mustName := func(i int) {
 			if !testutil.ErrMentions(err, files[i].name) {
-				t.Fatalf("%s holds %q, which does not parse, but the error is %v", files[i].name, kernel.Clip(files[i].content), err)
+				t.Fatalf("%s holds %q, which does not parse, but the error is %v", files[i].name, testutil.Clip(files[i].content), err)
 			}
 		}
 		smp, smpOK, smpFile := pick(0, 1)
@@ -291,4 +292,60 @@ func FuzzReadIRQAffinity(f *testing.F) {
 			testutil.CheckCPUSet(t, s)
 		}
 	})
+}
+
+// FuzzParseCPUTime: whatever /proc/stat holds, the CPUs returned are
+// sorted, in range and once each, every time is a non-negative number of
+// seconds within 64 bits of ticks, a cpu line that gave no CPU comes with
+// an error, and the error quotes nothing of the input (it is printable
+// ASCII: a quoted byte of garbage would not be).
+func FuzzParseCPUTime(f *testing.F) {
+	files, _ := filepath.Glob("../../../testdata/proc_stat/*/stat")
+	for _, name := range files {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b, int64(1_800_000_000))
+		}
+	}
+	f.Add([]byte("cpu0 1 2 3 -1 5 6 7 8 9 10\ncpu1 x 0 0 0 0 0 0 0\ncpu2 1 1 1 1 1 1 1 1\nbtime 1000\n"), int64(2000))
+	f.Add([]byte("cpu0 1 2 3 4 5 6 7 8\ncpu1 18446744073709551615 0 0 0 0 0 0 0\n"), int64(0))
+	f.Fuzz(func(t *testing.T, data []byte, now int64) {
+		times, err := ParseCPUTime(bytes.NewReader(data), time.Unix(now, 0))
+		testutil.CheckErrLen(t, err)
+		if err != nil {
+			for _, c := range err.Error() {
+				if c < 0x20 || c > 0x7e {
+					t.Fatalf("error %q holds a byte of the input", err)
+				}
+			}
+		}
+		prev := -1
+		for _, c := range times {
+			if c.CPU <= prev || c.CPU >= cpuset.MaxCPUs {
+				t.Fatalf("CPU %d after %d", c.CPU, prev)
+			}
+			prev = c.CPU
+			for _, v := range []float64{c.User, c.Nice, c.System, c.Idle, c.Iowait, c.IRQ, c.SoftIRQ, c.Steal} {
+				if !(v >= 0 && v <= math.MaxUint64/userHZ) {
+					t.Fatalf("cpu%d: time %v", c.CPU, v)
+				}
+			}
+		}
+		if lines := statCPULines(data); len(times) > lines || len(times) < lines && err == nil {
+			t.Fatalf("%d cpu lines gave %d CPUs and error %v", lines, len(times), err)
+		}
+	})
+}
+
+// statCPULines counts the lines ParseCPUTime must account for: a first
+// field that starts with "cpu" but is not the aggregate, in lines short
+// enough to be kept whole.
+func statCPULines(data []byte) int {
+	n := 0
+	for line := range bytes.Lines(data) {
+		f := strings.Fields(string(line))
+		if len(line) < statMaxLine && len(f) > 0 && strings.HasPrefix(f[0], "cpu") && f[0] != "cpu" {
+			n++
+		}
+	}
+	return n
 }

@@ -19,36 +19,11 @@ const intrMaxLine = 1 << 20
 // intrMaxLabel bounds the "NN:" / "NAME:" label of a line.
 const intrMaxLabel = 32
 
-// InterruptsParseError is the error ParseInterrupts returns next to the part
-// of the table it could read. Bad counts the lines that were skipped or kept
-// incomplete (a truncated row keeps the counts it has); Err, when set, is a
-// problem of the whole input (a read error, an empty input, no header and no
-// numbered rows).
-type InterruptsParseError struct {
-	Bad       int    // malformed lines
-	FirstLine int    // 1-based line number of the first malformed line
-	First     string // what was wrong with it
-	Err       error
-}
-
-func (e *InterruptsParseError) Error() string {
-	var b strings.Builder
-	switch {
-	case e.Bad == 1:
-		fmt.Fprintf(&b, "line %d: %s", e.FirstLine, e.First)
-	case e.Bad > 1:
-		fmt.Fprintf(&b, "%d malformed lines, first: line %d: %s", e.Bad, e.FirstLine, e.First)
-	}
-	if e.Err != nil {
-		if b.Len() > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(e.Err.Error())
-	}
-	return b.String()
-}
-
-func (e *InterruptsParseError) Unwrap() error { return e.Err }
+// ErrEmptyInterrupts is the Err of an InterruptsParseError for an input
+// with nothing but blanks. No kernel prints that (the header is always
+// there): it is a file masked by a container runtime (see
+// snapshot.Snapshot.InterruptsMasked).
+var ErrEmptyInterrupts = errors.New("empty input")
 
 // ParseInterrupts parses /proc/interrupts in one pass:
 //
@@ -61,13 +36,14 @@ func (e *InterruptsParseError) Unwrap() error { return e.Err }
 //
 // The header names the CPU of each count column ("CPU0 CPU2" when CPU1 is
 // offline). A file without a header (a grep fragment) gets CPUs 0..n-1 from
-// the widest numbered row.
+// the widest numbered row, and the error says so (NoHeaderLine).
 //
 // After the counts of a numbered row come the chip ("IO-APIC", "GIC",
 // "IR-PCI-MSIX-0000:01:00.0", "IO-APIC-fasteoi" on old kernels where the
-// flow type is glued to the chip, "-" on some Android kernels), the hwirq
-// column when the kernel prints one ("5-edge", "524289-edge", "54 Level")
-// and the action names ("ehci_hcd:usb1, eth0"; may be empty or hold spaces).
+// flow type is glued to the chip, "-" on some Android kernels, "Hyper-V
+// PCIe MSI" with blanks in it), the hwirq column when the kernel prints one
+// ("5-edge", "524289-edge", "54 Level") and the action names
+// ("ehci_hcd:usb1, eth0"; may be empty or hold spaces).
 // Very old ARM kernels print no chip at all: when no numbered row of the
 // file has a run of two or more spaces after its counts (the kernel always
 // puts at least two before the names), the whole text after the counts is
@@ -130,6 +106,11 @@ type intrParser struct {
 	header bool // a CPUn header was read; len(t.CPUs) is the column count
 	sawAny bool // a non-blank line was read
 
+	// The first non-blank line when it does not look like the header, for
+	// the headerless warning.
+	firstNo   int
+	firstText string
+
 	scratch []uint64 // counts of the current line
 	pool    []uint64 // backing store the rows' Counts are cut from
 
@@ -179,24 +160,18 @@ func (p *intrParser) line(lineNo int, b []byte) {
 		return // blank line
 	}
 	b = b[:end]
-	p.sawAny = true
 
 	// Label: everything up to the first colon, without blanks.
 	j := i
 	for j < len(b) && b[j] != ':' && !intrIsSpace(b[j]) {
 		j++
 	}
-	if j == len(b) || b[j] != ':' {
-		if j-i > 3 && string(b[i:i+3]) == "CPU" && intrIsDigit(b[i+3]) {
-			p.parseHeader(lineNo, b[i:])
-			return
-		}
-		p.problem(lineNo, fmt.Sprintf("not a \"NAME: counts\" line: %q", kernel.Clip(string(b[i:]))))
+	if (!p.sawAny || j == len(b) || b[j] != ':') && p.notARow(lineNo, b[i:], j-i) {
 		return
 	}
 	label := b[i:j]
 	if len(label) == 0 || len(label) > intrMaxLabel {
-		p.problem(lineNo, fmt.Sprintf("bad label %q", kernel.Clip(string(label))))
+		p.problem(lineNo, fmt.Sprintf("bad label (%s)", kernel.Describe(string(label))))
 		return
 	}
 	numbered := true
@@ -205,7 +180,7 @@ func (p *intrParser) line(lineNo int, b []byte) {
 			numbered = false
 		}
 		if c <= ' ' || c > '~' {
-			p.problem(lineNo, fmt.Sprintf("bad label %q", kernel.Clip(string(label))))
+			p.problem(lineNo, fmt.Sprintf("bad label (%s)", kernel.Describe(string(label))))
 			return
 		}
 	}
@@ -241,7 +216,7 @@ func (p *intrParser) line(lineNo int, b []byte) {
 		}
 		// 19 digits always fit in a uint64; 20 fit up to 18446744073709551615.
 		if digits := b[start:pos]; len(digits) > 20 || len(digits) == 20 && string(digits) > "18446744073709551615" {
-			p.problem(lineNo, fmt.Sprintf("%s: count %q overflows", label, b[start:pos]))
+			p.problem(lineNo, fmt.Sprintf("%s: a count of %d digits overflows", label, pos-start))
 			p.scratch = counts
 			return
 		}
@@ -260,6 +235,35 @@ func (p *intrParser) line(lineNo int, b []byte) {
 	} else {
 		p.arch(lineNo, label, counts, tail)
 	}
+}
+
+// notARow handles a line b (without surrounding blanks) whose label is
+// b[:labelEnd] when it is not a "LABEL: counts" row: the CPU header or
+// garbage. It also notes the file's first line, so it sees that line and
+// those without a colon after the label (the rows skip the call).
+func (p *intrParser) notARow(lineNo int, b []byte, labelEnd int) bool {
+	noColon := labelEnd == len(b) || b[labelEnd] != ':'
+	isHeader := noColon && labelEnd > 3 && string(b[:3]) == "CPU" && intrIsDigit(b[3])
+	if !p.sawAny {
+		p.sawAny = true
+		if !isHeader {
+			p.noteFirst(lineNo, b)
+		}
+	}
+	switch {
+	case isHeader:
+		p.parseHeader(lineNo, b)
+	case noColon:
+		p.problem(lineNo, fmt.Sprintf("not a \"NAME: counts\" line (%s)", kernel.Describe(string(b))))
+	}
+	return noColon
+}
+
+// noteFirst keeps a description of the first non-blank line b when it is
+// not the header, so that a headerless file can be reported (described,
+// never quoted: kernel.Describe; a file with its header costs nothing).
+func (p *intrParser) noteFirst(lineNo int, b []byte) {
+	p.firstNo, p.firstText = lineNo, kernel.Describe(string(b))
 }
 
 // parseHeader reads "CPU0 CPU1 ..." (CPU numbers strictly increasing).
@@ -293,7 +297,7 @@ func (p *intrParser) parseHeader(lineNo int, b []byte) {
 			}
 		}
 		if !ok || n >= cpuset.MaxCPUs || n <= prev || len(cpus) == cpuset.MaxCPUs {
-			p.problem(lineNo, fmt.Sprintf("bad CPU header field %q; columns taken as CPU0..n-1", kernel.Clip(string(f))))
+			p.problem(lineNo, fmt.Sprintf("bad CPU header field %d (%s); columns taken as CPU0..n-1", len(cpus)+1, kernel.Describe(string(f))))
 			return
 		}
 		prev = n
@@ -388,26 +392,30 @@ func intrSplitTail(s string) (chip, hwirq, name string) {
 		return from, end
 	}
 	_, e := tok(0)
+	// The kernel prints at least two blanks before the action names, so a
+	// word one blank after the chip is the hwirq column or more of the
+	// chip's name: "Hyper-V PCIe MSI 134742016-edge      mana_q0@pci:…".
+	for e+1 < len(s) && s[e] == ' ' && !intrIsSpace(s[e+1]) {
+		ws, we := tok(e)
+		if intrIsHWIRQWord(s[ws:we]) {
+			break
+		}
+		e = we
+	}
 	chip = s[:e]
 	hs, he := tok(e)
 	if hs == len(s) {
 		return chip, "", ""
 	}
-	t := s[hs:he]
 	hwEnd := -1
-	switch {
-	case intrAllDigits(t):
+	if t := s[hs:he]; intrAllDigits(t) {
 		// "54 Level" (ARM GENERIC_IRQ_SHOW_LEVEL) or a bare hwirq number.
 		hwEnd = he
 		if ls, le := tok(he); le > ls && (s[ls:le] == "Level" || s[ls:le] == "Edge") {
 			hwEnd = le
 		}
-	case intrDigitsDashWord(t):
-		hwEnd = he // "5-edge", "524289-edge", "9-fasteoi"
-	case t == "Level" || t == "Edge":
-		hwEnd = he // level shown, no hwirq
-	case len(t) > 1 && t[0] == '-' && t[1] >= 'a' && t[1] <= 'z':
-		hwEnd = he // flow handler without hwirq ("xen-percpu    -virq")
+	} else if intrIsHWIRQWord(t) {
+		hwEnd = he
 	}
 	if hwEnd < 0 {
 		return chip, "", s[hs:]
@@ -415,6 +423,15 @@ func intrSplitTail(s string) (chip, hwirq, name string) {
 	hwirq = s[hs:hwEnd]
 	ns, _ := tok(hwEnd)
 	return chip, hwirq, s[ns:]
+}
+
+// intrIsHWIRQWord reports whether s is the (first word of the) hwirq
+// column: a number ("54 Level"), "5-edge", "524289-edge", "9-fasteoi",
+// "Level"/"Edge" (level shown, no hwirq) or a flow handler without hwirq
+// ("xen-percpu    -virq").
+func intrIsHWIRQWord(s string) bool {
+	return intrAllDigits(s) || intrDigitsDashWord(s) || s == "Level" || s == "Edge" ||
+		len(s) > 1 && s[0] == '-' && s[1] >= 'a' && s[1] <= 'z'
 }
 
 func intrAllDigits(s string) bool {
@@ -449,7 +466,7 @@ func (p *intrParser) arch(lineNo int, label []byte, counts []uint64, tail []byte
 		// "FIQ:              fiq_glue" (Android) has no counts; other
 		// count-less rows are garbage.
 		if len(tail) == 0 || !intrUpperAlnum(name) {
-			p.problem(lineNo, fmt.Sprintf("%s: no counts", kernel.Clip(name)))
+			p.problem(lineNo, fmt.Sprintf("a label (%s) with no counts", kernel.Describe(name)))
 			return
 		}
 	}
@@ -519,16 +536,22 @@ func (p *intrParser) finish() (*InterruptTable, error) {
 		if p.fatal == nil {
 			switch {
 			case !p.sawAny:
-				p.fatal = errors.New("empty input")
+				p.fatal = ErrEmptyInterrupts
 			case len(t.IRQs) == 0:
 				p.fatal = errors.New("no CPU header and no numbered IRQ lines")
 			}
 		}
 	}
-	if p.bad == 0 && p.fatal == nil {
+	// Rows without the header that names their CPUs: a fragment.
+	headerless := !p.header && len(t.IRQs) > 0
+	if !headerless && p.bad == 0 && p.fatal == nil {
 		return t, nil
 	}
-	return t, &InterruptsParseError{Bad: p.bad, FirstLine: p.firstLine, First: p.first, Err: p.fatal}
+	e := &InterruptsParseError{Bad: p.bad, FirstLine: p.firstLine, First: p.first, Err: p.fatal}
+	if headerless {
+		e.NoHeaderLine, e.NoHeaderText = p.firstNo, p.firstText
+	}
+	return t, e
 }
 
 // InterruptTable is /proc/interrupts.

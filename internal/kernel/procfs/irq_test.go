@@ -222,7 +222,7 @@ func TestIRQAffinityLiveHost(t *testing.T) {
 	if _, err := os.Stat("/sys/class/net/eth0"); err != nil {
 		t.Skipf("no /sys/class/net/eth0 on this machine (%v)", err)
 	}
-	devs, _ := sysfs.ReadNetDevices("/sys")
+	devs, _ := sysfs.ReadNetDevices("/sys", nil)
 	var eth0 sysfs.NetDevice
 	for _, d := range devs {
 		if d.Name == "eth0" {

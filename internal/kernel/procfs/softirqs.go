@@ -18,12 +18,11 @@ import (
 // (8192 CPUs x 11 characters is ~90 KiB; a longer line is garbage).
 const softProcMaxLine = 1 << 20
 
-// softProcQuote quotes a line for an error message, cut to 120 bytes.
-func softProcQuote(line string) string {
-	if len(line) > 120 {
-		return strconv.Quote(line[:120]) + "..."
-	}
-	return strconv.Quote(line)
+// softProcDescribe stands for a line or field in an error message: its
+// length and first byte class in parentheses, never its text (see
+// kernel.Describe).
+func softProcDescribe(text string) string {
+	return "(" + kernel.Describe(text) + ")"
 }
 
 // softProcScanner returns a line scanner that accepts lines up to softProcMaxLine.
@@ -74,23 +73,23 @@ func ParseSoftirqs(r io.Reader) (*SoftirqTable, error) {
 			if !strings.Contains(line, ":") {
 				cpus, err := parseSoftirqsHeader(line)
 				if err != nil {
-					errs.AddLine(lineNo, "%v in header %s", err, softProcQuote(line))
+					errs.AddLine(lineNo, "%v in the header", err)
 					return &SoftirqTable{}, errs.Err()
 				}
 				t.CPUs = cpus
 				continue
 			}
 			headerless = true
-			errs.AddLine(lineNo, "no CPUn header (first line is %s); assuming columns are CPU0..CPUn-1", softProcQuote(line))
+			errs.AddLine(lineNo, "no CPUn header (first line %s); assuming columns are CPU0..CPUn-1", softProcDescribe(line))
 		}
 		name, rest, _ := strings.Cut(line, ":")
 		name = strings.TrimSpace(name)
 		if name == "" || strings.ContainsAny(name, " \t") {
-			errs.AddLine(lineNo, "not a softirq row: %s", softProcQuote(line))
+			errs.AddLine(lineNo, "not a softirq row %s", softProcDescribe(line))
 			continue
 		}
 		if len(name) > 64 {
-			errs.AddLine(lineNo, "vector name too long: %s", softProcQuote(line))
+			errs.AddLine(lineNo, "vector name too long %s", softProcDescribe(line))
 			continue
 		}
 		if seen[name] {
@@ -134,7 +133,7 @@ func softirqCounts(name, rest string, lineNo int, errs *kernel.Problems) (counts
 	for _, f := range fields {
 		v, err := strconv.ParseUint(f, 10, 64)
 		if err != nil {
-			errs.AddLine(lineNo, "vector %s: bad count %s for column %d, row truncated there", name, softProcQuote(f), len(counts))
+			errs.AddLine(lineNo, "vector %s: bad count %s for column %d, row truncated there", name, softProcDescribe(f), len(counts))
 			return counts, false
 		}
 		counts = append(counts, v)
@@ -164,11 +163,11 @@ func parseSoftirqsHeader(line string) ([]int, error) {
 	for _, f := range fields {
 		num, ok := strings.CutPrefix(f, "CPU")
 		if !ok {
-			return nil, fmt.Errorf("field %s is not CPUn", softProcQuote(f))
+			return nil, fmt.Errorf("field %d %s is not CPUn", len(cpus)+1, softProcDescribe(f))
 		}
 		n, err := strconv.Atoi(num)
 		if err != nil || n < 0 || n >= cpuset.MaxCPUs || num != strconv.Itoa(n) {
-			return nil, fmt.Errorf("field %s is not CPUn", softProcQuote(f))
+			return nil, fmt.Errorf("field %d %s is not CPUn", len(cpus)+1, softProcDescribe(f))
 		}
 		if seen[n] {
 			return nil, fmt.Errorf("CPU%d appears twice", n)

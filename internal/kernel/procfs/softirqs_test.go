@@ -177,7 +177,7 @@ func TestParseSoftirqsDamaged(t *testing.T) {
 			cpus:      []int{0, 1},
 			vectors:   map[string][]uint64{"NET_TX": {1, 2}, "NET_RX": {3, 4}},
 			order:     []string{"NET_TX", "NET_RX"},
-			errSubstr: []string{"line 3", "this is not a softirq row"},
+			errSubstr: []string{"line 3: not a softirq row (25 bytes starting with a letter)"},
 		},
 		{
 			name: "bad count cuts the row",
@@ -186,7 +186,7 @@ func TestParseSoftirqsDamaged(t *testing.T) {
 			cpus:      []int{0, 1, 2},
 			vectors:   map[string][]uint64{"NET_RX": {5}},
 			order:     []string{"NET_RX"},
-			errSubstr: []string{"line 2", `"x"`},
+			errSubstr: []string{"line 2: vector NET_RX: bad count (1 byte starting with a letter) for column 1"},
 		},
 		{
 			name: "extra counts dropped",
@@ -220,7 +220,7 @@ func TestParseSoftirqsDamaged(t *testing.T) {
 			name:      "bad header field",
 			in:        "    CPU0 CPUX\nNET_RX: 1 2\n",
 			vectors:   map[string][]uint64{},
-			errSubstr: []string{"line 1", `"CPUX"`},
+			errSubstr: []string{"line 1: field 2 (4 bytes starting with a letter) is not CPUn in the header"},
 		},
 		{
 			name:      "CPU twice in header",

@@ -69,7 +69,7 @@ func ParseSoftnet(r io.Reader, online []int) ([]SoftnetRow, error) {
 		switch {
 		case row.Columns > softnetColCPUIndex:
 			if idx >= cpuset.MaxCPUs {
-				errs.AddLine(l.lineNo, "CPU index %d out of range: %s", idx, softProcQuote(l.text))
+				errs.AddLine(l.lineNo, "CPU index %d out of range %s", idx, softProcDescribe(l.text))
 				continue
 			}
 			row.CPU, row.CPUFromIndex = int(idx), true
@@ -79,7 +79,7 @@ func ParseSoftnet(r io.Reader, online []int) ([]SoftnetRow, error) {
 			row.CPU = k
 		}
 		if prev, dup := taken[row.CPU]; dup {
-			errs.AddLine(l.lineNo, "CPU %d already given by line %d, row skipped: %s", row.CPU, prev, softProcQuote(l.text))
+			errs.AddLine(l.lineNo, "CPU %d already given by line %d, row skipped", row.CPU, prev)
 			continue
 		}
 		taken[row.CPU] = l.lineNo
@@ -121,13 +121,13 @@ func softnetLines(r io.Reader, errs *kernel.Problems) []softnetLine {
 func parseSoftnetRow(text string) (row SoftnetRow, cpuIndex uint64, problem string) {
 	fields := strings.Fields(text)
 	if len(fields) < softnetMinColumns {
-		return row, 0, fmt.Sprintf("%d columns, want at least %d: %s", len(fields), softnetMinColumns, softProcQuote(text))
+		return row, 0, fmt.Sprintf("%d columns, want at least %d", len(fields), softnetMinColumns)
 	}
 	vals := make([]uint64, min(len(fields), softnetColProcessQueue+1))
 	for i := range vals {
 		v, err := strconv.ParseUint(fields[i], 16, 64)
 		if err != nil {
-			return row, 0, fmt.Sprintf("column %d %s is not hex: %s", i, softProcQuote(fields[i]), softProcQuote(text))
+			return row, 0, fmt.Sprintf("column %d %s is not hex", i, softProcDescribe(fields[i]))
 		}
 		vals[i] = v
 	}

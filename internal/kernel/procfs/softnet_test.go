@@ -276,7 +276,7 @@ func TestParseSoftnetBadRows(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, s := range []string{"line 2: 4 columns, want at least 9", `line 3: column 0 "0000zz03" is not hex`, "line 6: CPU index 4294967295 out of range"} {
+	for _, s := range []string{"line 2: 4 columns, want at least 9", "line 3: column 0 (8 bytes starting with a digit) is not hex", "line 6: CPU index 4294967295 out of range"} {
 		if !strings.Contains(err.Error(), s) {
 			t.Errorf("error %q does not contain %q", err, s)
 		}

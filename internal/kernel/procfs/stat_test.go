@@ -1,12 +1,15 @@
 package procfs
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestReadCPUTimeCorpus reads every sample in testdata/proc_stat/<name>/stat
@@ -113,7 +116,88 @@ func TestReadCPUTimeGapsAndErrors(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(bad, "stat"), []byte("cpu0 abc\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadCPUTime(bad); err == nil || !strings.Contains(err.Error(), "cpu0 abc") {
-		t.Errorf("malformed stat: err = %v, want one quoting the line", err)
+	if _, err := ReadCPUTime(bad); err == nil || !strings.Contains(err.Error(), "stat: line 1: no btime line") {
+		t.Errorf("malformed stat: err = %v, want one naming the line", err)
+	}
+}
+
+// statNow is "now" for the parser tests: a day after statBtime, so a CPU
+// can have counted at most ~95 million ticks (a day, 10 % and a minute)
+// in one mode.
+var (
+	statBtime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	statNow   = statBtime.Add(24 * time.Hour)
+)
+
+// statFile is a /proc/stat of CPUs 0-2 with cpu1's line replaced.
+func statFile(cpu1 string) string {
+	return "cpu  30 0 30 300 0 0 0 0 0 0\n" +
+		"cpu0 10 0 10 100 0 0 0 0 0 0\n" +
+		cpu1 + "\n" +
+		"cpu2 10 0 10 100 0 0 0 0 0 0\n" +
+		"intr 5 1 2 2\nctxt 9\nbtime " + strconv.FormatInt(statBtime.Unix(), 10) + "\nprocesses 3\n"
+}
+
+// TestParseCPUTimeImpossibleValues: a cpuN line with a value that cannot
+// be right (negative, not a number, beyond 64 bits or beyond the time
+// since boot), too few values or a bad label is dropped and named by line
+// and field; the other CPUs are kept unchanged.
+func TestParseCPUTimeImpossibleValues(t *testing.T) {
+	cases := []struct{ cpu1, want string }{
+		{"cpu1 10 0 10 -1 0 0 0 0 0 0", "stat: line 3: cpu1: idle = -1: negative; dropped"},
+		{"cpu1 10 0 10 100 0 -99999999999999999999 0 0 0 0", "stat: line 3: cpu1: irq is negative; dropped"},
+		{"cpu1 10 0 10 100 0 0 x7 0 0 0", "stat: line 3: cpu1: softirq is not a decimal number (2 bytes starting with a letter); dropped"},
+		{"cpu1 10 0 10 100 0 0 0 1.5 0 0", "stat: line 3: cpu1: steal is not a decimal number (3 bytes starting with a digit); dropped"},
+		{"cpu1 18446744073709551616 0 10 100 0 0 0 0 0 0", "stat: line 3: cpu1: user is beyond 64 bits; dropped"},
+		{"cpu1 10 0 10 18446744073709551515 0 0 0 0 0 0", "stat: line 3: cpu1: idle = 18446744073709551515 ticks, more than the 9510000 since boot (btime) allow; dropped"},
+		{"cpu1 10 0 10 100 0 0 0 0 9510001 0", "stat: line 3: cpu1: guest = 9510001 ticks, more than the 9510000 since boot (btime) allow; dropped"},
+		{"cpu1 10 0 10 100 0 0 0 0", ""}, // 2.6.11 to 2.6.23: no guest columns
+		{"cpu1 10 0 10 100 0 0", "stat: line 3: cpu1: 6 values, want at least 8 (user to steal); dropped"},
+		{"cpu01 10 0 10 100 0 0 0 0 0 0", "stat: line 3: a cpu label (5 bytes starting with a letter): not a cpuN label; dropped"},
+		{"cpu-1 10 0 10 100 0 0 0 0 0 0", "stat: line 3: cpu-1: CPU number out of range [0,8192); dropped"},
+		{"cpux 10 0 10 100 0 0 0 0 0 0", "stat: line 3: a cpu label (4 bytes starting with a letter): not a cpuN label; dropped"},
+		{"cpu0 10 0 10 100 0 0 0 0 0 0", "stat: line 3: cpu0: given by line 2 already; dropped"},
+		{"cpu9999 10 0 10 100 0 0 0 0 0 0", "stat: line 3: cpu9999: CPU number out of range [0,8192); dropped"},
+	}
+	for _, tc := range cases {
+		times, err := ParseCPUTime(strings.NewReader(statFile(tc.cpu1)), statNow)
+		if got := fmt.Sprint(err); tc.want == "" && err != nil || tc.want != "" && got != tc.want {
+			t.Errorf("%s: error %v, want %q", tc.cpu1, err, tc.want)
+		}
+		var cpus []int
+		for _, c := range times {
+			cpus = append(cpus, c.CPU)
+			if c.CPU != 1 && (c.User != 0.1 || c.Idle != 1) {
+				t.Errorf("%s: cpu%d = %+v, want it unchanged", tc.cpu1, c.CPU, c)
+			}
+		}
+		want := []int{0, 2}
+		if tc.want == "" {
+			want = []int{0, 1, 2}
+		}
+		if !slices.Equal(cpus, want) {
+			t.Errorf("%s: CPUs %v, want %v", tc.cpu1, cpus, want)
+		}
+	}
+}
+
+// TestParseCPUTimeLimits: without btime, or with a btime after now (a
+// copied tree, a wrong clock), no value is too large; a long intr line
+// is skipped, a long cpu line is an error.
+func TestParseCPUTimeLimits(t *testing.T) {
+	huge := "cpu0 10 0 10 18446744073709551515 0 0 0 0 0 0\n"
+	if _, err := ParseCPUTime(strings.NewReader(huge+"btime 1\n"), statNow); err == nil {
+		t.Error("btime 1: the huge idle passed")
+	}
+	if times, err := ParseCPUTime(strings.NewReader(huge+"btime 99999999999\n"), statNow); err != nil || len(times) != 1 {
+		t.Errorf("btime after now: %v, %v; want the line kept", times, err)
+	}
+	long := "cpu0 10 0 10 100 0 0 0 0 0 0\nintr" + strings.Repeat(" 123", 100000) + "\nbtime 1\n"
+	if times, err := ParseCPUTime(strings.NewReader(long), statNow); err != nil || len(times) != 1 {
+		t.Errorf("long intr line: %v, %v", times, err)
+	}
+	long = "cpu0 10 0 10 100 0 0 0 0 0 0" + strings.Repeat(" 0", 5000) + "\ncpu1 1 1 1 1 1 1 1 1 1 1\nbtime 1\n"
+	if times, err := ParseCPUTime(strings.NewReader(long), statNow); err == nil || len(times) != 1 || times[0].CPU != 1 {
+		t.Errorf("long cpu0 line: %v, %v; want cpu1 only and an error", times, err)
 	}
 }

@@ -53,9 +53,9 @@ import (
 // napi/<dev>-<id>; the netdev netlink NAPI list (Snapshot.NAPIs, its
 // ThreadPID), when that part was read, names those threads authoritatively.
 
-// USER_HZ: /proc/<pid>/stat counts utime and stime in clock ticks of
+// USER_HZ: /proc/stat and /proc/<pid>/stat count time in clock ticks of
 // USER_HZ, which is 100 on every architecture this exporter is built for
-// (procfs assumes the same).
+// (the kernel converts to it whatever its CONFIG_HZ).
 const userHZ = 100
 
 const (
@@ -128,12 +128,12 @@ func ParseThreadStat(r io.Reader) (ThreadStat, error) {
 	}
 	l, rp := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
 	if l < 0 || rp < l {
-		return ThreadStat{}, fmt.Errorf("stat: no (comm) in %q", kernel.Clip(string(b)))
+		return ThreadStat{}, fmt.Errorf("stat: no (comm) in %s", kernel.Describe(string(b)))
 	}
 	st := ThreadStat{Comm: string(b[l+1 : rp]), Processor: -1}
 	pid, ok := parseDecimal(string(bytes.TrimSpace(b[:l])), 31)
 	if !ok {
-		return ThreadStat{}, fmt.Errorf("stat: bad pid %q", kernel.Clip(string(bytes.TrimSpace(b[:l]))))
+		return ThreadStat{}, fmt.Errorf("stat: bad pid (%s)", kernel.Describe(string(bytes.TrimSpace(b[:l]))))
 	}
 	st.PID = int(pid)
 	// fields[0] is field 3 (state): field N is fields[N-3].
@@ -146,12 +146,12 @@ func ParseThreadStat(r io.Reader) (ThreadStat, error) {
 	st.UTime, okU = parseDecimal(fields[utime], 64)
 	st.STime, okS = parseDecimal(fields[stime], 64)
 	if !okU || !okS {
-		return ThreadStat{}, fmt.Errorf("stat: bad utime/stime %q %q", kernel.Clip(fields[utime]), kernel.Clip(fields[stime]))
+		return ThreadStat{}, fmt.Errorf("stat: bad utime/stime (%s; %s)", kernel.Describe(fields[utime]), kernel.Describe(fields[stime]))
 	}
 	if len(fields) > processor {
 		cpu, ok := parseDecimal(fields[processor], 31)
 		if !ok || cpu >= cpuset.MaxCPUs {
-			return ThreadStat{}, fmt.Errorf("stat: bad processor %q", kernel.Clip(fields[processor]))
+			return ThreadStat{}, fmt.Errorf("stat: bad processor (%s)", kernel.Describe(fields[processor]))
 		}
 		st.Processor = int(cpu)
 	}

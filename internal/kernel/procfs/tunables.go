@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"sync"
 	"time"
@@ -45,11 +46,12 @@ import (
 const irqbalanceRescan = 60 * time.Second
 
 // ReadTunables reads /proc/sys/net/core and the per-device NAPI knobs of
-// <sysRoot>/class/net. It always returns a Tunables (absent values are -1,
+// the devices of <sysRoot>/class/net that exclude (nil: none) does not
+// match (see sysfs.ReadNetDevices). It always returns a Tunables (absent values are -1,
 // absent devices missing from the maps); the error names the files that
 // exist but could not be read or parsed. IRQBalanceRunning is left false:
 // see IRQBalanceProbe.
-func ReadTunables(procRoot, sysRoot string) (*Tunables, error) {
+func ReadTunables(procRoot, sysRoot string, exclude *regexp.Regexp) (*Tunables, error) {
 	t := &Tunables{
 		NetdevBudget: -1, NetdevBudgetUsecs: -1, NetdevMaxBacklog: -1, DevWeight: -1, FlowLimitTableLen: -1,
 		GROFlushTimeout: map[string]int64{}, NAPIDeferHardIRQs: map[string]int64{},
@@ -80,7 +82,7 @@ func ReadTunables(procRoot, sysRoot string) (*Tunables, error) {
 	case present:
 		t.FlowLimitCPUs, t.HasFlowLimitCPUs = set, true
 	}
-	for _, err := range readDeviceTunables(filepath.Join(sysRoot, "class", "net"), t) {
+	for _, err := range readDeviceTunables(filepath.Join(sysRoot, "class", "net"), exclude, t) {
 		problems.Add(err)
 	}
 	return t, problems.Err()
@@ -89,7 +91,7 @@ func ReadTunables(procRoot, sysRoot string) (*Tunables, error) {
 // readDeviceTunables fills the per-device maps from every class/net entry.
 // A device that vanished meanwhile is left out silently; a missing class/net
 // means no devices.
-func readDeviceTunables(classDir string, t *Tunables) (errs []error) {
+func readDeviceTunables(classDir string, exclude *regexp.Regexp, t *Tunables) (errs []error) {
 	entries, err := kernel.ReadDir(classDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -97,6 +99,9 @@ func readDeviceTunables(classDir string, t *Tunables) (errs []error) {
 		return []error{err}
 	}
 	for _, e := range entries {
+		if exclude != nil && exclude.MatchString(e.Name()) {
+			continue
+		}
 		dir := filepath.Join(classDir, e.Name())
 		fi, err := os.Stat(dir) // class/net entries are symlinks
 		if err != nil || !fi.IsDir() {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,7 +18,7 @@ import (
 
 func TestReadTunablesFixture(t *testing.T) {
 	procRoot, sysRoot := testutil.FakeTunables(t)
-	got, err := ReadTunables(procRoot, sysRoot)
+	got, err := ReadTunables(procRoot, sysRoot, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,13 +54,29 @@ func equalMaps(a, b map[string]int64) bool {
 // (or a copied tree) without the files: everything -1, no error.
 func TestReadTunablesAbsent(t *testing.T) {
 	root := t.TempDir()
-	got, err := ReadTunables(filepath.Join(root, "proc"), filepath.Join(root, "sys"))
+	got, err := ReadTunables(filepath.Join(root, "proc"), filepath.Join(root, "sys"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.NetdevBudget != -1 || got.NetdevBudgetUsecs != -1 || got.NetdevMaxBacklog != -1 || got.DevWeight != -1 ||
 		got.FlowLimitTableLen != -1 || got.HasFlowLimitCPUs || len(got.GROFlushTimeout) != 0 || len(got.NAPIDeferHardIRQs) != 0 {
 		t.Errorf("got %+v, want everything absent", got)
+	}
+}
+
+// TestReadTunablesExclude: an excluded device's knobs are not read (they
+// are directories here, which fail when read) and not returned.
+func TestReadTunablesExclude(t *testing.T) {
+	h := testutil.NewHostTree(t)
+	h.File("sys/class/net/eth0/gro_flush_timeout", "20000\n")
+	h.Dir("sys/class/net/veth0/gro_flush_timeout")
+	h.Dir("sys/class/net/veth0/napi_defer_hard_irqs")
+	if _, err := ReadTunables(h.Path("proc"), h.Path("sys"), nil); err == nil {
+		t.Fatal("veth0's directories read without an error: the test proves nothing")
+	}
+	got, err := ReadTunables(h.Path("proc"), h.Path("sys"), regexp.MustCompile(`^veth`))
+	if _, seen := got.GROFlushTimeout["veth0"]; err != nil || seen || got.GROFlushTimeout["eth0"] != 20000 {
+		t.Errorf("got %v, %v; want eth0's alone and no error", got.GROFlushTimeout, err)
 	}
 }
 
@@ -83,7 +100,7 @@ func TestReadTunablesBadInput(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(root, c.rel), []byte(c.content), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			got, err := ReadTunables(procRoot, filepath.Join(root, "sys"))
+			got, err := ReadTunables(procRoot, filepath.Join(root, "sys"), nil)
 			if err == nil || !strings.Contains(err.Error(), filepath.Base(c.rel)) {
 				t.Errorf("error %v, want one naming %s", err, filepath.Base(c.rel))
 			}
@@ -101,7 +118,7 @@ func TestReadTunablesBadInput(t *testing.T) {
 		if err := os.WriteFile(classNet, []byte("not a directory"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		got, err := ReadTunables(procRoot, sysRoot)
+		got, err := ReadTunables(procRoot, sysRoot, nil)
 		if err == nil || got.NetdevBudget != 600 {
 			t.Errorf("got %+v, %v; want the core values and an error", got, err)
 		}
@@ -162,7 +179,7 @@ func TestTunablesLive(t *testing.T) {
 	if _, err := os.Stat("/proc/sys/net/core/netdev_budget"); err != nil {
 		t.Skipf("no /proc/sys/net/core here: %v", err)
 	}
-	got, err := ReadTunables("/proc", "/sys")
+	got, err := ReadTunables("/proc", "/sys", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -149,11 +149,12 @@ func ReadInt(path string) (int64, bool, error) {
 	return v, true, nil
 }
 
-// ParseInt parses one decimal integer with surrounding blanks.
+// ParseInt parses one decimal integer with surrounding blanks. Its error
+// describes the text (kernel.Describe), never quotes it.
 func ParseInt(text string) (int64, error) {
 	v, err := strconv.ParseInt(strings.TrimSpace(text), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("not an integer: %q", kernel.Clip(strings.TrimSpace(text)))
+		return 0, fmt.Errorf("not an integer: %s", kernel.Describe(strings.TrimSpace(text)))
 	}
 	return v, nil
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/netirq/netirq_exporter/internal/cpuset"
-	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
@@ -109,7 +108,7 @@ func FuzzReadCPUTopology(f *testing.F) {
 			}
 			s, perr := cpuset.ParseCPUList(strings.TrimRight(fl.content, "\n"))
 			if perr != nil && !testutil.ErrMentions(err, filepath.Join(fl.dir, fl.name)) {
-				t.Fatalf("%s holds %q, which does not parse, but the error is %v", fl.name, kernel.Clip(fl.content), err)
+				t.Fatalf("%s holds %q, which does not parse, but the error is %v", fl.name, testutil.Clip(fl.content), err)
 			}
 			parsed[i] = s
 		}

@@ -36,8 +36,11 @@ var errNetDeviceVanished = fmt.Errorf("device vanished while being read: %w", fs
 // virtioDeviceName matches the name of a virtio bus device ("virtio2").
 var virtioDeviceName = regexp.MustCompile(`^virtio[0-9]+$`)
 
-// ReadNetDevices reads every device of <sysRoot>/class/net, sorted by name,
-// with its queues sorted by index. A piece that cannot be read (a file that
+// ReadNetDevices reads every device of <sysRoot>/class/net whose name
+// exclude (nil: none) does not match, sorted by name, with its queues
+// sorted by index. An excluded device is not read at all, not even
+// stat'ed: a container host can have thousands of veths nobody asked
+// about (--collector.device-exclude). A piece that cannot be read (a file that
 // is unreadable or holds garbage) is left out and named in the returned
 // error, everything else is still returned; a device that vanished meanwhile
 // is left out silently.
@@ -47,7 +50,7 @@ var virtioDeviceName = regexp.MustCompile(`^virtio[0-9]+$`)
 // rps_flow_cnt without CONFIG_RPS, xps_cpus and xps_rxqs on a single-queue
 // device (the file exists but reading it fails with ENOENT or EINVAL),
 // threaded on kernels before 5.12, numa_node and msi_irqs on non-PCI devices.
-func ReadNetDevices(sysRoot string) ([]NetDevice, error) {
+func ReadNetDevices(sysRoot string, exclude *regexp.Regexp) ([]NetDevice, error) {
 	classDir := filepath.Join(sysRoot, "class", "net")
 	entries, err := kernel.ReadDir(classDir)
 	if err != nil {
@@ -57,6 +60,9 @@ func ReadNetDevices(sysRoot string) ([]NetDevice, error) {
 	problems := kernel.NewProblems("net devices")
 	for _, e := range entries { // kernel.ReadDir sorts by name
 		name := e.Name()
+		if exclude != nil && exclude.MatchString(name) {
+			continue
+		}
 		// The errors name the file that failed, so the device too.
 		dev, ok, errs := readNetDevice(classDir, name)
 		for _, err := range errs {
@@ -197,7 +203,7 @@ func readMSIIRQs(dir string) (irqs []int, errs []error) {
 	for _, e := range entries {
 		n, err := strconv.Atoi(e.Name())
 		if err != nil || n < 0 {
-			errs = append(errs, fmt.Errorf("%s: entry %q is not an IRQ number", dir, kernel.Clip(e.Name())))
+			errs = append(errs, fmt.Errorf("%s: an entry (%s) is not an IRQ number", dir, kernel.Describe(e.Name())))
 			continue
 		}
 		irqs = append(irqs, n)

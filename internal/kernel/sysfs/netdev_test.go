@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -110,7 +111,7 @@ func TestNetDevFixtures(t *testing.T) {
 		}},
 	} {
 		t.Run(filepath.Base(tc.host), func(t *testing.T) {
-			devs, err := ReadNetDevices(filepath.Join(tc.host, "sys"))
+			devs, err := ReadNetDevices(filepath.Join(tc.host, "sys"), nil)
 			if err != nil {
 				t.Fatalf("ReadNetDevices: %v", err)
 			}
@@ -150,7 +151,7 @@ func devNames(devs []NetDevice) []string {
 func TestNetDevMissingClassNet(t *testing.T) {
 	h := testutil.NewHostTree(t)
 	h.Dir("sys/class")
-	devs, err := ReadNetDevices(h.Path("sys"))
+	devs, err := ReadNetDevices(h.Path("sys"), nil)
 	if err == nil || devs != nil {
 		t.Fatalf("got %v, %v; want no devices and an error", devs, err)
 	}
@@ -162,9 +163,31 @@ func TestNetDevMissingClassNet(t *testing.T) {
 func TestNetDevEmptyClassNet(t *testing.T) {
 	h := testutil.NewHostTree(t)
 	h.Dir("sys/class/net")
-	devs, err := ReadNetDevices(h.Path("sys"))
+	devs, err := ReadNetDevices(h.Path("sys"), nil)
 	if err != nil || len(devs) != 0 {
 		t.Fatalf("got %v, %v; want nothing", devs, err)
+	}
+}
+
+// TestNetDevExclude: an excluded device is not read at all: its files
+// would fail (a directory for rps_cpus, threaded and rx_packets), yet no
+// error, and it is not returned.
+func TestNetDevExclude(t *testing.T) {
+	h := testutil.NewHostTree(t)
+	h.VirtualDev("eth0")
+	for i := range 30 {
+		name := fmt.Sprintf("veth%d", i)
+		h.Link("sys/class/net/"+name, "../../devices/virtual/net/"+name)
+		for _, f := range []string{"threaded", "statistics/rx_packets", "queues/rx-0/rps_cpus"} {
+			h.Dir("sys/devices/virtual/net/" + name + "/" + f)
+		}
+	}
+	if _, err := ReadNetDevices(h.Path("sys"), nil); err == nil {
+		t.Fatal("the broken devices read without an error: the test proves nothing")
+	}
+	devs, err := ReadNetDevices(h.Path("sys"), regexp.MustCompile(`^veth`))
+	if err != nil || !slices.Equal(devNames(devs), []string{"eth0"}) {
+		t.Errorf("got %v, %v; want eth0 alone and no error", devNames(devs), err)
 	}
 }
 
@@ -175,7 +198,7 @@ func TestNetDevNoQueuesAndPlainDirs(t *testing.T) {
 	// bonding_masters is a regular file the bonding driver adds.
 	h.File("sys/class/net/bonding_masters", "bond0\n")
 	h.VirtualDev("lo")
-	devs, err := ReadNetDevices(h.Path("sys"))
+	devs, err := ReadNetDevices(h.Path("sys"), nil)
 	if err != nil {
 		t.Fatalf("ReadNetDevices: %v", err)
 	}
@@ -203,7 +226,7 @@ func TestNetDevQueueOrderAndNames(t *testing.T) {
 	h.Dir(dev + "/queues/foo-1")  // not a queue
 	h.Dir(dev + "/queues/rx--1")  // not a queue
 	h.Dir(dev + "/queues/tx-1.5") // not a queue
-	devs, err := ReadNetDevices(h.Path("sys"))
+	devs, err := ReadNetDevices(h.Path("sys"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +264,7 @@ func TestNetDevGarbage(t *testing.T) {
 	h.File(dev+"/queues/tx-0/xps_cpus", "not a mask")
 	h.File(dev+"/queues/tx-0/xps_rxqs", "1\n")
 
-	devs, err := ReadNetDevices(h.Path("sys"))
+	devs, err := ReadNetDevices(h.Path("sys"), nil)
 	if err == nil {
 		t.Fatal("no error for garbage files")
 	}
@@ -281,7 +304,7 @@ func TestNetDevUnreadableRPS(t *testing.T) {
 	if !h.Unreadable("sys/devices/virtual/net/veth2/queues/rx-0/rps_cpus") {
 		t.Fatalf("chmod 0 does not stop this process's reads (euid %d): no EACCES to test", os.Geteuid())
 	}
-	devs, err := ReadNetDevices(h.Path("sys"))
+	devs, err := ReadNetDevices(h.Path("sys"), nil)
 	if err == nil || !errors.Is(err, fs.ErrPermission) {
 		t.Fatalf("error %v, want one wrapping fs.ErrPermission", err)
 	}
@@ -300,7 +323,7 @@ func TestNetDevVanished(t *testing.T) {
 	// The class link outlived its device: what a read racing with
 	// "ip link del" sees.
 	h.Link("sys/class/net/veth3", "../../devices/virtual/net/veth3")
-	devs, err := ReadNetDevices(h.Path("sys"))
+	devs, err := ReadNetDevices(h.Path("sys"), nil)
 	if names := devNames(devs); !slices.Equal(names, []string{"lo"}) {
 		t.Errorf("devices %v, want [lo]", names)
 	}
@@ -349,8 +372,9 @@ func TestNetDevBusDevices(t *testing.T) {
 	h.File("sys/class/net/eth7/device/numa_node", "1\n")
 	h.Link("sys/class/net/eth7/device/driver", "../../../../bus/pci/drivers/ixgbe")
 
-	devs, err := ReadNetDevices(h.Path("sys"))
-	if err == nil || !strings.Contains(err.Error(), "oops") || !strings.Contains(err.Error(), "numa_node") {
+	devs, err := ReadNetDevices(h.Path("sys"), nil)
+	if err == nil || !strings.Contains(err.Error(), "msi_irqs: an entry (4 bytes starting with a letter)") ||
+		!strings.Contains(err.Error(), "numa_node: not an integer") || strings.Contains(err.Error(), "oops") {
 		t.Errorf("error %v, want the bad msi_irqs entry and numa_node named", err)
 	}
 	want := map[string]netDevSummary{
@@ -376,7 +400,7 @@ func TestNetDevProblemsErrorIsShort(t *testing.T) {
 	for i := range 12 {
 		h.File(fmt.Sprintf("sys/class/net/d%02d/queues/rx-0/rps_cpus", i), "garbage\n")
 	}
-	devs, err := ReadNetDevices(h.Path("sys"))
+	devs, err := ReadNetDevices(h.Path("sys"), nil)
 	if len(devs) != 12 || err == nil {
 		t.Fatalf("%d devices, %v", len(devs), err)
 	}
@@ -400,9 +424,9 @@ func TestNetDevLiveHost(t *testing.T) {
 	if _, err := os.Stat("/sys/class/net/eth0"); err != nil {
 		t.Skipf("no /sys/class/net/eth0 on this machine (%v): the live test expects the Firecracker VM of testdata/hosts/fc-2cpu", err)
 	}
-	devs, err := ReadNetDevices("/sys")
+	devs, err := ReadNetDevices("/sys", nil)
 	if err != nil {
-		t.Errorf("ReadNetDevices(/sys): %v", err)
+		t.Errorf("ReadNetDevices(/sys, nil): %v", err)
 	}
 	eth0, ok := findDev(devs, "eth0")
 	if !ok {
