@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -81,6 +82,9 @@ type Config struct {
 	// and GSO counters of netdev qstats (off: they double a big NIC's
 	// per-queue series; see queuestats_counters.go).
 	QueueStatsOffloads bool
+	// BQLAll exports every byte_queue_limits file of every TX queue, not
+	// only the limit, the stall counter and tx_maxrate when set (bql.go).
+	BQLAll bool
 	// NetNS is the network namespace file whose devices the netlink and
 	// ioctl readers ask about; "" (no flag sets it): the exporter's own.
 	// The lab tests point it at a lab namespace.
@@ -124,6 +128,8 @@ func RegisterFlags(app *kingpin.Application) func() (Config, error) {
 	readTimeout := app.Flag("read.timeout",
 		"Longest a read of the files may take when the scraper gives no deadline (X-Prometheus-Scrape-Timeout-Seconds), and for each of report's two reads; groups of files not read by then fail alone.").
 		Default(snapshot.DefaultTimeout.String()).Duration()
+	bqlAll := app.Flag("collector.bql.all",
+		"Export every byte_queue_limits value and tx_maxrate of every TX queue (reads 6 more files per queue), not only limit, stall counter and set tx_maxrate.").Default("false").Bool()
 	devExclude := app.Flag("collector.device-exclude",
 		"Regexp on net device names not to read at all (e.g. ^(veth|cali|lxc) on Kubernetes nodes): no metric, finding or report line is about them. Their IRQs, if any, are still in /proc/interrupts.").Default("").String()
 	oldDevExclude := app.Flag("collector.netqueues.device-exclude",
@@ -137,7 +143,7 @@ func RegisterFlags(app *kingpin.Application) func() (Config, error) {
 
 	return func() (Config, error) {
 		cfg := Config{ProcPath: *procPath, SysPath: *sysPath, Enabled: map[string]bool{}, SoftirqsAll: *softirqsAll,
-			ReadTimeout: *readTimeout, QueueStatsOffloads: *offloads}
+			ReadTimeout: *readTimeout, QueueStatsOffloads: *offloads, BQLAll: *bqlAll}
 		if *readTimeout <= 0 {
 			return cfg, fmt.Errorf("--read.timeout must be positive, not %s", *readTimeout)
 		}
@@ -246,9 +252,13 @@ func SourceFor(cfg Config, logger *slog.Logger) (*snapshot.Source, error) {
 
 func newSource(cfg Config, parts snapshot.Part, logger *slog.Logger) *snapshot.Source {
 	selector := cfg.Interrupts
+	bql := sysfs.BQLDefault
+	if cfg.BQLAll {
+		bql = sysfs.BQLAll
+	}
 	return snapshot.NewSource(snapshot.Options{ProcPath: cfg.ProcPath, SysPath: cfg.SysPath, Parts: parts,
 		Selector: &selector, Logger: logger, NetNS: cfg.NetNS, Timeout: cfg.ReadTimeout, DeviceExclude: cfg.DeviceExclude,
-		BPF: bpfReader(cfg, parts, logger)})
+		BPF: bpfReader(cfg, parts, logger), BQLFields: bql})
 }
 
 // enabled lists the collectors cfg enables, in name order, and the

@@ -64,8 +64,11 @@ func TestFaultMatrixHostile(t *testing.T) {
 			touched: []string{"cputopology", "findings", "netqueues"}, failing: []string{"cputopology"},
 			wantLog: []string{"cpu/online", "named pipe"}},
 		{name: "FIFO as /sys/class/net", host: bigHost, breakIt: fmFIFO("sys/class/net"),
-			touched: []string{"netqueues", "findings", "feeds", "interrupts", "irqaffinity", "tunables", "queuestats", "napi", "ethtool"},
-			failing: []string{"netqueues"}, wantLog: []string{"class/net"}},
+			touched: []string{"netqueues", "findings", "feeds", "interrupts", "irqaffinity", "tunables", "queuestats", "napi", "ethtool", "bql"},
+			failing: []string{"netqueues", "bql"}, wantLog: []string{"class/net"}},
+		{name: "FIFO as byte_queue_limits/limit", host: bigHost, breakIt: fmFIFO("sys/class/net/ens1f0/queues/tx-2/byte_queue_limits/limit"),
+			touched: []string{"bql", "netqueues", "findings"}, failing: []string{"bql"},
+			wantLog: []string{"tx-2/byte_queue_limits/limit", "named pipe"}},
 		{name: "/dev/zero as ifindex", host: bigHost, breakIt: fmSymlink("sys/class/net/ens1f0/ifindex", "/dev/zero"),
 			touched: []string{"queuestats", "napi", "ethtool"}},
 	})

@@ -1175,8 +1175,8 @@ func TestFaultMatrixUnreadable(t *testing.T) {
 			[]string{"netqueues", "findings", "feeds"}, "netirq_net_tx_queue_xps_cpus"},
 		{"cpu online", "sys/devices/system/cpu/online", []string{"cputopology"},
 			[]string{"cputopology", "softnet", "netqueues", "findings", "feeds"}, "netirq_cpu_info"},
-		{"class/net directory", "sys/class/net", []string{"netqueues", "feeds"},
-			[]string{"netqueues", "interrupts", "irqaffinity", "findings", "tunables", "queuestats", "napi", "ethtool", "threads", "feeds"}, ""},
+		{"class/net directory", "sys/class/net", []string{"netqueues", "feeds", "bql"},
+			[]string{"netqueues", "interrupts", "irqaffinity", "findings", "tunables", "queuestats", "napi", "ethtool", "threads", "feeds", "bql"}, ""},
 	}
 	roots := map[string]string{}
 	intact := testutil.CopyTree(t, bigHost)

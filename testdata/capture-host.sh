@@ -72,7 +72,8 @@ mirror_link() {
 }
 
 # --- /proc ---------------------------------------------------------------
-for f in interrupts softirqs stat net/softnet_stat sys/net/core/rps_sock_flow_entries; do
+for f in interrupts softirqs stat net/softnet_stat sys/net/core/rps_sock_flow_entries \
+	sys/kernel/osrelease irq/default_smp_affinity pressure/irq; do
 	copy_file "$PROC/$f" "$dest/proc/$f"
 done
 # Every numbered IRQ of /proc/interrupts.
@@ -105,6 +106,10 @@ for entry in "$SYS"/class/net/*; do
 		[[ -d $q ]] || continue
 		copy_sys "$devrel/queues/${q##*/}/xps_cpus"
 		copy_sys "$devrel/queues/${q##*/}/xps_rxqs"
+		copy_sys "$devrel/queues/${q##*/}/tx_maxrate"
+		for b in "$q"/byte_queue_limits/*; do
+			[[ -f $b ]] && copy_sys "$devrel/queues/${q##*/}/byte_queue_limits/${b##*/}"
+		done
 	done
 
 	# The bus device: <dev>/device, its driver, and for a virtio device

@@ -917,6 +917,7 @@ func (h *host) writeSys(w *writer) {
 			w.file(dir+"/rps_flow_cnt", "0\n")
 		} else {
 			w.file(dir+"/xps_rxqs", FormatMask(nil, 1)+"\n") // no xps_cpus on a single-queue device
+			w.file(dir+"/tx_maxrate", "0\n")                 // and no byte_queue_limits (6.9+: IFF_NO_QUEUE)
 		}
 	})
 	for i := range h.nics {
@@ -959,6 +960,7 @@ func (h *host) writeNIC(w *writer, p *nicPlan) {
 		}
 		w.file(dir+"/xps_cpus", FormatMask(xps, n)+"\n")
 		w.file(dir+"/xps_rxqs", FormatMask(nil, p.Queues)+"\n")
+		h.writeBQL(w, dir, q)
 	})
 	// <dev>/device is "../../../<bus device>", as the kernel makes it.
 	w.linkTo("sys/"+netDir+"/device", "../../../"+filepath.Base(p.devPath))
@@ -970,6 +972,23 @@ func (h *host) writeNIC(w *writer, p *nicPlan) {
 	w.file("sys/"+p.pciPath+"/irq", strconv.Itoa(p.legacy)+"\n")
 	for _, i := range p.irqs {
 		w.file(fmt.Sprintf("sys/%s/msi_irqs/%d", p.pciPath, h.irqs[i].num), "msix\n")
+	}
+}
+
+// writeBQL writes a TX queue's tx_maxrate and byte_queue_limits as 6.18
+// prints them: the stall detector off, a limit BQL settled on after some
+// traffic, nothing in flight.
+func (h *host) writeBQL(w *writer, dir string, q int) {
+	w.file(dir+"/tx_maxrate", "0\n")
+	limit := 0
+	if q%4 != 3 { // some queues never sent: their limit stays 0
+		limit = 1514 * (2 + h.rng.IntN(60))
+	}
+	for _, f := range [][2]string{
+		{"limit", strconv.Itoa(limit)}, {"limit_min", "0"}, {"limit_max", "1879048192"}, {"inflight", "0"},
+		{"hold_time", "1000"}, {"stall_thrs", "0"}, {"stall_cnt", "0"}, {"stall_max", "0"},
+	} {
+		w.file(dir+"/byte_queue_limits/"+f[0], f[1]+"\n")
 	}
 }
 

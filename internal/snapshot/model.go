@@ -90,6 +90,11 @@ type Snapshot struct {
 	// says they are still attaching or why they could not be.
 	BPF    *bpfprobes.Stats
 	BPFErr error
+
+	// BQL is queues/tx-N/byte_queue_limits and tx_maxrate of the TX queues
+	// of NetDevices (sysfs/bql.go); only the files Options.BQLFields names.
+	BQL    []sysfs.TxQueueBQL
+	BQLErr error
 }
 
 // PartDuration is the read time of one snapshot part.
@@ -120,7 +125,8 @@ const (
 	PartBPF                         // the opt-in eBPF probes' maps (read only with Options.BPF)
 	PartIntrList                    // NetBSD: kern.intr.list (+ classification)
 	PartEvcnt                       // NetBSD: kern.evcnt
-	partLast       = PartEvcnt
+	PartBQL                         // /sys/class/net/*/queues/tx-N/{byte_queue_limits/*,tx_maxrate}
+	partLast       = PartBQL
 
 	// PartAll is every part.
 	PartAll = partLast<<1 - 1

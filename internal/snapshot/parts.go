@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"time"
@@ -163,6 +164,17 @@ var partTable = []partSpec{
 		err:  func(s *Snapshot) *error { return &s.BPFErr },
 		read: func(s *Source, snap *Snapshot, _ func(Part)) { snap.BPF, snap.BPFErr = s.bpf.Read() }},
 	bsdIntrListPart, bsdEvcntPart,
+	{part: PartBQL, name: "bql", needs: []Part{PartNetDevices}, // the TX queues to read
+		keep: func(d, s *Snapshot) { d.BQL, d.BQLErr = s.BQL, s.BQLErr },
+		err:  func(s *Snapshot) *error { return &s.BQLErr },
+		read: func(s *Source, snap *Snapshot, wait func(Part)) {
+			wait(PartNetDevices)
+			if snap.NetDevices == nil && snap.NetDevicesErr != nil {
+				snap.BQLErr = fmt.Errorf("byte queue limits: no net devices to read: %w", snap.NetDevicesErr)
+				return
+			}
+			snap.BQL, snap.BQLErr = sysfs.ReadBQL(s.sysPath, snap.NetDevices, s.bqlFields)
+		}},
 }
 
 // spec returns the table row of p.

@@ -17,6 +17,7 @@ import (
 	"github.com/netirq/netirq_exporter/internal/kernel"
 	"github.com/netirq/netirq_exporter/internal/kernel/nic"
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
+	"github.com/netirq/netirq_exporter/internal/kernel/sysfs"
 )
 
 // Source reads Snapshots. Scrapes that arrive while a read is in flight
@@ -39,7 +40,8 @@ type Source struct {
 	timeout           time.Duration
 	// deviceExclude: the net devices not read (Options.DeviceExclude).
 	deviceExclude *regexp.Regexp
-	bpf           BPFReader // the opt-in eBPF probes; nil: PartBPF is not read
+	bpf           BPFReader       // the opt-in eBPF probes; nil: PartBPF is not read
+	bqlFields     sysfs.BQLFields // the byte_queue_limits files PartBQL reads
 
 	mu       sync.Mutex
 	inflight *snapshotCall
@@ -80,6 +82,9 @@ type Options struct {
 	// BPF reads the opt-in eBPF probes for PartBPF (bpf.go); the Source
 	// closes it. nil: PartBPF is not read.
 	BPF BPFReader
+	// BQLFields are the files of each TX queue PartBQL reads; 0:
+	// sysfs.BQLDefault (a 64-queue NIC has 64 of each).
+	BQLFields sysfs.BQLFields
 }
 
 // NewSource returns a Source that reads opts.Parts below opts.ProcPath and
@@ -95,9 +100,13 @@ func NewSource(opts Options) *Source {
 	if opts.BPF == nil {
 		parts &^= PartBPF
 	}
+	bqlFields := opts.BQLFields
+	if bqlFields == 0 {
+		bqlFields = sysfs.BQLDefault
+	}
 	return &Source{procPath: opts.ProcPath, sysPath: opts.SysPath, parts: parts,
 		selector: opts.Selector, deviceExclude: opts.DeviceExclude, irqbalance: procfs.NewIRQBalanceProbe(opts.ProcPath),
-		nic: nic.NewReader(opts.Logger, opts.NetNS), timeout: timeout, bpf: opts.BPF}
+		nic: nic.NewReader(opts.Logger, opts.NetNS), timeout: timeout, bpf: opts.BPF, bqlFields: bqlFields}
 }
 
 // Reads is the number of snapshots read so far.
