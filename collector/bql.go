@@ -26,7 +26,7 @@ import (
 func init() {
 	register(factory{
 		name: "bql", help: "Byte queue limits (limit, stall counter) and tx_maxrate of each TX queue from /sys/class/net/*/queues/tx-N",
-		defaultEnabled: true, parts: snapshot.PartBQL,
+		defaultEnabled: true, parts: snapshot.PartBQL | snapshot.PartKernel, // the kernel's HZ for stall_max
 		build: func(cfg *Config) Collector { return bqlCollector{exclude: cfg.DeviceExclude, all: cfg.BQLAll} },
 	})
 }
@@ -52,6 +52,8 @@ var (
 		"Time BQL waits before lowering the limit (byte_queue_limits/hold_time, in ms); --collector.bql.all.")
 	bqlStallThrsDesc = bqlDesc("tx_queue_bql_stall_threshold_seconds",
 		"Stall detector threshold (byte_queue_limits/stall_thrs, in ms); 0: detector off; --collector.bql.all.")
+	bqlStallMaxDesc = bqlDesc("tx_queue_bql_stall_max_seconds",
+		"Longest TX completion stall detected since the counter was cleared (byte_queue_limits/stall_max, in jiffies: exported only when /proc/config.gz gives HZ); --collector.bql.all.")
 )
 
 type bqlCollector struct {
@@ -79,9 +81,20 @@ func (c bqlCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.Metri
 		}
 		if c.all {
 			c.config(q, gauge)
+			if hz := kernelHZ(snap); hz > 0 && q.StallMaxJiffies >= 0 {
+				gauge(bqlStallMaxDesc, float64(q.StallMaxJiffies)/float64(hz))
+			}
 		}
 	}
 	return snap.BQLErr
+}
+
+// kernelHZ is CONFIG_HZ from /proc/config.gz, 0 when unknown.
+func kernelHZ(snap *snapshot.Snapshot) int {
+	if snap.Kernel == nil {
+		return 0
+	}
+	return snap.Kernel.Config.HZ
 }
 
 // config sends the --collector.bql.all families.

@@ -53,7 +53,7 @@ func TestFaultMatrixHostile(t *testing.T) {
 		{name: "FIFO as /proc/net/softnet_stat", host: bigHost, breakIt: fmFIFO("proc/net/softnet_stat"),
 			touched: []string{"softnet", "findings"}, failing: []string{"softnet"}, wantLog: []string{"softnet_stat", "named pipe"}},
 		{name: "FIFO as /proc/stat", host: bigHost, breakIt: fmFIFO("proc/stat"),
-			touched: []string{"cputime", "findings"}, failing: []string{"cputime"}, wantLog: []string{"proc/stat", "named pipe"}},
+			touched: []string{"cputime", "findings", "irqtime"}, failing: []string{"cputime", "irqtime"}, wantLog: []string{"proc/stat", "named pipe"}},
 		{name: "FIFO as smp_affinity_list", host: bigHost, breakIt: fmFIFO("proc/irq/100/smp_affinity_list"),
 			touched: []string{"irqaffinity", "findings", "netqueues", "feeds"}, failing: []string{"irqaffinity"},
 			wantLog: []string{"irq/100/smp_affinity_list", "named pipe"}},

@@ -537,10 +537,10 @@ func TestFaultMatrix(t *testing.T) {
 			touched: []string{"softnet", "findings"}, failing: []string{"softnet"}, wantLog: []string{"softnet_stat"},
 		},
 		{
-			name: "stat cut mid-line", host: bigHost, breakIt: fmDo(truncate("proc/stat", 0.3)),
+			name: "stat cut mid-line", host: bigHost, breakIt: fmDo(truncate("proc/stat", 0.32)),
 			touched: []string{"cputime", "findings"}, failing: []string{"cputime"}, wantLog: []string{"proc/stat", "cpu4 dropped"},
 			check: func(t *testing.T, _ string, base, got fmScrape) {
-				// The cut falls in "cpu4 287…": cpu0-3 are whole and kept.
+				// The cut falls in "cpu4 287665 99 1…": cpu0-3 are whole and kept.
 				a := find(base.mfs, "netirq_cpu_seconds_total", map[string]string{"cpu": "3", "mode": "idle"})
 				b := find(got.mfs, "netirq_cpu_seconds_total", map[string]string{"cpu": "3", "mode": "idle"})
 				if len(a) != 1 || len(b) != 1 || value(a[0]) != value(b[0]) {
@@ -1166,7 +1166,7 @@ func TestFaultMatrixUnreadable(t *testing.T) {
 	}{
 		{"softirqs", "proc/softirqs", []string{"softirqs"}, []string{"softirqs", "findings"}, ""},
 		{"softnet_stat", "proc/net/softnet_stat", []string{"softnet"}, []string{"softnet", "findings"}, ""},
-		{"stat", "proc/stat", []string{"cputime"}, []string{"cputime", "findings"}, ""},
+		{"stat", "proc/stat", []string{"cputime", "irqtime"}, []string{"cputime", "findings", "irqtime"}, ""},
 		{"interrupts", "proc/interrupts", []string{"interrupts", "irqaffinity", "feeds"},
 			[]string{"interrupts", "irqaffinity", "netqueues", "findings", "queuestats", "napi", "feeds"}, ""},
 		{"one IRQ's smp_affinity_list", "proc/irq/103/smp_affinity_list", []string{"irqaffinity"},

@@ -31,6 +31,9 @@ type Report struct {
 	// time between the two, which every rate is computed over.
 	Time            time.Time `json:"time"`
 	IntervalSeconds float64   `json:"interval_seconds"`
+	// IRQTimeAccounting says whether the irq and softirq times are
+	// measured or tick-sampled, which changes how the CPU figures read.
+	IRQTimeAccounting snapshot.IRQTimeAccounting `json:"irq_time_accounting"`
 	// Diagnosis lists the CPUs starved by network work over the interval,
 	// imbalanced ones first, each with what feeds it and the fix (the
 	// conditions of the alerts NetIRQCPUSaturated and NetIRQNetworkCapacity
@@ -148,7 +151,7 @@ func BuildReport(prev, cur *snapshot.Snapshot) Report {
 	cur = withRxRates(prev, cur)
 	r := Report{Time: cur.Time, IntervalSeconds: cur.Time.Sub(prev.Time).Seconds(),
 		Devices: []ReportDevice{}, OmittedDevices: []string{}, CPUs: []ReportCPU{}, Threads: []ReportThread{},
-		Warnings: snapshotWarnings(cur)}
+		Warnings: snapshotWarnings(cur), IRQTimeAccounting: cur.IRQTimeAccounting()}
 	r.Findings, r.UnknownChecks = checkResults(cur)
 	rankFindings(cur, r.Findings)
 	r.Diagnosis = diagnosis.Diagnose(prev, cur, r.Findings)
@@ -380,7 +383,7 @@ func snapshotWarnings(s *snapshot.Snapshot) []string {
 		{"cpu_topology", s.TopologyErr}, {"net_devices", s.NetDevicesErr}, {"interrupts", s.InterruptsErr},
 		{"irq_affinity", s.AffinityErr}, {"softirqs", s.SoftirqsErr}, {"softnet", s.SoftnetErr},
 		{"stat", s.CPUTimeErr}, {"ethtool", s.EthtoolErr}, {"queue_stats", s.QueueStatsErr},
-		{"threads", s.ThreadsErr}, {"tunables", s.TunablesErr}, {"bpf", s.BPFErr},
+		{"threads", s.ThreadsErr}, {"tunables", s.TunablesErr}, {"bpf", s.BPFErr}, {"bql", s.BQLErr}, {"kernel", s.KernelErr},
 	} {
 		if e.err != nil {
 			out = append(out, e.part+": "+strings.ReplaceAll(e.err.Error(), "\n", "; "))

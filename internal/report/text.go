@@ -19,6 +19,7 @@ func (r Report) WriteText(w io.Writer) error {
 	ew := &errWriter{w: escapingWriter{w}}
 	fmt.Fprintf(ew, "netirq_exporter report: %s, %d CPUs, %.2f s between snapshots ending %s\n",
 		cmp.Or(r.Host, "unknown host"), len(r.CPUs), r.IntervalSeconds, r.Time.UTC().Format(time.RFC3339))
+	writeIRQTime(ew, r.IRQTimeAccounting)
 	r.writeDiagnosis(ew)
 
 	for _, d := range r.Devices {

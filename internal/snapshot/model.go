@@ -95,6 +95,11 @@ type Snapshot struct {
 	// of NetDevices (sysfs/bql.go); only the files Options.BQLFields names.
 	BQL    []sysfs.TxQueueBQL
 	BQLErr error
+
+	// Kernel is the kernel's release, the default IRQ affinity, IRQ
+	// pressure and (read once per Source) its config (procfs/kernel.go).
+	Kernel    *procfs.KernelInfo
+	KernelErr error
 }
 
 // PartDuration is the read time of one snapshot part.
@@ -126,7 +131,8 @@ const (
 	PartIntrList                    // NetBSD: kern.intr.list (+ classification)
 	PartEvcnt                       // NetBSD: kern.evcnt
 	PartBQL                         // /sys/class/net/*/queues/tx-N/{byte_queue_limits/*,tx_maxrate}
-	partLast       = PartBQL
+	PartKernel                      // osrelease, /proc/irq/default_smp_affinity, /proc/pressure/irq, /proc/config.gz
+	partLast       = PartKernel
 
 	// PartAll is every part.
 	PartAll = partLast<<1 - 1

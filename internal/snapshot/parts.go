@@ -175,6 +175,12 @@ var partTable = []partSpec{
 			}
 			snap.BQL, snap.BQLErr = sysfs.ReadBQL(s.sysPath, snap.NetDevices, s.bqlFields)
 		}},
+	{part: PartKernel, name: "kernel",
+		keep: func(d, s *Snapshot) { d.Kernel, d.KernelErr = s.Kernel, s.KernelErr },
+		err:  func(s *Snapshot) *error { return &s.KernelErr },
+		read: func(s *Source, snap *Snapshot, _ func(Part)) {
+			snap.Kernel, snap.KernelErr = procfs.ReadKernelInfo(s.procPath, s.kconfig)
+		}},
 }
 
 // spec returns the table row of p.

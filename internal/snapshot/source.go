@@ -40,8 +40,9 @@ type Source struct {
 	timeout           time.Duration
 	// deviceExclude: the net devices not read (Options.DeviceExclude).
 	deviceExclude *regexp.Regexp
-	bpf           BPFReader       // the opt-in eBPF probes; nil: PartBPF is not read
-	bqlFields     sysfs.BQLFields // the byte_queue_limits files PartBQL reads
+	bpf           BPFReader                 // the opt-in eBPF probes; nil: PartBPF is not read
+	bqlFields     sysfs.BQLFields           // the byte_queue_limits files PartBQL reads
+	kconfig       *procfs.KernelConfigProbe // /proc/config.gz, read once
 
 	mu       sync.Mutex
 	inflight *snapshotCall
@@ -106,7 +107,8 @@ func NewSource(opts Options) *Source {
 	}
 	return &Source{procPath: opts.ProcPath, sysPath: opts.SysPath, parts: parts,
 		selector: opts.Selector, deviceExclude: opts.DeviceExclude, irqbalance: procfs.NewIRQBalanceProbe(opts.ProcPath),
-		nic: nic.NewReader(opts.Logger, opts.NetNS), timeout: timeout, bpf: opts.BPF, bqlFields: bqlFields}
+		nic: nic.NewReader(opts.Logger, opts.NetNS), timeout: timeout, bpf: opts.BPF, bqlFields: bqlFields,
+		kconfig: procfs.NewKernelConfigProbe(opts.ProcPath)}
 }
 
 // Reads is the number of snapshots read so far.
