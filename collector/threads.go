@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 
+	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -21,6 +22,11 @@ import (
 //     with user tasks. Its CPU time rising is the "spilling into ksoftirqd"
 //     symptom. ksoftirqd is bound to its CPU, so its last CPU says nothing
 //     and is not exported.
+//   - backlog_napi/N (6.10+, with thread_backlog_napi or PREEMPT_RT): the
+//     per-CPU backlog NAPI (RPS/RFS targets, netif_rx from veth, loopback,
+//     tunnels) polled in a thread bound to CPU N. Its work runs with bottom
+//     halves disabled, not in softirq, so /proc/stat counts it as system
+//     time: like a NAPI thread's it must be added to the CPU's network work.
 //
 // diagnosis.Finding them reads the comm of each of kthreadd's children
 // (/proc/2/task/2/children): on the 2-CPU build machine 59 candidates cost
@@ -30,7 +36,7 @@ import (
 // BenchmarkKernelThreads*.
 func init() {
 	register(factory{
-		name: "threads", help: "CPU time, allowed CPUs and last CPU of napi/<dev>-<id> and ksoftirqd/N kernel threads from /proc/<pid>",
+		name: "threads", help: "CPU time, allowed CPUs and last CPU of napi/<dev>-<id>, backlog_napi/N and ksoftirqd/N kernel threads from /proc/<pid>",
 		defaultEnabled: true, parts: snapshot.PartThreads,
 		build: func(cfg *Config) Collector { return threadsCollector{exclude: cfg.DeviceExclude} },
 	})
@@ -52,6 +58,9 @@ var (
 	ksoftirqdSecondsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "ksoftirqd", "cpu_seconds_total"),
 		"CPU time of ksoftirqd/<cpu>, by mode: softirq work that spilled out of irq exit into the per-CPU thread.",
 		[]string{"cpu", "mode"}, nil)
+	backlogSecondsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "backlog_napi", "cpu_seconds_total"),
+		"CPU time of backlog_napi/<cpu> (threaded backlog NAPI, 6.10+), by mode: RPS/RFS and netif_rx work of that CPU, counted as system time, not softirq.",
+		[]string{"cpu", "mode"}, nil)
 )
 
 type threadsCollector struct {
@@ -67,19 +76,27 @@ func (c threadsCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.M
 		id     uint32
 	}
 	seenNAPI := map[napiKey]bool{}
-	seenCPU := map[int]bool{}
+	type cpuKey struct {
+		kind procfs.ThreadKind
+		cpu  int
+	}
+	seenCPU := map[cpuKey]bool{}
 	for _, t := range snap.Threads {
 		user, system := t.UserSeconds, t.SystemSeconds
-		if t.CPU >= 0 {
+		if t.Kind().PerCPU() {
 			// Two ksoftirqd/N for one N cannot happen on one host; a
 			// broken tree must not make the scrape fail on duplicates.
-			if seenCPU[t.CPU] {
+			if seenCPU[cpuKey{t.Kind(), t.CPU}] {
 				continue
 			}
-			seenCPU[t.CPU] = true
+			seenCPU[cpuKey{t.Kind(), t.CPU}] = true
+			desc := ksoftirqdSecondsDesc
+			if t.Backlog {
+				desc = backlogSecondsDesc
+			}
 			cpu := strconv.Itoa(t.CPU)
-			ch <- prometheus.MustNewConstMetric(ksoftirqdSecondsDesc, prometheus.CounterValue, user, cpu, "user")
-			ch <- prometheus.MustNewConstMetric(ksoftirqdSecondsDesc, prometheus.CounterValue, system, cpu, "system")
+			ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, user, cpu, "user")
+			ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, system, cpu, "system")
 			continue
 		}
 		if c.exclude != nil && c.exclude.MatchString(t.Device) {

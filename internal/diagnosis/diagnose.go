@@ -31,7 +31,8 @@ var Thresholds = struct {
 type CPULoad struct {
 	CPU int `json:"cpu"`
 	// Busy is 1 - (idle + iowait). NetWork is hard IRQ + softirq + the NAPI
-	// kthreads that last ran on this CPU: the network kernel work.
+	// kthreads that last ran on this CPU + this CPU's backlog_napi thread:
+	// the network kernel work. NAPIThread is those threads' part.
 	Busy       *float64 `json:"busy"`
 	NetWork    *float64 `json:"net_work"`
 	SoftIRQ    *float64 `json:"softirq"`
@@ -142,8 +143,10 @@ func cpuTimeLoad(l *CPULoad, a, b procfs.CPUTime, napiSeconds float64) {
 }
 
 // napiThreadLoad charges each NAPI kthread's CPU seconds between the
-// snapshots to the CPU it last ran on (as the recording rules do). /proc/stat
-// counts their work as system time, not softirq.
+// snapshots to the CPU it last ran on, and each backlog_napi/N's to CPU N,
+// to which it is bound (as the recording rules do). /proc/stat counts
+// their work as system time, not softirq; ksoftirqd's is softirq time
+// already and is not added.
 func napiThreadLoad(prev, cur *snapshot.Snapshot, dt float64) map[int]float64 {
 	out := map[int]float64{}
 	if dt <= 0 {
@@ -151,8 +154,17 @@ func napiThreadLoad(prev, cur *snapshot.Snapshot, dt float64) map[int]float64 {
 	}
 	used := ThreadCPUSeconds(prev, cur)
 	for _, t := range cur.Threads {
-		if d, ok := used[t.PID]; ok && t.CPU < 0 && t.LastCPU >= 0 && d > 0 {
-			out[t.LastCPU] += d
+		d, ok := used[t.PID]
+		if !ok || d <= 0 {
+			continue
+		}
+		switch t.Kind() {
+		case procfs.ThreadNAPI:
+			if t.LastCPU >= 0 {
+				out[t.LastCPU] += d
+			}
+		case procfs.ThreadBacklog:
+			out[t.CPU] += d
 		}
 	}
 	return out
@@ -413,7 +425,7 @@ func spreadFix(snap *snapshot.Snapshot, src FeedSource, cpu int) string {
 	case FeedNAPIThread:
 		var cmds []string
 		for _, t := range snap.Threads {
-			if t.Device == dev.Name && t.CPU < 0 {
+			if t.Device == dev.Name && t.Kind() == procfs.ThreadNAPI {
 				cmds = append(cmds, fmt.Sprintf("taskset -pc %s %d", target, t.PID))
 			}
 		}

@@ -123,8 +123,8 @@ func napiThreadFeeds(snap *snapshot.Snapshot) []Feed {
 	all := online(snap)
 	var out []Feed
 	for _, t := range snap.Threads {
-		if t.CPU >= 0 || t.Device == "" {
-			continue // ksoftirqd
+		if t.Kind() != procfs.ThreadNAPI || t.Device == "" {
+			continue // ksoftirqd, backlog_napi: per CPU, fed by no queue of their own
 		}
 		cpus := napiThreadCPUs(t, all)
 		qs := queues[napiKey{t.Device, t.NAPIID}]

@@ -51,6 +51,10 @@ type Spec struct {
 	NICs       []NIC
 	NonNICIRQs int // numbered IRQs that are not a NIC's: IO-APIC, DMAR, PCIe, ahci, xhci, nvme queues ...
 	Seed       uint64
+	// Threads writes the receive kthreads below proc/ (threads.go):
+	// kthreadd and ksoftirqd/N per online CPU, and with BacklogThreads
+	// backlog_napi/N too (a 6.10+ kernel booted with thread_backlog_napi).
+	Threads, BacklogThreads bool
 }
 
 // Standard is the host the benchmarks and netirq_benchcompare use: nics
@@ -675,6 +679,9 @@ func (h *host) writeProc(w *writer) {
 		w.file("proc/sys/net/core/rps_sock_flow_entries", "0\n")
 	}
 	n := h.spec.CPUs
+	if h.spec.Threads {
+		h.writeThreads(w)
+	}
 	for _, l := range h.irqs {
 		dir := "proc/irq/" + strconv.Itoa(l.num) + "/"
 		w.file(dir+"smp_affinity", FormatMask(l.smp, n)+"\n")

@@ -84,7 +84,8 @@ func errText(err error) string {
 	return strings.ReplaceAll(err.Error(), "\n", "; ")
 }
 
-// threadRows lists each napi/ kthread and each ksoftirqd/N that used CPU.
+// threadRows lists each napi/ kthread, and each backlog_napi/N and
+// ksoftirqd/N that used CPU.
 func threadRows(prev, cur *snapshot.Snapshot, dt float64) []ReportThread {
 	used := diagnosis.ThreadCPUSeconds(prev, cur)
 	out := []ReportThread{}
@@ -93,9 +94,8 @@ func threadRows(prev, cur *snapshot.Snapshot, dt float64) []ReportThread {
 		if u, ok := used[t.PID]; ok && dt > 0 {
 			row.CPUPercent = hundred(ptr(max(0, u/dt)))
 		}
-		ksoftirqd := t.CPU >= 0
-		if ksoftirqd && (row.CPUPercent == nil || *row.CPUPercent < 0.1) {
-			continue // idle ksoftirqd: one per CPU, all alike
+		if t.Kind().PerCPU() && (row.CPUPercent == nil || *row.CPUPercent < 0.1) {
+			continue // an idle ksoftirqd or backlog_napi: one per CPU, all alike
 		}
 		out = append(out, row)
 	}
@@ -177,7 +177,7 @@ func (r Report) writeThreads(w io.Writer) {
 	if len(r.Threads) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "\nReceive kthreads (threaded NAPI, ksoftirqd):")
+	fmt.Fprintln(w, "\nReceive kthreads (threaded NAPI, backlog_napi, ksoftirqd):")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  THREAD\tPID\tCPU%\tLAST_CPU\tALLOWED_CPUS")
 	for _, t := range r.Threads {

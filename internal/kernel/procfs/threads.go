@@ -22,8 +22,12 @@ import (
 
 // This file finds the kernel threads that run network receive work outside
 // of interrupt exit: napi/<dev>-<napi_id> (threaded nic.NAPI, one per nic.NAPI
-// instance of a device with /sys/class/net/<dev>/threaded on) and
-// ksoftirqd/N (softirq work that spilled out of irq exit, one per CPU).
+// instance of a device with /sys/class/net/<dev>/threaded on),
+// ksoftirqd/N (softirq work that spilled out of irq exit, one per CPU) and
+// backlog_napi/N (6.10+, net/core/dev.c: one per CPU, bound to it, when the
+// per-CPU backlog NAPI is threaded: boot parameter thread_backlog_napi, or
+// always on PREEMPT_RT; it then processes what RPS, RFS and netif_rx (veth,
+// loopback, tunnels) queue to that CPU's backlog, instead of NET_RX softirq).
 //
 // Finding them cheaply: every kernel thread is a child of kthreadd (PID 2),
 // and /proc/2/task/2/children (CONFIG_PROC_CHILDREN, on in the usual distro
@@ -61,6 +65,7 @@ const userHZ = 100
 const (
 	napiThreadPrefix      = "napi/"
 	ksoftirqdThreadPrefix = "ksoftirqd/"
+	backlogThreadPrefix   = "backlog_napi/"
 	kthreaddPID           = 2
 	procThreadReadLimit   = 64 << 10
 )
@@ -68,11 +73,19 @@ const (
 // ParseKernelThreadName classifies a kernel thread's name. For
 // "napi/eth0-8193" it returns Device "eth0", NAPIID 8193 and CPU -1 (a
 // device name may contain '-': the ID follows the last one); for
-// "ksoftirqd/3" CPU 3. ok is false for any other name, and for a napi name
-// whose ID does not parse (a name cut at 15 bytes by an old kernel).
+// "ksoftirqd/3" and "backlog_napi/3" CPU 3. ok is false for any other
+// name, and for a napi name whose ID does not parse (a name cut at 15 bytes
+// by an old kernel).
 func ParseKernelThreadName(name string) (t KernelThread, ok bool) {
 	t = KernelThread{Name: name, CPU: -1, LastCPU: -1}
 	switch {
+	case strings.HasPrefix(name, backlogThreadPrefix):
+		cpu, ok := parseDecimal(name[len(backlogThreadPrefix):], 31)
+		if !ok || cpu >= cpuset.MaxCPUs {
+			return t, false
+		}
+		t.Backlog, t.CPU = true, int(cpu)
+		return t, true
 	case strings.HasPrefix(name, napiThreadPrefix):
 		rest := name[len(napiThreadPrefix):]
 		i := strings.LastIndexByte(rest, '-')
@@ -179,9 +192,9 @@ func ParseThreadAllowedCPUs(r io.Reader) (cpuset.CPUSet, error) {
 	return cpuset.CPUSet{}, errors.New("status: no Cpus_allowed_list line")
 }
 
-// ReadKernelThreads returns the napi/* and ksoftirqd/N threads below
-// procRoot: napi threads sorted by device and NAPI ID, then ksoftirqd by
-// CPU. napiByPID (may be nil) maps a napi thread's PID to its NAPI instance
+// ReadKernelThreads returns the napi/*, backlog_napi/N and ksoftirqd/N
+// threads below procRoot: napi threads sorted by device and NAPI ID, then
+// backlog_napi and then ksoftirqd by CPU. napiByPID (may be nil) maps a napi thread's PID to its NAPI instance
 // as netlink reports it; it wins over the name, which old kernels cut.
 //
 // A thread that exits between listing and reading is left out silently. A
@@ -206,14 +219,11 @@ func ReadKernelThreads(procRoot string, napiByPID map[int]nic.NAPI) ([]KernelThr
 	return out, problems.Err()
 }
 
-// compareKernelThreads orders napi threads (by device, NAPI ID) before
-// ksoftirqd threads (by CPU); PID breaks ties.
+// compareKernelThreads orders napi threads (by device, NAPI ID), then
+// backlog_napi and ksoftirqd threads (by CPU); PID breaks ties.
 func compareKernelThreads(a, b KernelThread) int {
-	if an, bn := a.CPU < 0, b.CPU < 0; an != bn {
-		if an {
-			return -1
-		}
-		return 1
+	if ak, bk := a.Kind(), b.Kind(); ak != bk {
+		return int(ak) - int(bk)
 	}
 	if c := strings.Compare(a.Device, b.Device); c != 0 {
 		return c
@@ -471,15 +481,44 @@ func parseProcFile[T any](path string, parse func(io.Reader) (T, error)) (T, err
 	return v, err
 }
 
-// KernelThread is a napi/<dev>-<id> or ksoftirqd/N kernel thread.
+// ThreadKind says which of the receive kthreads a KernelThread is, in the
+// order ReadKernelThreads sorts them.
+type ThreadKind int
+
+const (
+	ThreadNAPI      ThreadKind = iota // napi/<dev>-<id>: may run anywhere its mask allows
+	ThreadBacklog                     // backlog_napi/N: bound to CPU N, its work is not softirq time
+	ThreadKsoftirqd                   // ksoftirqd/N: bound to CPU N, its work is softirq time
+)
+
+// Kind is the thread's kind: a napi thread has no CPU of its own.
+func (t KernelThread) Kind() ThreadKind {
+	switch {
+	case t.CPU < 0:
+		return ThreadNAPI
+	case t.Backlog:
+		return ThreadBacklog
+	}
+	return ThreadKsoftirqd
+}
+
+// PerCPU reports whether the kernel makes one such thread per CPU, bound
+// to it (smpboot: kthread_bind with PF_NO_SETAFFINITY, so neither taskset
+// nor cpuset can move it).
+func (k ThreadKind) PerCPU() bool { return k != ThreadNAPI }
+
+// KernelThread is a napi/<dev>-<id>, backlog_napi/N or ksoftirqd/N kernel
+// thread.
 type KernelThread struct {
 	PID  int
-	Name string // comm: "napi/eth0-8193", "ksoftirqd/3"
+	Name string // comm: "napi/eth0-8193", "backlog_napi/3", "ksoftirqd/3"
 	// Device and NAPIID are parsed from a napi thread's name; CPU is the
-	// N of ksoftirqd/N (-1 for napi threads).
+	// N of ksoftirqd/N and backlog_napi/N (-1 for napi threads), Backlog
+	// tells those two apart.
 	Device        string
 	NAPIID        uint32
 	CPU           int
+	Backlog       bool
 	UserSeconds   float64
 	SystemSeconds float64
 	LastCPU       int           // the CPU it last ran on (stat field 39)

@@ -23,32 +23,39 @@ func TestParseKernelThreadName(t *testing.T) {
 	cases := []struct {
 		name   string
 		ok     bool
+		kind   ThreadKind
 		device string
 		id     uint32
 		cpu    int
 	}{
-		{"napi/eth0-8193", true, "eth0", 8193, -1},
-		{"napi/nitp1-258", true, "nitp1", 258, -1},
-		{"napi/veth-a-b-12", true, "veth-a-b", 12, -1}, // '-' in the device name: the ID follows the last one
-		{"napi/br-lan.100-4294967295", true, "br-lan.100", math.MaxUint32, -1},
-		{"ksoftirqd/0", true, "", 0, 0},
-		{"ksoftirqd/3", true, "", 0, 3},
-		{"ksoftirqd/8191", true, "", 0, 8191},
-		{"napi/eth0-", false, "", 0, -1},           // cut at the '-' by a pre-5.17 kernel
-		{"napi/enp65s0f0-", false, "", 0, -1},      // the same, 15 bytes
-		{"napi/-5", false, "", 0, -1},              // no device
-		{"napi/eth0", false, "", 0, -1},            // no ID
-		{"napi/eth0-8x", false, "", 0, -1},         // not a number
-		{"napi/eth0-+8", false, "", 0, -1},         // signs are not digits
-		{"napi/eth0-4294967296", false, "", 0, -1}, // beyond u32
-		{"ksoftirqd/", false, "", 0, -1},
-		{"ksoftirqd/-1", false, "", 0, -1},
-		{"ksoftirqd/3x", false, "", 0, -1},
-		{"ksoftirqd/8192", false, "", 0, -1}, // beyond NR_CPUS
-		{"kworker/0:1H", false, "", 0, -1},
-		{"irq/35-virtio0-input.0", false, "", 0, -1},
-		{"napi", false, "", 0, -1},
-		{"", false, "", 0, -1},
+		{"napi/eth0-8193", true, ThreadNAPI, "eth0", 8193, -1},
+		{"napi/nitp1-258", true, ThreadNAPI, "nitp1", 258, -1},
+		{"napi/veth-a-b-12", true, ThreadNAPI, "veth-a-b", 12, -1}, // '-' in the device name: the ID follows the last one
+		{"napi/br-lan.100-4294967295", true, ThreadNAPI, "br-lan.100", math.MaxUint32, -1},
+		{"ksoftirqd/0", true, ThreadKsoftirqd, "", 0, 0},
+		{"ksoftirqd/3", true, ThreadKsoftirqd, "", 0, 3},
+		{"ksoftirqd/8191", true, ThreadKsoftirqd, "", 0, 8191},
+		{"backlog_napi/0", true, ThreadBacklog, "", 0, 0}, // 6.10+ with thread_backlog_napi or PREEMPT_RT
+		{"backlog_napi/255", true, ThreadBacklog, "", 0, 255},
+		{"napi/eth0-", false, 0, "", 0, -1},           // cut at the '-' by a pre-5.17 kernel
+		{"napi/enp65s0f0-", false, 0, "", 0, -1},      // the same, 15 bytes
+		{"napi/-5", false, 0, "", 0, -1},              // no device
+		{"napi/eth0", false, 0, "", 0, -1},            // no ID
+		{"napi/eth0-8x", false, 0, "", 0, -1},         // not a number
+		{"napi/eth0-+8", false, 0, "", 0, -1},         // signs are not digits
+		{"napi/eth0-4294967296", false, 0, "", 0, -1}, // beyond u32
+		{"ksoftirqd/", false, 0, "", 0, -1},
+		{"ksoftirqd/-1", false, 0, "", 0, -1},
+		{"ksoftirqd/3x", false, 0, "", 0, -1},
+		{"ksoftirqd/8192", false, 0, "", 0, -1}, // beyond NR_CPUS
+		{"backlog_napi/", false, 0, "", 0, -1},
+		{"backlog_napi/1a", false, 0, "", 0, -1},
+		{"backlog_napi/8192", false, 0, "", 0, -1},
+		{"backlog_napi", false, 0, "", 0, -1},
+		{"kworker/0:1H", false, 0, "", 0, -1},
+		{"irq/35-virtio0-input.0", false, 0, "", 0, -1},
+		{"napi", false, 0, "", 0, -1},
+		{"", false, 0, "", 0, -1},
 	}
 	for _, c := range cases {
 		got, ok := ParseKernelThreadName(c.name)
@@ -59,8 +66,8 @@ func TestParseKernelThreadName(t *testing.T) {
 		if !ok {
 			continue
 		}
-		if got.Name != c.name || got.Device != c.device || got.NAPIID != c.id || got.CPU != c.cpu || got.LastCPU != -1 {
-			t.Errorf("%q: got %+v, want device %q id %d cpu %d", c.name, got, c.device, c.id, c.cpu)
+		if got.Name != c.name || got.Kind() != c.kind || got.Device != c.device || got.NAPIID != c.id || got.CPU != c.cpu || got.LastCPU != -1 {
+			t.Errorf("%q: got %+v, want kind %d device %q id %d cpu %d", c.name, got, c.kind, c.device, c.id, c.cpu)
 		}
 	}
 }
@@ -193,7 +200,7 @@ func checkThreads(t *testing.T, got, want []KernelThread) {
 	}
 	for i := range want {
 		g, w := got[i], want[i]
-		if g.PID != w.PID || g.Name != w.Name || g.Device != w.Device || g.NAPIID != w.NAPIID || g.CPU != w.CPU ||
+		if g.PID != w.PID || g.Name != w.Name || g.Kind() != w.Kind() || g.Device != w.Device || g.NAPIID != w.NAPIID || g.CPU != w.CPU ||
 			math.Abs(g.UserSeconds-w.UserSeconds) > 1e-9 || math.Abs(g.SystemSeconds-w.SystemSeconds) > 1e-9 ||
 			g.LastCPU != w.LastCPU || !g.Allowed.Equal(w.Allowed) {
 			t.Errorf("thread %d: got %+v (allowed %s), want %+v (allowed %s)", i, g, g.Allowed, w, w.Allowed)
