@@ -159,13 +159,17 @@ func checkIRQOnIsolatedCPU(snap *snapshot.Snapshot) []Finding {
 // checkAffinityDiffersFromHint: a NIC IRQ whose smp_affinity differs from
 // its non-empty affinity_hint. A hint that names an isolated/nohz_full or
 // offline CPU, or a CPU on another node than the device, is not followed
-// (the other checks would flag the result), so it is no finding.
+// (the other checks would flag the result), so it is no finding; nor is a
+// hint the driver itself does not apply (hints.go).
 func checkAffinityDiffersFromHint(snap *snapshot.Snapshot) []Finding {
 	devs := devices(snap)
 	iso, on := isolatedCPUs(snap), online(snap)
 	var out []Finding
 	for _, q := range nicIRQs(snap) {
 		if !q.HasAff || !q.Aff.HasHint || q.Aff.Hint.IsEmpty() || q.Aff.SMPAffinity.Equal(q.Aff.Hint) {
+			continue
+		}
+		if d := devs[q.Class.Device]; hintNotApplied(snap, driverOf(d), q) {
 			continue
 		}
 		node := deviceNode(devs, q.Class.Device)
