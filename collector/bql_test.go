@@ -35,7 +35,7 @@ func TestBQLAll(t *testing.T) {
 		{"netirq_net_tx_queue_bql_limit_min_bytes", 0, 8, map[string]string{"queue": "0"}, 0},
 		{"netirq_net_tx_queue_bql_limit_max_bytes", 0, 8, map[string]string{"queue": "0"}, 1879048192},
 		{"netirq_net_tx_queue_bql_hold_time_seconds", 0, 8, map[string]string{"queue": "0"}, 1},
-		{"netirq_net_tx_queue_bql_stall_threshold_seconds", 0, 8, map[string]string{"queue": "0"}, 0.2},
+		{"netirq_net_tx_queue_bql_stall_threshold_seconds", 0, 8, map[string]string{"queue": "0"}, 0.1},
 		// 412 jiffies at CONFIG_HZ=1000 (its config.gz).
 		{"netirq_net_tx_queue_bql_stall_max_seconds", 0, 8, map[string]string{"queue": "5"}, 0.412},
 	} {

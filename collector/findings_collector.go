@@ -31,7 +31,7 @@ func init() {
 		name: "findings", help: "Misconfiguration checks over the snapshot (stacked queue IRQs, remote NUMA, isolated CPUs, RPS, RSS ...)",
 		defaultEnabled: true,
 		parts: snapshot.PartTopology | snapshot.PartNetDevices | snapshot.PartInterrupts | snapshot.PartAffinity | snapshot.PartEthtool |
-			snapshot.PartQueueStats | snapshot.PartThreads | snapshot.PartTunables | snapshot.PartKernel,
+			snapshot.PartQueueStats | snapshot.PartThreads | snapshot.PartTunables | snapshot.PartKernel | snapshot.PartBQL,
 		build: func(cfg *Config) Collector { return findingsCollector{exclude: cfg.DeviceExclude} },
 	})
 }

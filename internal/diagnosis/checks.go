@@ -68,6 +68,9 @@ var Checks = []Check{
 	{"napi_settings_differ", "info",
 		"NAPI instances of one device with different settings give its queues different latency and CPU cost",
 		snapshot.PartQueueStats, checkNAPISettingsDiffer},
+	{"bql_tx_stalls", "warning",
+		"TX completions that stop for longer than BQL's stall threshold while packets wait mean a stuck queue: the NIC, its driver or a starved completion IRQ",
+		snapshot.PartBQL, checkBQLTxStalls},
 }
 
 // The parts most checks need (Check.Needs): the NIC IRQs with their

@@ -188,7 +188,8 @@ func checkAffinityDiffersFromHint(snap *snapshot.Snapshot) []Finding {
 }
 
 // checkNAPIThreadUnpinned: a napi/<dev>-<id> kthread allowed on every online
-// CPU while the IRQ of its NAPI instance is allowed on fewer. The NAPI → IRQ
+// CPU while the IRQ of its NAPI instance is allowed on fewer. backlog_napi/N
+// threads are never findings: the kernel binds each to CPU N for good. The NAPI → IRQ
 // map comes from snapshot.Snapshot.NAPIs (netdev netlink, by thread PID or by device
 // and NAPI ID); without it the thread is matched by device only: when every
 // queue IRQ of the device is pinned, one finding per device names all its
@@ -222,7 +223,10 @@ func napiThreadsByMap(snap *snapshot.Snapshot, on cpuset.CPUSet, irqs []nicIRQ) 
 		irqByNum[q.IRQ] = q
 	}
 	for _, t := range snap.Threads {
-		if !strings.HasPrefix(t.Name, "napi/") || t.Device == "" || t.Allowed.IsEmpty() || !subsetOf(on, t.Allowed) {
+		// Only napi/<dev>-<id> threads: backlog_napi/N and ksoftirqd/N are
+		// bound to their CPU by the kernel (PF_NO_SETAFFINITY), so neither
+		// free nor movable, and the backlog has no IRQ of its own.
+		if t.Kind() != procfs.ThreadNAPI || t.Device == "" || t.Allowed.IsEmpty() || !subsetOf(on, t.Allowed) {
 			continue
 		}
 		n, ok := byPID[t.PID]

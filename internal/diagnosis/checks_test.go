@@ -522,6 +522,7 @@ func TestFindingsBigiron(t *testing.T) {
 		"rps_on_isolated_cpu veth0/0//7: echo 70 > /sys/class/net/veth0/queues/rx-0/rps_cpus",
 		"xps_on_isolated_cpu ens1f0/7//7: echo 0 > /sys/class/net/ens1f0/queues/tx-7/xps_cpus",
 		"affinity_differs_from_hint ens1f0/2/101/1: echo 2 > /proc/irq/101/smp_affinity_list",
+		"bql_tx_stalls ens1f0/5/104/6: grep -H . /sys/class/net/ens1f0/queues/tx-5/tx_timeout /sys/class/net/ens1f0/queues/tx-5/byte_queue_limits/stall_*; ethtool -S ens1f0 | grep -iE 'timeout|reset|restart|stop'",
 	})
 }
 

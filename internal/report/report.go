@@ -148,7 +148,7 @@ func BuildReport(prev, cur *snapshot.Snapshot) Report {
 	if cur.IsNetBSD() {
 		return buildNetBSDReport(prev, cur)
 	}
-	cur = withRxRates(prev, cur)
+	cur = withBQLStalls(prev, withRxRates(prev, cur))
 	r := Report{Time: cur.Time, IntervalSeconds: cur.Time.Sub(prev.Time).Seconds(),
 		Devices: []ReportDevice{}, OmittedDevices: []string{}, CPUs: []ReportCPU{}, Threads: []ReportThread{},
 		Warnings: snapshotWarnings(cur), IRQTimeAccounting: cur.IRQTimeAccounting()}

@@ -125,7 +125,8 @@ func TestKeepCopiesEveryField(t *testing.T) {
 			field.SetInt(7)
 		}
 	}
-	derived := map[string]bool{"Time": true, "ReadDurations": true, "DeviceRxRates": true, "RxQueueLoss": true}
+	derived := map[string]bool{"Time": true, "ReadDurations": true, "DeviceRxRates": true, "RxQueueLoss": true,
+		"BQLStallsBefore": true, "BQLStallsBeforeTime": true}
 	owner := map[string]string{}
 	for _, sp := range partTable {
 		dst := &Snapshot{}

@@ -95,6 +95,11 @@ type Snapshot struct {
 	// of NetDevices (sysfs/bql.go); only the files Options.BQLFields names.
 	BQL    []sysfs.TxQueueBQL
 	BQLErr error
+	// BQLStallsBefore is each TX queue's stall_cnt in the Source's
+	// previous snapshot, taken at BQLStallsBeforeTime; nil when unknown
+	// (the first snapshot): derived, not read (bqlstalls.go).
+	BQLStallsBefore     map[TxQueue]int64
+	BQLStallsBeforeTime time.Time
 
 	// Kernel is the kernel's release, the default IRQ affinity, IRQ
 	// pressure and (read once per Source) its config (procfs/kernel.go).

@@ -49,6 +49,7 @@ type Source struct {
 	reads    atomic.Uint64
 	rx       rxRates     // the previous snapshot's device counters (rates.go)
 	rxLoss   rxQueueLoss // the previous snapshot's RX queue loss counters (queuerates.go)
+	stalls   bqlStalls   // and its BQL stall counters (bqlstalls.go)
 	stuck    stuckParts  // the parts whose abandoned read has not returned
 	// observers see every snapshot read (Observe), under mu.
 	observers []func(*Snapshot)
@@ -148,6 +149,7 @@ func (s *Source) SnapshotBy(ctx context.Context) (*Snapshot, error) {
 	call.snap = s.read(deadline)
 	s.rx.setRates(call.snap)
 	s.rxLoss.setRates(call.snap)
+	s.stalls.set(call.snap)
 	s.reads.Add(1)
 	s.notify(call.snap)
 

@@ -43,6 +43,7 @@ func TestConcurrentReadEqualsSequential(t *testing.T) {
 			}
 			// Rates come from the Source's previous snapshot, not from a part.
 			concurrent.Time, concurrent.ReadDurations, concurrent.DeviceRxRates, concurrent.RxQueueLoss = sequential.Time, nil, nil, nil
+			concurrent.BQLStallsBefore, concurrent.BQLStallsBeforeTime = nil, sequential.BQLStallsBeforeTime
 			if !reflect.DeepEqual(concurrent, sequential) {
 				t.Fatalf("dense %v: the concurrent snapshot differs from the sequential one", dense)
 			}

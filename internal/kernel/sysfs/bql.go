@@ -80,8 +80,10 @@ var bqlFiles = []struct {
 	{BQLLimitMax, "byte_queue_limits/limit_max", func(q *TxQueueBQL) *int64 { return &q.LimitMax }},
 	{BQLInflight, "byte_queue_limits/inflight", func(q *TxQueueBQL) *int64 { return &q.Inflight }},
 	{BQLHoldTime, "byte_queue_limits/hold_time", func(q *TxQueueBQL) *int64 { return &q.HoldTimeMS }},
-	{BQLStallThreshold, "byte_queue_limits/stall_thrs", func(q *TxQueueBQL) *int64 { return &q.StallThresholdMS }},
+	// stall_cnt before the detector's other two: a queue that stalled has
+	// them read whatever was asked for (ReadTxQueueBQL).
 	{BQLStallCount, "byte_queue_limits/stall_cnt", func(q *TxQueueBQL) *int64 { return &q.StallCount }},
+	{BQLStallThreshold, "byte_queue_limits/stall_thrs", func(q *TxQueueBQL) *int64 { return &q.StallThresholdMS }},
 	{BQLStallMax, "byte_queue_limits/stall_max", func(q *TxQueueBQL) *int64 { return &q.StallMaxJiffies }},
 	{BQLMaxRate, "tx_maxrate", func(q *TxQueueBQL) *int64 { return &q.MaxRateMbps }},
 }
@@ -89,7 +91,9 @@ var bqlFiles = []struct {
 // ReadTxQueueBQL reads the fields of one TX queue directory
 // (<sysRoot>/class/net/<dev>/queues/tx-N). A file that is absent leaves
 // its value -1; one that cannot be read or holds anything but a
-// non-negative decimal integer too, and is named in the error.
+// non-negative decimal integer too, and is named in the error. A queue
+// whose stall_cnt is above 0 also has stall_thrs and stall_max read: the
+// stall check quotes them, and a stalled queue is rare.
 func ReadTxQueueBQL(qdir, device string, queue int, fields BQLFields) (TxQueueBQL, error) {
 	q := TxQueueBQL{Device: device, Queue: queue, Limit: -1, LimitMin: -1, LimitMax: -1, Inflight: -1,
 		HoldTimeMS: -1, StallThresholdMS: -1, StallCount: -1, StallMaxJiffies: -1, MaxRateMbps: -1}
@@ -105,6 +109,9 @@ func ReadTxQueueBQL(qdir, device string, queue int, fields BQLFields) (TxQueueBQ
 		case present:
 			*f.dst(&q) = v
 			q.HasBQL = q.HasBQL || strings.HasPrefix(f.name, "byte_queue_limits/")
+			if f.field == BQLStallCount && v > 0 {
+				fields |= BQLStallThreshold | BQLStallMax
+			}
 		}
 	}
 	if !q.HasBQL {

@@ -52,8 +52,11 @@ func TestReadBQLFixtures(t *testing.T) {
 	if q5.Device != "ens1f0" || q5.Queue != 5 || q5.Limit != 18168 || q5.StallCount != 3 || q5.MaxRateMbps != 0 {
 		t.Errorf("ens1f0 tx-5 = %+v", q5)
 	}
-	if q5.StallMaxJiffies != -1 || q5.Inflight != -1 || q5.HoldTimeMS != -1 {
-		t.Errorf("BQLDefault read files it does not ask for: %+v", q5)
+	if q5.Inflight != -1 || q5.HoldTimeMS != -1 || big[0].StallMaxJiffies != -1 || big[0].StallThresholdMS != -1 {
+		t.Errorf("BQLDefault read files it does not ask for: %+v, %+v", q5, big[0])
+	}
+	if q5.StallMaxJiffies != 412 || q5.StallThresholdMS != 100 {
+		t.Errorf("tx-5 stalled (stall_cnt 3), so stall_max and stall_thrs are read too: %+v", q5)
 	}
 	if big[6].MaxRateMbps != 1000 {
 		t.Errorf("ens1f0 tx-6 tx_maxrate %d, want 1000", big[6].MaxRateMbps)

@@ -2,12 +2,15 @@ package report
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/netirq/netirq_exporter/internal/kernel/procfs"
 	"github.com/netirq/netirq_exporter/internal/snapshot"
+	"github.com/netirq/netirq_exporter/internal/testutil"
 )
 
 // TestReportIRQTimeAccounting: the header's second line says how to read
@@ -40,5 +43,31 @@ func TestReportIRQTimeAccounting(t *testing.T) {
 		if second := strings.SplitN(b.String(), "\n", 3)[1]; !strings.HasPrefix(second, c.line) {
 			t.Errorf("second line %q, want it to start with %q", second, c.line)
 		}
+	}
+}
+
+// TestReportBQLStalls: the report compares its own two readings, even when
+// they come from two Sources: one more stall on bigiron-8cpu's ens1f0 tx-5
+// between them is "1 of them in the last …", not "unknown".
+func TestReportBQLStalls(t *testing.T) {
+	root := testutil.CopyTree(t, "../../testdata/hosts/bigiron-8cpu")
+	read := func() *snapshot.Snapshot {
+		return snapshot.NewSource(snapshot.Options{ProcPath: filepath.Join(root, "proc"), SysPath: filepath.Join(root, "sys"),
+			Parts: snapshot.PartAll &^ (snapshot.PartEthtool | snapshot.PartQueueStats)}).Snapshot()
+	}
+	prev := read()
+	if err := os.WriteFile(filepath.Join(root, "sys/class/net/ens1f0/queues/tx-5/byte_queue_limits/stall_cnt"), []byte("4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cur := read()
+	cur.Time = prev.Time.Add(5 * time.Second)
+	var msgs []string
+	for _, f := range BuildReport(prev, cur).Findings {
+		if f.Check == "bql_tx_stalls" {
+			msgs = append(msgs, f.Message)
+		}
+	}
+	if len(msgs) != 1 || !strings.Contains(msgs[0], "4 TX completion stalls on ens1f0 TX queue 5") || !strings.Contains(msgs[0], "1 of them in the last 5s") {
+		t.Errorf("stall findings %q", msgs)
 	}
 }

@@ -1,5 +1,8 @@
 package report
 
+// What the kernel facts change in the report: how to read the CPU times,
+// and the BQL stall counters the stall check compares.
+
 import (
 	"fmt"
 	"io"
@@ -28,4 +31,20 @@ func writeIRQTime(w io.Writer, a snapshot.IRQTimeAccounting) {
 	default:
 		fmt.Fprintln(w, "IRQ time accounting: unknown (neither /proc/pressure/irq, /proc/config.gz nor /proc/stat could tell): IRQ% and SOFTIRQ% may be tick-sampled estimates.")
 	}
+}
+
+// withBQLStalls returns cur with BQLStallsBefore taken from prev when the
+// Source did not set it (snapshots of two Sources, a test's), so that the
+// stall check compares the report's own two readings. cur is not changed.
+func withBQLStalls(prev, cur *snapshot.Snapshot) *snapshot.Snapshot {
+	if cur.BQLStallsBefore != nil {
+		return cur
+	}
+	before := snapshot.BQLStallsBetween(prev)
+	if before == nil {
+		return cur
+	}
+	c := *cur
+	c.BQLStallsBefore, c.BQLStallsBeforeTime = before, prev.Time
+	return &c
 }
