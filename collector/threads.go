@@ -58,9 +58,12 @@ var (
 	ksoftirqdSecondsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "ksoftirqd", "cpu_seconds_total"),
 		"CPU time of ksoftirqd/<cpu>, by mode: softirq work that spilled out of irq exit into the per-CPU thread.",
 		[]string{"cpu", "mode"}, nil)
+	// One series per CPU, without ksoftirqd's mode label: a kernel thread
+	// never runs in user mode (its utime stays 0), and at 1,024 CPUs the
+	// label would cost 1,024 series of zeros.
 	backlogSecondsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "backlog_napi", "cpu_seconds_total"),
-		"CPU time of backlog_napi/<cpu> (threaded backlog NAPI, 6.10+), by mode: RPS/RFS and netif_rx work of that CPU, counted as system time, not softirq.",
-		[]string{"cpu", "mode"}, nil)
+		"CPU time (utime+stime) of backlog_napi/<cpu> (threaded backlog NAPI, 6.10+): RPS/RFS and netif_rx work of that CPU, counted as system time, not softirq.",
+		[]string{"cpu"}, nil)
 )
 
 type threadsCollector struct {
@@ -90,13 +93,13 @@ func (c threadsCollector) Update(snap *snapshot.Snapshot, ch chan<- prometheus.M
 				continue
 			}
 			seenCPU[cpuKey{t.Kind(), t.CPU}] = true
-			desc := ksoftirqdSecondsDesc
-			if t.Backlog {
-				desc = backlogSecondsDesc
-			}
 			cpu := strconv.Itoa(t.CPU)
-			ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, user, cpu, "user")
-			ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, system, cpu, "system")
+			if t.Backlog {
+				ch <- prometheus.MustNewConstMetric(backlogSecondsDesc, prometheus.CounterValue, user+system, cpu)
+				continue
+			}
+			ch <- prometheus.MustNewConstMetric(ksoftirqdSecondsDesc, prometheus.CounterValue, user, cpu, "user")
+			ch <- prometheus.MustNewConstMetric(ksoftirqdSecondsDesc, prometheus.CounterValue, system, cpu, "system")
 			continue
 		}
 		if c.exclude != nil && c.exclude.MatchString(t.Device) {

@@ -10,7 +10,8 @@ import (
 
 // TestThreadsCollectorBacklog: a generated 4-CPU host booted with
 // thread_backlog_napi has backlog_napi/0-3 beside ksoftirqd/0-3; each gets
-// its own family, by CPU and mode, with the stat file's stime.
+// its own family: ksoftirqd by CPU and mode, backlog_napi by CPU only (a
+// kernel thread's utime stays 0), with the stat file's times.
 func TestThreadsCollectorBacklog(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "host")
 	spec := hostgen.Spec{CPUs: 4, NUMANodes: 1, NICs: []hostgen.NIC{{Driver: hostgen.MLX5, Queues: 4}}, NonNICIRQs: 4,
@@ -22,14 +23,16 @@ func TestThreadsCollectorBacklog(t *testing.T) {
 	if s := successes(mfs)["threads"]; s != 1 {
 		t.Fatalf("threads collector failed on the generated host")
 	}
-	for _, name := range []string{"netirq_backlog_napi_cpu_seconds_total", "netirq_ksoftirqd_cpu_seconds_total"} {
-		if n := len(find(mfs, name, nil)); n != 8 {
-			t.Errorf("%s: %d series, want 4 CPUs x 2 modes", name, n)
-		}
+	if n := len(find(mfs, "netirq_ksoftirqd_cpu_seconds_total", nil)); n != 8 {
+		t.Errorf("ksoftirqd: %d series, want 4 CPUs x 2 modes", n)
+	}
+	if n := len(find(mfs, "netirq_backlog_napi_cpu_seconds_total", nil)); n != 4 {
+		t.Errorf("backlog_napi: %d series, want one per CPU", n)
 	}
 	for cpu := range 4 {
-		l := map[string]string{"cpu": strconv.Itoa(cpu), "mode": "system"}
-		b, k := find(mfs, "netirq_backlog_napi_cpu_seconds_total", l), find(mfs, "netirq_ksoftirqd_cpu_seconds_total", l)
+		c := strconv.Itoa(cpu)
+		b := find(mfs, "netirq_backlog_napi_cpu_seconds_total", map[string]string{"cpu": c})
+		k := find(mfs, "netirq_ksoftirqd_cpu_seconds_total", map[string]string{"cpu": c, "mode": "system"})
 		if len(b) != 1 || len(k) != 1 || value(b[0]) == value(k[0]) {
 			t.Errorf("CPU %d: backlog %v and ksoftirqd %v must be two series with their own times", cpu, b, k)
 		}
