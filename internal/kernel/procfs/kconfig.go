@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -62,12 +61,13 @@ func ParseKernelConfig(r io.Reader) (KernelConfig, error) {
 		case line == "# CONFIG_IRQ_TIME_ACCOUNTING is not set":
 			c.IRQTimeAccounting = "n"
 		case strings.HasPrefix(line, "CONFIG_HZ="):
+			// Kconfig writes a plain decimal: no sign, no leading zero.
 			v := line[len("CONFIG_HZ="):]
-			hz, err := strconv.Atoi(v)
-			if err != nil || hz <= 0 || hz > 100_000 {
+			hz, ok := parseDecimal(v, 31)
+			if !ok || v[0] == '0' || hz > 100_000 {
 				return c, fmt.Errorf("config: bad CONFIG_HZ (%s)", kernel.Describe(v))
 			}
-			c.HZ = hz
+			c.HZ = int(hz)
 		}
 	}
 	if err := sc.Err(); err != nil {
