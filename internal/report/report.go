@@ -84,9 +84,16 @@ type ReportDevice struct {
 	Threaded   int    `json:"threaded"`  // /sys/class/net/<dev>/threaded; -1 absent
 	// Packets/s the device received and sent (statistics/); null when
 	// unknown.
-	RxPacketsPerSecond *float64      `json:"rx_packets_per_second"`
-	TxPacketsPerSecond *float64      `json:"tx_packets_per_second"`
-	Queues             []ReportQueue `json:"queues"`
+	RxPacketsPerSecond *float64 `json:"rx_packets_per_second"`
+	TxPacketsPerSecond *float64 `json:"tx_packets_per_second"`
+	// RxRing and RxRingMax are the RX ring's descriptors per queue now and
+	// at most (ethtool -g); null when unknown.
+	RxRing    *uint32       `json:"rx_ring"`
+	RxRingMax *uint32       `json:"rx_ring_max"`
+	Queues    []ReportQueue `json:"queues"`
+	// NAPIs are the device's NAPI instances whose own settings are not the
+	// defaults (nicqueues.go); empty when all are.
+	NAPIs []ReportNAPI `json:"napi_settings"`
 }
 
 // ReportThread is one kernel thread that runs receive work.
@@ -117,6 +124,19 @@ type ReportQueue struct {
 	InterruptsPerSecond *float64 `json:"interrupts_per_second"`
 	RxPacketsPerSecond  *float64 `json:"rx_packets_per_second"`
 	TxPacketsPerSecond  *float64 `json:"tx_packets_per_second"`
+	// Of an RX queue (rx, combined), from netdev qstats (6.10+): packets
+	// the device dropped, of those for lack of buffers (the ring ran
+	// empty), and failed buffer allocations, per second; null when the
+	// driver does not count them or on one snapshot.
+	RxHWDropsPerSecond        *float64 `json:"rx_hw_drops_per_second"`
+	RxHWDropOverrunsPerSecond *float64 `json:"rx_hw_drop_overruns_per_second"`
+	RxAllocFailuresPerSecond  *float64 `json:"rx_alloc_failures_per_second"`
+	// Of a TX queue (tx, combined): the byte queue limit now (null without
+	// BQL), the stalls BQL counted over the interval (null when unknown),
+	// and tx_maxrate in Mbit/s (0: none).
+	BQLLimitBytes *int64 `json:"bql_limit_bytes"`
+	BQLStalls     *int64 `json:"bql_stalls"`
+	TxMaxRateMbps int64  `json:"tx_maxrate_mbps"`
 }
 
 // ReportCPU is one CPU's load over the interval.
@@ -148,7 +168,7 @@ func BuildReport(prev, cur *snapshot.Snapshot) Report {
 	if cur.IsNetBSD() {
 		return buildNetBSDReport(prev, cur)
 	}
-	cur = withBQLStalls(prev, withRxRates(prev, cur))
+	cur = withRxQueueLoss(prev, withBQLStalls(prev, withRxRates(prev, cur)))
 	r := Report{Time: cur.Time, IntervalSeconds: cur.Time.Sub(prev.Time).Seconds(),
 		Devices: []ReportDevice{}, OmittedDevices: []string{}, CPUs: []ReportCPU{}, Threads: []ReportThread{},
 		Warnings: snapshotWarnings(cur), IRQTimeAccounting: cur.IRQTimeAccounting()}
@@ -165,6 +185,7 @@ func BuildReport(prev, cur *snapshot.Snapshot) Report {
 	for _, d := range cur.NetDevices {
 		dev, busy := deviceReport(d, rows[d.Name], pps)
 		dev.RxPacketsPerSecond, dev.TxPacketsPerSecond = devicePPS(prev, d, dt)
+		addNICQueues(&dev, cur)
 		busy = busy || (dev.RxPacketsPerSecond != nil && *dev.RxPacketsPerSecond > 0) ||
 			(dev.TxPacketsPerSecond != nil && *dev.TxPacketsPerSecond > 0)
 		if !busy {
@@ -174,7 +195,7 @@ func BuildReport(prev, cur *snapshot.Snapshot) Report {
 		r.Devices = append(r.Devices, dev)
 	}
 	for _, h := range handles {
-		r.Devices = append(r.Devices, ReportDevice{Name: h, NUMANode: -1, Threaded: -1, Queues: sortQueues(rows[h])})
+		r.Devices = append(r.Devices, ReportDevice{Name: h, NUMANode: -1, Threaded: -1, Queues: sortQueues(rows[h]), NAPIs: []ReportNAPI{}})
 	}
 	r.CPUs = cpuRows(prev, cur, dt)
 	r.NetRxWait, r.NetRxWaitUnknown = netRxWaits(prev, cur, hotCPUs(r.Diagnosis))

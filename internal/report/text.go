@@ -37,9 +37,11 @@ func (r Report) WriteText(w io.Writer) error {
 		if d.RxPacketsPerSecond != nil && d.TxPacketsPerSecond != nil {
 			fmt.Fprintf(ew, "  rx %s tx %s packets/s", fmtRate(d.RxPacketsPerSecond), fmtRate(d.TxPacketsPerSecond))
 		}
+		writeRing(ew, d)
 		fmt.Fprintln(ew)
+		cols := columnsOf(d)
 		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  QUEUE\tKIND\tIRQ\tSMP_AFFINITY\tEFFECTIVE\tNODE\tRPS_CPUS\tXPS_CPUS\tIRQS/S\tRX_PKTS/S\tTX_PKTS/S")
+		fmt.Fprintln(tw, "  QUEUE\tKIND\tIRQ\tSMP_AFFINITY\tEFFECTIVE\tNODE\tRPS_CPUS\tXPS_CPUS\tIRQS/S\tRX_PKTS/S\tTX_PKTS/S"+cols.header())
 		for _, q := range d.Queues {
 			queue, irq := "-", "-"
 			if q.Queue >= 0 {
@@ -48,11 +50,12 @@ func (r Report) WriteText(w io.Writer) error {
 			if q.IRQ > 0 {
 				irq = strconv.Itoa(q.IRQ)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", queue, q.Kind, irq,
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s%s\n", queue, q.Kind, irq,
 				dash(q.SMPAffinity), dash(q.EffectiveCPUs), dash(q.Nodes), dash(q.RPSCPUs), dash(q.XPSCPUs),
-				fmtRate(q.InterruptsPerSecond), fmtRate(q.RxPacketsPerSecond), fmtRate(q.TxPacketsPerSecond))
+				fmtRate(q.InterruptsPerSecond), fmtRate(q.RxPacketsPerSecond), fmtRate(q.TxPacketsPerSecond), cols.row(q))
 		}
 		tw.Flush()
+		writeNAPIs(ew, d)
 	}
 	if len(r.OmittedDevices) > 0 {
 		fmt.Fprintf(ew, "\n(not shown: %s: virtual, no IRQ, no RPS/XPS, no traffic)\n", strings.Join(r.OmittedDevices, ", "))
