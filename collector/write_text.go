@@ -10,6 +10,7 @@ import (
 
 	"github.com/netirq/netirq_exporter/internal/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 )
 
@@ -46,11 +47,7 @@ func (e *Exporter) writeText(w io.Writer, snap *snapshot.Snapshot, others promet
 	if err := reg.Register(snapCollector{e, snap, &matrices}); err != nil {
 		return err
 	}
-	gatherers := prometheus.Gatherers{reg}
-	if others != nil {
-		gatherers = append(gatherers, others)
-	}
-	mfs, gatherErr := gatherers.Gather()
+	mfs, gatherErr := gatherWith(reg, others)
 	slices.SortStableFunc(matrices, func(a, b *cpuMatrix) int { return strings.Compare(a.name, b.name) })
 
 	buffers := textBuffers.Get().(*textBuffer)
@@ -88,6 +85,80 @@ type textBuffer struct {
 var textBuffers = sync.Pool{New: func() any {
 	return &textBuffer{w: bufio.NewWriterSize(nil, 64<<10), scratch: make([]byte, 0, 64<<10)}
 }}
+
+// gatherWith returns what prometheus.Gatherers{ours, others}.Gather()
+// does (others may be nil). Gatherers checks and hashes every series of
+// both again, after each registry did; when neither failed, their lists are
+// sorted and no family name of one is (or is a _count, _sum or _bucket of)
+// one of the other, the result is the two lists merged, which this
+// returns without that second pass.
+func gatherWith(ours, others prometheus.Gatherer) ([]*dto.MetricFamily, error) {
+	mfs, err := ours.Gather()
+	if others == nil {
+		if err != nil {
+			return prometheus.Gatherers{gathered(mfs, err)}.Gather()
+		}
+		return mfs, nil
+	}
+	omfs, oerr := others.Gather()
+	if err == nil && oerr == nil {
+		if merged, ok := mergeFamilies(mfs, omfs); ok {
+			return merged, nil
+		}
+	}
+	return prometheus.Gatherers{gathered(mfs, err), gathered(omfs, oerr)}.Gather()
+}
+
+// gathered is a Gatherer of what was gathered.
+func gathered(mfs []*dto.MetricFamily, err error) prometheus.Gatherer {
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return mfs, err })
+}
+
+// mergeFamilies merges two lists of families sorted by name; ok is false
+// when either is not sorted or a name of one may clash with one of the
+// other (the same, or one the other's _count, _sum or _bucket), which
+// Gatherers has to judge.
+func mergeFamilies(a, b []*dto.MetricFamily) ([]*dto.MetricFamily, bool) {
+	names := make(map[string]bool, 2*len(b))
+	for i, mf := range b {
+		if i > 0 && b[i-1].GetName() >= mf.GetName() {
+			return nil, false
+		}
+		names[mf.GetName()] = true
+		if root := unsuffixed(mf.GetName()); root != "" {
+			names[root] = true
+		}
+	}
+	for i, mf := range a {
+		if i > 0 && a[i-1].GetName() >= mf.GetName() {
+			return nil, false
+		}
+		if names[mf.GetName()] || names[unsuffixed(mf.GetName())] {
+			return nil, false
+		}
+	}
+	out := make([]*dto.MetricFamily, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if a[0].GetName() < b[0].GetName() {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...), true
+}
+
+// unsuffixed is name without a _count, _sum or _bucket suffix, "" when it
+// has none: the names the text format gives the series of a summary or
+// histogram.
+func unsuffixed(name string) string {
+	for _, suffix := range []string{"_count", "_sum", "_bucket"} {
+		if root, ok := strings.CutSuffix(name, suffix); ok {
+			return root
+		}
+	}
+	return ""
+}
 
 // snapCollector runs the exporter's collectors over one snapshot; with
 // matrices non-nil the per-CPU families are left there instead of sent.

@@ -2,14 +2,20 @@ package collector
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -161,5 +167,75 @@ func TestTextCollectorFailure(t *testing.T) {
 		if strings.Contains(buf.String(), softirqsName) {
 			t.Errorf("dense %v: %s without /proc/softirqs", dense, softirqsName)
 		}
+	}
+}
+
+// TestGatherWithEqualsGatherers: gatherWith returns what
+// prometheus.Gatherers does, families and errors, whether it merges the
+// two lists itself or leaves them to Gatherers (a family in both, a
+// _count, _sum or _bucket of one in the other, a list out of order, an
+// error).
+func TestGatherWithEqualsGatherers(t *testing.T) {
+	e := newTestExporter(t, hostConfig("../testdata/hosts/bigiron-8cpu"))
+	ours := prometheus.NewRegistry()
+	ours.MustRegister(snapCollector{e, e.source.Snapshot(), nil})
+	self := prometheus.NewRegistry()
+	self.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		versioncollector.NewCollector(namespace))
+	oursMFs, err := ours.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	selfMFs, err := self.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	family := func(name string, typ dto.MetricType) *dto.MetricFamily {
+		m := &dto.Metric{Gauge: &dto.Gauge{Value: new(1.0)}}
+		if typ == dto.MetricType_SUMMARY {
+			m = &dto.Metric{Summary: &dto.Summary{SampleCount: new(uint64(1)), SampleSum: new(1.0)}}
+		}
+		return &dto.MetricFamily{Name: new(name), Help: new("h"), Type: typ.Enum(), Metric: []*dto.Metric{m}}
+	}
+	with := func(mfs []*dto.MetricFamily, extra ...*dto.MetricFamily) []*dto.MetricFamily {
+		out := append(slices.Clone(mfs), extra...)
+		slices.SortFunc(out, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+		return out
+	}
+	reversed := slices.Clone(selfMFs)
+	slices.Reverse(reversed)
+	if _, merged := mergeFamilies(oursMFs, selfMFs); !merged {
+		t.Error("the exporter's families and the self metrics not merged: gatherWith leaves them to Gatherers")
+	}
+	for _, tc := range []struct {
+		name        string
+		ours, other prometheus.Gatherer
+	}{
+		{"self metrics", gathered(oursMFs, nil), gathered(selfMFs, nil)},
+		{"no others", gathered(oursMFs, nil), nil},
+		{"a family in both", gathered(oursMFs, nil), gathered(with(selfMFs, oursMFs[0]), nil)},
+		{"a _count of a summary", gathered(with(oursMFs, family("go_gc_duration_seconds_count", dto.MetricType_GAUGE)), nil),
+			gathered(selfMFs, nil)},
+		{"a summary of a _sum", gathered(with(oursMFs, family("x_sum", dto.MetricType_GAUGE)), nil),
+			gathered(with(selfMFs, family("x", dto.MetricType_SUMMARY)), nil)},
+		{"out of order", gathered(oursMFs, nil), gathered(reversed, nil)},
+		{"an error", gathered(oursMFs, errors.New("ours failed")), gathered(selfMFs, nil)},
+		{"an error of others", gathered(oursMFs, nil), gathered(selfMFs, errors.New("others failed"))},
+		{"an error, no others", gathered(oursMFs, errors.New("ours failed")), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gs := prometheus.Gatherers{tc.ours}
+			if tc.other != nil {
+				gs = append(gs, tc.other)
+			}
+			wantMFs, wantErr := gs.Gather()
+			gotMFs, gotErr := gatherWith(tc.ours, tc.other)
+			if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+				t.Errorf("error %v, Gatherers: %v", gotErr, wantErr)
+			}
+			if got, want := exposition(t, gotMFs, nil), exposition(t, wantMFs, nil); got != want {
+				t.Errorf("%d bytes of text, Gatherers: %d", len(got), len(want))
+			}
+		})
 	}
 }
