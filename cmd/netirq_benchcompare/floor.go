@@ -25,6 +25,7 @@ import (
 // parsed, nothing encoded. A scrape cannot be much cheaper than that.
 
 type floorRow struct {
+	tree                  string
 	opened, dirs, missing int // successful opens of files and directories; failed opens
 	rounds                int
 	floorMs, scrapeMs     float64 // medians

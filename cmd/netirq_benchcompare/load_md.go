@@ -60,14 +60,16 @@ func (l *loadReport) markdown(neVersion string) string {
 	w("| answers | peak RSS MB before | peak RSS MB after | serves afterwards |\n|---|---:|---:|---|\n")
 	w("| %s | %.1f | %.1f | %v |\n\n", answers(h.answers), float64(h.rssBefore)/1024, float64(h.rssKB)/1024, h.servesAfter)
 
-	f := l.floor
 	w("### Floor: only opening and reading the files of a scrape\n\n")
 	w("The openat calls of one default scrape (strace attached after a warm-up scrape, `/proc/<pid>` as\n")
 	w("`/proc/self`), replayed in one goroutine with plain open/read-to-EOF/close (getdents for directories,\n")
-	w("open only for the paths the scrape found missing): median of %d rounds. The scrape: gzip over loopback,\n", f.rounds)
-	w("median of %d, as in the side-by-side table. Goal: scrape ≤ 1.5x the floor.\n\n", f.scrapes)
-	w("| files read | directories listed | missing | floor ms | scrape ms | scrape / floor |\n|---:|---:|---:|---:|---:|---:|\n")
-	w("| %d | %d | %d | %.3f | %.2f | %.2f |\n%s\n", f.opened, f.dirs, f.missing, f.floorMs, f.scrapeMs, f.ratio, loadEnd)
+	w("open only for the paths the scrape found missing): the median of the rounds. The scrape: gzip over\n")
+	w("loopback, the median of the scrapes, as in the side-by-side table. Goal: scrape ≤ 1.5x the floor.\n\n")
+	w("| tree | files read | directories listed | missing | floor ms (rounds) | scrape ms (scrapes) | scrape / floor |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, f := range l.floors {
+		w("| %s | %d | %d | %d | %.3f (%d) | %.2f (%d) | %.2f |\n", f.tree, f.opened, f.dirs, f.missing, f.floorMs, f.rounds, f.scrapeMs, f.scrapes, f.ratio)
+	}
+	w("%s\n", loadEnd)
 	return b.String()
 }
 
