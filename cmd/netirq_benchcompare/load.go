@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -270,7 +271,11 @@ func bigHostFloor(c config, ours, tmp string) (floorRow, error) {
 		return floorRow{}, err
 	}
 	args := []string{"--path.procfs=" + filepath.Join(dir, "proc"), "--path.sysfs=" + filepath.Join(dir, "sys")}
-	f, err := scrapeFloor(c, ours, args, filepath.Join(tmp, "floor-big"))
+	work := filepath.Join(tmp, "floor-big")
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return floorRow{}, err
+	}
+	f, err := scrapeFloor(c, ours, args, work)
 	f.tree = fmt.Sprintf("generated, %d CPUs (2 NICs x 64 queues)", floorCPUs)
 	return f, err
 }
