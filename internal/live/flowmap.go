@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
+
+	"github.com/netirq/netirq_exporter/internal/report"
 )
 
 // The queue → IRQ → CPU diagram: the drawn queues on the left, their IRQs
@@ -73,7 +75,7 @@ func buildFlowMap(queues []heatQueue, omitted int, irqRates map[int]map[int]floa
 		f.Nodes = append(f.Nodes, flowNode{X: lq.x, Y: y, Label: label, Kind: "queue", LabelX: lq.x - 8, Anchor: "end"})
 		if hq.q.IRQ > 0 {
 			f.Edges = append(f.Edges, flowEdge{D: curve(lq.x, y, li.x, irqAt[hq.q.IRQ]), Width: edgeWidth(hq.q.InterruptsPerSecond, maxIRQ),
-				Title: fmt.Sprintf("%s: %s interrupts/s", label, fmtRate(hq.q.InterruptsPerSecond))})
+				Title: fmt.Sprintf("%s: %s interrupts/s", label, report.FormatRate(hq.q.InterruptsPerSecond))})
 			for _, cpu := range cpuList(hq.q.EffectiveCPUs) {
 				v, ok := irqRates[hq.q.IRQ][cpu]
 				rate := &v
@@ -81,12 +83,12 @@ func buildFlowMap(queues []heatQueue, omitted int, irqRates map[int]map[int]floa
 					rate = nil
 				}
 				f.Edges = append(f.Edges, flowEdge{D: curve(li.x, irqAt[hq.q.IRQ], lc.x, cpuAt[cpu]), Width: edgeWidth(rate, maxIRQ),
-					Title: fmt.Sprintf("IRQ %d → CPU %d (effective): %s interrupts/s there", hq.q.IRQ, cpu, fmtRate(rate))})
+					Title: fmt.Sprintf("IRQ %d → CPU %d (effective): %s interrupts/s there", hq.q.IRQ, cpu, report.FormatRate(rate))})
 			}
 		}
 		for _, cpu := range cpuList(hq.q.RPSCPUs) {
 			f.Edges = append(f.Edges, flowEdge{D: curve(lq.x, y, lc.x, cpuAt[cpu]), Width: edgeWidth(hq.q.RxPacketsPerSecond, maxPkts), RPS: true,
-				Title: fmt.Sprintf("%s → CPU %d by RPS (queue: %s packets/s)", label, cpu, fmtRate(hq.q.RxPacketsPerSecond))})
+				Title: fmt.Sprintf("%s → CPU %d by RPS (queue: %s packets/s)", label, cpu, report.FormatRate(hq.q.RxPacketsPerSecond))})
 		}
 	}
 	return f

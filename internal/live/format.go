@@ -1,30 +1,12 @@
 package live
 
 import (
-	"strconv"
-
 	"github.com/netirq/netirq_exporter/internal/cpuset"
+	"github.com/netirq/netirq_exporter/internal/report"
 )
 
-// The numbers as the text report prints them: "-" when unknown.
-
-func fmtRate(v *float64) string {
-	switch {
-	case v == nil:
-		return "-"
-	case *v < 10:
-		return strconv.FormatFloat(*v, 'f', 1, 64)
-	default:
-		return strconv.FormatFloat(*v, 'f', 0, 64)
-	}
-}
-
-func fmtPercent(v *float64) string {
-	if v == nil {
-		return "-"
-	}
-	return strconv.FormatFloat(*v, 'f', 1, 64)
-}
+// The numbers as the text report prints them (report.FormatRate, …): "-"
+// when unknown.
 
 // fmtFraction prints a 0..1 fraction as a percentage.
 func fmtFraction(v *float64) string {
@@ -32,14 +14,7 @@ func fmtFraction(v *float64) string {
 		return "-"
 	}
 	p := 100 * *v
-	return fmtPercent(&p)
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+	return report.FormatPercent(&p)
 }
 
 // queueSet prints a feed's queues as ranges ("0-3").

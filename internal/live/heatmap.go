@@ -147,7 +147,7 @@ func (h *heatMap) addLoadRows(r report.Report) {
 			if c.ProcessedPerSecond == nil || maxProcessed == 0 {
 				return 0, "", false
 			}
-			return *c.ProcessedPerSecond / maxProcessed, fmtRate(c.ProcessedPerSecond) + " packets processed/s", true
+			return *c.ProcessedPerSecond / maxProcessed, report.FormatRate(c.ProcessedPerSecond) + " packets processed/s", true
 		}},
 	}
 	for i, row := range rows {
@@ -166,7 +166,7 @@ func percentCell(p *float64, what string) (float64, string, bool) {
 	if p == nil {
 		return 0, "", false
 	}
-	return *p / 100, fmtPercent(p) + " % " + what, true
+	return *p / 100, report.FormatPercent(p) + " % " + what, true
 }
 
 // addQueueRow adds queue row i: its IRQ's rates per CPU (of maxRate), its
@@ -178,7 +178,7 @@ func (h *heatMap) addQueueRow(i int, hq heatQueue, rates map[int]float64, maxRat
 	for cpu, v := range rates {
 		if j, ok := col[cpu]; ok && v > 0 && maxRate > 0 {
 			h.Cells = append(h.Cells, heatCell{X: h.LabelW + j*cell, Y: y, Fill: heatColor(v / maxRate),
-				Title: fmt.Sprintf("CPU %d, %s: %s interrupts/s", cpu, label, fmtRate(&v))})
+				Title: fmt.Sprintf("CPU %d, %s: %s interrupts/s", cpu, label, report.FormatRate(&v))})
 		}
 	}
 	for _, cpu := range cpuList(hq.q.EffectiveCPUs) {

@@ -19,7 +19,7 @@ var (
 	pageCSS string
 
 	pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
-		"rate": fmtRate, "pct": fmtPercent, "frac": fmtFraction, "dash": dash, "queueSet": queueSet,
+		"rate": report.FormatRate, "pct": report.FormatPercent, "frac": fmtFraction, "dash": report.Dash, "queueSet": queueSet,
 		"join": strings.Join,
 		"add":  func(a, b int) int { return a + b },
 		"sub":  func(a, b int) int { return a - b },

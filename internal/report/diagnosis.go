@@ -122,7 +122,7 @@ func (r Report) writeDiagnosis(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  CPU %d is starved by network work (%s; %s): busy %s%%, network work %s%% (softirq %s%%, irq %s%%, NAPI threads %s%%); %s packets/s processed (%s%% of the host's), %s dropped/s, %s squeezed/s\n",
 			h.CPU, h.Why, kind, pct(h.Busy), pct(h.NetWork), pct(h.SoftIRQ), pct(h.IRQ), pct(h.NAPIThread),
-			fmtRate(h.Processed), pct(h.ProcessedShare), fmtRate(h.Dropped), fmtRate(h.Squeezed))
+			FormatRate(h.Processed), pct(h.ProcessedShare), FormatRate(h.Dropped), FormatRate(h.Squeezed))
 		r.writeWait(w, h.CPU)
 		irqs := r.irqsUnknown()
 		switch {
@@ -132,7 +132,7 @@ func (r Report) writeDiagnosis(w io.Writer) {
 			fmt.Fprintln(w, "    fed by: no device with traffic is steered to it")
 		}
 		for _, f := range h.FedBy {
-			fmt.Fprintf(w, "    fed by: %s%s via %s (%s packets/s received)\n", f.Device, queueList(f.Queues), f.Via, fmtRate(f.RxPacketsPerSecond))
+			fmt.Fprintf(w, "    fed by: %s%s via %s (%s packets/s received)\n", f.Device, queueList(f.Queues), f.Via, FormatRate(f.RxPacketsPerSecond))
 		}
 		for _, fix := range h.Fix {
 			fmt.Fprintf(w, "    fix: %s\n", fix)
@@ -146,7 +146,7 @@ func (r Report) writeDiagnosis(w io.Writer) {
 	}
 }
 
-func pct(v *float64) string { return fmtPercent(hundred(v)) }
+func pct(v *float64) string { return FormatPercent(hundred(v)) }
 
 // queueList is " queues 0-3" style text for the queues of a feed.
 func queueList(qs []int) string {
@@ -185,7 +185,7 @@ func (r Report) writeThreads(w io.Writer) {
 		if t.LastCPU >= 0 {
 			last = strconv.Itoa(t.LastCPU)
 		}
-		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\n", t.Name, t.PID, fmtPercent(t.CPUPercent), last, dash(t.AllowedCPU))
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\n", t.Name, t.PID, FormatPercent(t.CPUPercent), last, Dash(t.AllowedCPU))
 	}
 	tw.Flush()
 }

@@ -126,14 +126,14 @@ func (r Report) writeNetBSDText(w io.Writer) error {
 		if q.Queue >= 0 {
 			queue = strconv.Itoa(q.Queue)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", q.Device, queue, q.Kind, q.ID, q.Name, dash(q.AssignedCPUs), fmtRate(q.InterruptsPerSecond))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", q.Device, queue, q.Kind, q.ID, q.Name, Dash(q.AssignedCPUs), FormatRate(q.InterruptsPerSecond))
 	}
 	tw.Flush()
 	fmt.Fprintln(ew)
 	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CPU\tNIC_IRQS/S")
 	for _, c := range r.CPUs {
-		fmt.Fprintf(tw, "%d\t%s\n", c.CPU, fmtRate(c.NICInterruptsPerSecond))
+		fmt.Fprintf(tw, "%d\t%s\n", c.CPU, FormatRate(c.NICInterruptsPerSecond))
 	}
 	tw.Flush()
 	r.writeFindingsText(ew)

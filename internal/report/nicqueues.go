@@ -163,13 +163,13 @@ func (c queueColumns) header() string {
 func (c queueColumns) row(q ReportQueue) string {
 	var b strings.Builder
 	if c.drops {
-		b.WriteString("\t" + fmtRate(q.RxHWDropsPerSecond))
+		b.WriteString("\t" + FormatRate(q.RxHWDropsPerSecond))
 	}
 	if c.overruns {
-		b.WriteString("\t" + fmtRate(q.RxHWDropOverrunsPerSecond))
+		b.WriteString("\t" + FormatRate(q.RxHWDropOverrunsPerSecond))
 	}
 	if c.allocFails {
-		b.WriteString("\t" + fmtRate(q.RxAllocFailuresPerSecond))
+		b.WriteString("\t" + FormatRate(q.RxAllocFailuresPerSecond))
 	}
 	if c.bql {
 		b.WriteString("\t" + fmtInt(q.BQLLimitBytes))

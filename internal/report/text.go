@@ -35,7 +35,7 @@ func (r Report) WriteText(w io.Writer) error {
 			fmt.Fprint(ew, "  threaded NAPI")
 		}
 		if d.RxPacketsPerSecond != nil && d.TxPacketsPerSecond != nil {
-			fmt.Fprintf(ew, "  rx %s tx %s packets/s", fmtRate(d.RxPacketsPerSecond), fmtRate(d.TxPacketsPerSecond))
+			fmt.Fprintf(ew, "  rx %s tx %s packets/s", FormatRate(d.RxPacketsPerSecond), FormatRate(d.TxPacketsPerSecond))
 		}
 		writeRing(ew, d)
 		fmt.Fprintln(ew)
@@ -51,8 +51,8 @@ func (r Report) WriteText(w io.Writer) error {
 				irq = strconv.Itoa(q.IRQ)
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s%s\n", queue, q.Kind, irq,
-				dash(q.SMPAffinity), dash(q.EffectiveCPUs), dash(q.Nodes), dash(q.RPSCPUs), dash(q.XPSCPUs),
-				fmtRate(q.InterruptsPerSecond), fmtRate(q.RxPacketsPerSecond), fmtRate(q.TxPacketsPerSecond), cols.row(q))
+				Dash(q.SMPAffinity), Dash(q.EffectiveCPUs), Dash(q.Nodes), Dash(q.RPSCPUs), Dash(q.XPSCPUs),
+				FormatRate(q.InterruptsPerSecond), FormatRate(q.RxPacketsPerSecond), FormatRate(q.TxPacketsPerSecond), cols.row(q))
 		}
 		tw.Flush()
 		writeNAPIs(ew, d)
@@ -77,9 +77,9 @@ func (r Report) WriteText(w io.Writer) error {
 		if c.Node >= 0 {
 			node = strconv.Itoa(c.Node)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.CPU, node, dash(strings.Join(flags, ",")),
-			fmtPercent(c.BusyPercent), fmtPercent(c.NetWorkPercent), fmtPercent(c.SoftirqPercent), fmtPercent(c.IRQPercent), fmtRate(c.NetRxPerSecond), fmtRate(c.NetTxPerSecond),
-			fmtRate(c.NICInterruptsPerSecond), fmtRate(c.ProcessedPerSecond), fmtRate(c.DroppedPerSecond), fmtRate(c.SqueezedPerSecond))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.CPU, node, Dash(strings.Join(flags, ",")),
+			FormatPercent(c.BusyPercent), FormatPercent(c.NetWorkPercent), FormatPercent(c.SoftirqPercent), FormatPercent(c.IRQPercent), FormatRate(c.NetRxPerSecond), FormatRate(c.NetTxPerSecond),
+			FormatRate(c.NICInterruptsPerSecond), FormatRate(c.ProcessedPerSecond), FormatRate(c.DroppedPerSecond), FormatRate(c.SqueezedPerSecond))
 	}
 	tw.Flush()
 
@@ -128,14 +128,16 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func dash(s string) string {
+// Dash, FormatRate and FormatPercent print values as the report does, "-"
+// when unknown (the live view prints them the same way).
+func Dash(s string) string {
 	if s == "" {
 		return "-"
 	}
 	return s
 }
 
-func fmtRate(v *float64) string {
+func FormatRate(v *float64) string {
 	switch {
 	case v == nil:
 		return "-"
@@ -146,7 +148,7 @@ func fmtRate(v *float64) string {
 	}
 }
 
-func fmtPercent(v *float64) string {
+func FormatPercent(v *float64) string {
 	if v == nil {
 		return "-"
 	}
