@@ -179,6 +179,33 @@ var e2eNoData = []e2eNoDataReason{
 		elsewhere: true,
 	},
 	{
+		why:    "IRQ pressure needs IRQ time accounting, which this kernel lacks (netirq_irq_time_accounting 0)",
+		covers: regexp.MustCompile(`\bnetirq_pressure_irq_stalled_seconds_total\b`).MatchString,
+		holds:  `netirq_irq_time_accounting{%[1]s} == 1 or absent(netirq_irq_time_accounting{%[1]s})`,
+	},
+	{
+		why:    "backlog_napi/N threads, which need the thread_backlog_napi boot parameter or PREEMPT_RT (collector/threads_backlog_test.go has them)",
+		covers: regexp.MustCompile(`\bnetirq_backlog_napi_cpu_seconds_total\b`).MatchString,
+		holds:  `netirq_backlog_napi_cpu_seconds_total{%[1]s}`,
+	},
+	{
+		why: "ring sizes, BQL, TX stops/wakes and NAPI settings of the lab's veth, which has none of them (no ring, no BQL, " +
+			"no qstats beyond packets and bytes, no NAPI without GRO); the exporter's tests read them live from eth0 and an ifb",
+		covers: regexp.MustCompile(`\b(netirq_net_ring_descriptors(_max)?|netirq_net_tx_queue_bql_\w+|netirq_net_queue_tx_(stops|wakes)_total|netirq_napi_(defer_hard_irqs|gro_flush_timeout_seconds|irq_suspend_timeout_seconds|threaded))\b`).MatchString,
+		holds: `netirq_net_ring_descriptors{device=%[2]q, %[1]s} or netirq_net_tx_queue_bql_limit_bytes{device=%[2]q, %[1]s} or ` +
+			`netirq_net_queue_tx_stops_total{device=%[2]q, %[1]s} or netirq_napi_threaded{device=%[2]q, %[1]s}`,
+	},
+	{
+		why:    "RX hardware drop counters, which no driver here keeps (virtio_net and veth report packets and bytes only); alerts/tests/rx-queue-hw-drops.yml covers the rules",
+		covers: regexp.MustCompile(`\binstance_device_queue:netirq_net_queue_rx_(hw_drops|hw_drop_overruns|alloc_failures):rate1m\b`).MatchString,
+		holds:  `netirq_net_queue_rx_hw_drops_total{%[1]s} or netirq_net_queue_rx_hw_drop_overruns_total{%[1]s} or netirq_net_queue_rx_alloc_failures_total{%[1]s}`,
+	},
+	{
+		why:    "a tx_maxrate limit, which no TX queue here has",
+		covers: regexp.MustCompile(`\bnetirq_net_tx_queue_maxrate_bytes_per_second\b`).MatchString,
+		holds:  `netirq_net_tx_queue_maxrate_bytes_per_second{%[1]s} > 0`,
+	},
+	{
 		why:    "the opt-in bpf collector (--collector.bpf), off in the scenarios; collector/bpf_lab_test.go runs it on the same funnel",
 		covers: regexp.MustCompile(`\b(netirq_bpf_\w+|instance_cpu:netirq_net_rx_(wait_seconds|softirq_exact_utilisation):\w+|instance(_cpu|_device_napi):netirq_\w*budget_exhausted_polls:\w+)\b`).MatchString,
 		holds:  `netirq_bpf_probes_info{%[1]s}`,
