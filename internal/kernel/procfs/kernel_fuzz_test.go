@@ -35,11 +35,20 @@ func FuzzParseIRQPressure(f *testing.F) {
 				break
 			}
 		}
-		i := strings.Index(full, "total=")
-		if i < 0 {
-			t.Fatalf("total %d without a full line's total= in %q", p.FullMicros, data)
+		// The first blank-separated field that starts with total= (not a
+		// "total=" inside another field, as in "0total=").
+		var total string
+		found := false
+		for _, f := range strings.Fields(full) {
+			if v, ok := strings.CutPrefix(f, "total="); ok {
+				total, found = v, true
+				break
+			}
 		}
-		want, perr := strconv.ParseUint(strings.Fields(full[i+len("total="):])[0], 10, 64)
+		if !found {
+			t.Fatalf("total %d without a full line's total= field in %q", p.FullMicros, data)
+		}
+		want, perr := strconv.ParseUint(total, 10, 64)
 		if perr != nil || want != p.FullMicros {
 			t.Fatalf("total %d from %q, ParseUint says %d, %v", p.FullMicros, full, want, perr)
 		}
